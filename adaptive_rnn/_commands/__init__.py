@@ -1,0 +1,1 @@
+"""Subcommands of the `adaptive-rnn` CLI (argument parsing only)."""

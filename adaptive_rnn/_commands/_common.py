@@ -1,0 +1,54 @@
+"""Helpers shared by the subcommands: reading .npz files safely, writing outputs."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import InputError
+from .._io import atomic_write_bytes
+
+
+def load_npz(path: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Reads an .npz file without pickle, checking that `required` keys are present."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except Exception as e:
+        raise InputError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from e
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise InputError(f"{path}: missing arrays {missing}; found {sorted(data)}, expected {list(required)}")
+    return data
+
+
+def save_npz(path: str, **arrays) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def save_figure(fig, path: str) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=120)
+
+
+def add_model_options(parser) -> None:
+    """Options that describe a fresh model (`--random` and friends)."""
+    g = parser.add_argument_group("a fresh random model (instead of MODEL)")
+    g.add_argument("--random", choices=("aru",), help="build a fresh model of this family")
+    g.add_argument("--hidden", type=int, default=10, help="hidden units (default 10)")
+    g.add_argument("--n-in", type=int, help="input width (default: from the inputs)")
+    g.add_argument("--n-out", type=int, default=2, help="output width (default 2)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--activation", default="sigmoid", help="activation (default sigmoid)")
+    g.add_argument("--alpha-s", type=float, default=0.5, help="alpha_s = dt/tau_s (default 0.5)")
+    g.add_argument("--alpha-r", type=float, default=0.5, help="alpha_r = dt/tau_r (default 0.5)")
+    g.add_argument(
+        "--time-constants", choices=("static", "global", "local"), default="global",
+        help="time-constant mode (default global)",
+    )

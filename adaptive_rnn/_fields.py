@@ -1,0 +1,74 @@
+"""Pure vector fields, one per model family.
+
+Each field has the diffrax signature `field(t, y, args) -> dy/dt`, where `y` is the
+model's state (a tuple of arrays, one per state variable) and `args = (params, drive)`:
+`params` holds the *resolved* parameters (positive time constants, effective weights) and
+`drive` is the external input current at time `t`, already projected into the hidden
+layer (e.g. `U x(t)`).
+
+No classes with state, no randomness, no side effects. The discrete recurrences of the
+models are not written anywhere: they are the `SequentialEuler` step of these fields
+(see `adaptive_rnn._solve`), so the discrete and continuous paths cannot drift apart.
+"""
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ._activations import get_activation
+
+
+class ARUFieldParams(NamedTuple):
+    """Resolved parameters of one ARU layer.
+
+    - `W`: recurrent weights, shape `(n, n)`, `W[i, j]` from unit `j` to unit `i`.
+    - `tau_s`, `tau_r`: synaptic and rate time constants, shape `(n,)` or `(1,)`, > 0.
+    - `activation`: name of f.
+    """
+
+    W: Float[Array, "n n"]
+    tau_s: Float[Array, " n"]
+    tau_r: Float[Array, " n"]
+    activation: str
+
+
+def aru_field(t, y, args):
+    r"""The adaptive-time-scale unit (ARU) of Quax, D'Asaro & van Gerven (2020).
+
+    $$\tau_s \frac{dI}{dt} = -I + W r + d(t), \qquad \tau_r \frac{dr}{dt} = -r + f(I)$$
+
+    with $d(t) = U x(t)$ the input drive.
+
+    **Arguments:**
+
+    - `t`: time (unused: the field is autonomous apart from the drive).
+    - `y`: the state `(I, r)`, each of shape `(n,)`.
+    - `args`: `(params, drive)` with `params` an `ARUFieldParams` and `drive` of shape
+        `(n,)`.
+
+    **Returns:** `(dI/dt, dr/dt)`.
+    """
+    del t
+    I, r = y
+    params, drive = args
+    f = get_activation(params.activation)
+    dI = (-I + params.W @ r + drive) / params.tau_s
+    dr = (-r + f(I)) / params.tau_r
+    return (dI, dr)
+
+
+def stacked_aru_field(t, y, args):
+    r"""A stack of ARU layers, layer k driven by the rates of layer k - 1.
+
+    The state is flat, `(I_1, r_1, I_2, r_2, ...)`; `args = (layers, drive)` where
+    `layers` is a tuple of `(ARUFieldParams, U_k)` pairs (`U_1` is unused: the first layer
+    receives `drive`). Each layer is the single-layer `aru_field`.
+    """
+    layers, drive = args
+    out = []
+    for k, (params, U) in enumerate(layers):
+        I, r = y[2 * k], y[2 * k + 1]
+        d = drive if k == 0 else U @ y[2 * k - 1]
+        out.extend(aru_field(t, (I, r), (params, d)))
+    return tuple(out)

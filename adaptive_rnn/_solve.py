@@ -1,0 +1,488 @@
+"""Two ways to run any model, with one call signature.
+
+- `simulate`: the exact discrete recurrence, a `jax.lax.scan` of `SequentialEuler`
+  steps of the model's vector field (the paper's model; the fast path for training).
+- `solve`: the continuous-time equations through `diffrax.diffeqsolve`, with any
+  solver, constant or adaptive steps, interpolated inputs and a choice of adjoint.
+
+Time convention. Input sample `x_k` (k = 0..T-1) is applied at time `t_k = t0 + k dt`,
+during the step from `t_k` to `t_{k+1}`; outputs are read at `t_1..t_T` (or, with the
+lagged readout, from the rates at `t_0..t_{T-1}`). Under this convention the fixed-grid
+`SequentialEuler` solve through diffrax reproduces `simulate` exactly.
+"""
+
+from collections.abc import Callable
+from typing import ClassVar, Literal
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from equinox.internal import ω
+from jaxtyping import Array, Bool, Float, PyTree
+
+from ._errors import InputError, SolverError, UnstableStepError
+from .models._base import AbstractRNN
+
+# --------------------------------------------------------------------------------------
+# The solver that defines the discrete models
+# --------------------------------------------------------------------------------------
+
+
+class SequentialEuler(diffrax.AbstractSolver):
+    r"""Forward Euler applied block by block, each block seeing the blocks already
+    updated in the same step.
+
+    For a state $y = (y^1, \dots, y^m)$ with vector field $F$ and step $h$:
+
+    $$y^j_{n+1} = y^j_n + h\,F^j(t_n, (y^1_{n+1}, \dots, y^{j-1}_{n+1}, y^j_n, \dots, y^m_n)).$$
+
+    For the ARU state $(I, r)$ this is exactly the paper's recurrence (the rate update
+    uses the new current $I_t$). For a one-block state it is plain `diffrax.Euler`.
+    First order, explicit; fixed steps only.
+    """
+
+    term_structure: ClassVar = diffrax.AbstractTerm
+    interpolation_cls: ClassVar[Callable[..., diffrax.LocalLinearInterpolation]] = (
+        diffrax.LocalLinearInterpolation
+    )
+
+    def order(self, terms):
+        return 1
+
+    def strong_order(self, terms):
+        return 0.5
+
+    def init(self, terms, t0, t1, y0, args):
+        return None
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        del solver_state, made_jump
+        control = terms.contr(t0, t1)
+        y1 = sequential_update(lambda y: terms.vf_prod(t0, y, args, control), y0)
+        return y1, None, dict(y0=y0, y1=y1), None, diffrax.RESULTS.successful
+
+    def func(self, terms, t0, y0, args):
+        return terms.vf(t0, y0, args)
+
+
+def sequential_update(increment: Callable, y: tuple) -> tuple:
+    """`y^j += increment(y_current)[j]` for each block j in order (see `SequentialEuler`).
+
+    Evaluating the whole increment per block costs nothing extra under `jit`: the blocks
+    not used are dead code that XLA removes.
+    """
+    y = list(y)
+    for j in range(len(y)):
+        y[j] = (ω(y[j]) + ω(increment(tuple(y))[j])).ω
+    return tuple(y)
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+
+class Trajectory(eqx.Module):
+    """What `simulate` and `solve` return.
+
+    - `ts`: the output times, shape `(T_out,)`.
+    - `outputs`: the readout, shape `(T_out, n_out)` (`(B, T_out, n_out)` for a batch).
+    - `states`: a dict of state variables over time (e.g. `{"I": (T_out, n), "r": ...}`),
+        or `None` unless `return_states=True`.
+    - `success`: `True` where the solve reached its end time (always `True` for
+        `simulate`); shape `()` or `(B,)`.
+    - `num_steps`: number of solver steps taken (`T` for `simulate`).
+    """
+
+    ts: Float[Array, " T_out"]
+    outputs: Float[Array, "*batch T_out n_out"]
+    states: dict | None
+    success: Bool[Array, "*batch"]
+    num_steps: Array
+
+
+# --------------------------------------------------------------------------------------
+# Checks at the edge
+# --------------------------------------------------------------------------------------
+
+
+def _is_traced(*xs) -> bool:
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))
+
+
+def model_dtype(model: AbstractRNN):
+    leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))
+    return leaves[0].dtype if leaves else jnp.result_type(float)
+
+
+def check_inputs(model: AbstractRNN, inputs, name: str = "inputs") -> Array:
+    """Validates and casts inputs of shape `(T, n_in)` or `(B, T, n_in)`.
+
+    **Raises:** `InputError` for a wrong rank or width, an empty time axis, a
+    non-numeric dtype or (when the values are concrete) non-finite values.
+    """
+    if not isinstance(model, AbstractRNN):
+        raise InputError(f"model: got {type(model).__name__}, expected an adaptive_rnn model")
+    if not hasattr(inputs, "shape"):
+        try:
+            inputs = np.asarray(inputs)
+        except Exception as e:  # pragma: no cover - exotic objects
+            raise InputError(f"{name}: could not convert {type(inputs).__name__} to an array") from e
+    shape = tuple(inputs.shape)
+    expected = f"(T, n_in) or (B, T, n_in) with n_in = {model.n_in}"
+    if len(shape) not in (2, 3):
+        raise InputError(f"{name}: got shape {shape} (rank {len(shape)}), expected {expected}")
+    if shape[-1] != model.n_in:
+        raise InputError(f"{name}: got shape {shape}, last axis {shape[-1]}, expected {expected}")
+    if shape[-2] < 1:
+        raise InputError(f"{name}: got shape {shape}, an empty time axis; expected T >= 1")
+    dt = np.dtype(inputs.dtype)
+    if not (np.issubdtype(dt, np.floating) or np.issubdtype(dt, np.integer) or dt == np.bool_):
+        raise InputError(f"{name}: got dtype {dt}, expected a real numeric dtype")
+    if not _is_traced(inputs):
+        arr = np.asarray(inputs)
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise InputError(
+                f"{name}: got {int(bad.sum())} non-finite values (first at index {first}), "
+                f"expected finite values"
+            )
+    return jnp.asarray(inputs, dtype=model_dtype(model))
+
+
+def check_step(model: AbstractRNN, resolved, h: float, what: str = "dt") -> None:
+    """Refuses an explicit-Euler step `h >= 2 * min(tau)` (when the values are concrete).
+
+    At `h / tau >= 2` the leak term alone makes explicit Euler diverge. Under `jit` or
+    `grad` the time constants are traced and the check is skipped.
+    """
+    tau_min = model.min_time_constant(resolved)
+    if _is_traced(tau_min):
+        return
+    tau_min = float(tau_min)
+    if not tau_min > 0 or not np.isfinite(tau_min):
+        raise InputError(
+            f"time constants: smallest tau is {tau_min!r}, expected positive finite values"
+        )
+    if h >= 2 * tau_min:
+        raise UnstableStepError(
+            f"{what}: an explicit-Euler step of {h:g} is {h / tau_min:.3g} times the "
+            f"smallest time constant tau = {tau_min:.4g}; expected a step < 2 tau = "
+            f"{2 * tau_min:.4g} (alpha = dt/tau < 2), where the recurrence is stable. "
+            f"Use a smaller step, or an adaptive or implicit solver through `solve`."
+        )
+
+
+# --------------------------------------------------------------------------------------
+# The discrete path
+# --------------------------------------------------------------------------------------
+
+
+def _states_dict(model: AbstractRNN, ys: tuple) -> dict:
+    names = model.state_names
+    if len(ys) == len(names):
+        return dict(zip(names, ys))
+    # Stacked layers: names repeat per layer.
+    per = len(names)
+    return {f"{names[j % per]}_{j // per}": y for j, y in enumerate(ys)}
+
+
+@eqx.filter_jit
+def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool):
+    resolved = model.resolve()
+    y0 = model.initial_state(resolved)
+    drive = model.drive(resolved, xs)  # (T, n): one matmul for all steps
+    dt = model.dt
+    T = xs.shape[0]
+    ts_in = t0 + dt * jnp.arange(T, dtype=xs.dtype)
+
+    def body(y, inp):
+        t, d = inp
+        y = sequential_update(lambda z: jax.tree_util.tree_map(lambda v: dt * v, model.field(t, z, (resolved, d))), y)
+        return y, (y if return_states else model.output(resolved, y))
+
+    _, saved = jax.lax.scan(body, y0, (ts_in, drive))
+    if return_states:
+        ys = saved
+        outs = jax.vmap(lambda *y: model.output(resolved, y))(*ys)
+    else:
+        ys, outs = None, saved
+    if model.readout == "lagged":
+        first = model.output(resolved, y0)[None]
+        outs = jnp.concatenate([first, outs[:-1]], axis=0)
+    return outs, ys
+
+
+def simulate(
+    model: AbstractRNN,
+    inputs: Float[Array, "*batch T n_in"],
+    *,
+    return_states: bool = False,
+    t0: float = 0.0,
+) -> Trajectory:
+    r"""Runs the model's exact discrete recurrence over a sequence of inputs.
+
+    Each step is the `SequentialEuler` step of the model's vector field with the model's
+    `dt`; for the ARU this is the recurrence of the paper,
+    $I_t = (1-\alpha_s) I_{t-1} + \alpha_s (U x_t + W r_{t-1})$,
+    $r_t = (1-\alpha_r) r_{t-1} + \alpha_r f(I_t)$. Compiled once per input shape
+    (`jax.lax.scan`; no Python loop over time).
+
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model.
+    - `inputs`: shape `(T, n_in)`, or `(B, T, n_in)` for a batch (vmapped).
+    - `return_states`: also return the state variables over time.
+    - `t0`: time of the initial state.
+
+    **Returns:** a `Trajectory` with outputs at `t0 + dt * (1..T)`.
+
+    **Raises:** `InputError` for inputs of the wrong rank or width or with non-finite
+    values; `UnstableStepError` if `dt >= 2 * min(tau)` (checked when the time constants
+    are concrete, i.e. outside `jit`/`grad`).
+    """
+    xs = check_inputs(model, inputs)
+    check_step(model, model.resolve(), model.dt, "dt")
+    T = xs.shape[-2]
+    if xs.ndim == 3:
+        outs, ys = jax.vmap(lambda x: _simulate_one(model, x, t0, return_states))(xs)
+        success = jnp.ones(xs.shape[0], dtype=bool)
+    else:
+        outs, ys = _simulate_one(model, xs, t0, return_states)
+        success = jnp.asarray(True)
+    ts = t0 + model.dt * jnp.arange(1, T + 1, dtype=xs.dtype)
+    states = None if ys is None else _states_dict(model, ys)
+    return Trajectory(ts=ts, outputs=outs, states=states, success=success, num_steps=jnp.asarray(T))
+
+
+# --------------------------------------------------------------------------------------
+# The continuous path
+# --------------------------------------------------------------------------------------
+
+
+class HoldInterpolation(eqx.Module):
+    """Piecewise-constant input: `x(t) = x_k` for `t_k <= t < t_{k+1}` (zero-order hold,
+    the input the discrete model sees)."""
+
+    ts: Array
+    ys: Array
+
+    def evaluate(self, t):
+        idx = jnp.clip(jnp.searchsorted(self.ts, t, side="right") - 1, 0, self.ts.shape[0] - 1)
+        return self.ys[idx]
+
+
+INTERPOLATIONS = ("linear", "cubic", "hold")
+
+
+def _interpolate(ts, ys, kind: str):
+    # Hold the last sample over the final step so that every solver sees a defined input
+    # on [t0, t1].
+    if kind == "linear":
+        return diffrax.LinearInterpolation(ts=ts, ys=ys)
+    if kind == "cubic":
+        return diffrax.CubicInterpolation(ts, diffrax.backward_hermite_coefficients(ts, ys))
+    if kind == "hold":
+        return HoldInterpolation(ts, ys)
+    raise InputError(f"interpolation: got {kind!r}, expected one of {INTERPOLATIONS}")
+
+
+def _vector_field(t, y, args):
+    model, resolved, interp = args
+    return model.field(t, y, (resolved, interp.evaluate(t)))
+
+
+_IMPLICIT = (diffrax.AbstractImplicitSolver,)
+
+
+def solve(
+    model: AbstractRNN,
+    inputs: Float[Array, "*batch T n_in"],
+    *,
+    solver: diffrax.AbstractSolver | None = None,
+    ts: Float[Array, " T"] | None = None,
+    saveat: Float[Array, " T_out"] | None = None,
+    t0: float = 0.0,
+    t1: float | None = None,
+    dt0: float | None = None,
+    stepsize_controller: diffrax.AbstractStepSizeController | None = None,
+    interpolation: Literal["linear", "cubic", "hold"] = "linear",
+    adjoint: diffrax.AbstractAdjoint | None = None,
+    max_steps: int | None = None,
+    return_states: bool = False,
+    throw: bool = True,
+) -> Trajectory:
+    r"""Integrates the model's continuous-time equations with `diffrax.diffeqsolve`.
+
+    The inputs are samples `x_k` at times `ts` (default `t0 + dt * arange(T)`), turned
+    into a function of time by interpolating the input drive (`U x` for the ARU, which is
+    linear in `x`). The last sample is held until `t1`.
+
+    **Arguments:**
+
+    - `model`, `inputs`: as `simulate`.
+    - `solver`: any diffrax solver; default `SequentialEuler()`, which with the default
+        grid reproduces `simulate`. Tested: `Euler`, `Heun`, `Tsit5`, `Dopri5`,
+        `Kvaerno5`.
+    - `ts`: sample times of the inputs, increasing, shape `(T,)`.
+    - `saveat`: output times (default: the grid `t0 + dt * (1..T)`).
+    - `t0`, `t1`: integration interval (default `t1 = t0 + T dt`).
+    - `dt0`: the (initial) step; default the model's `dt`.
+    - `stepsize_controller`: default: steps exactly on the input grid
+        (`diffrax.StepTo`) when `dt0` is not given, else `ConstantStepSize`. Pass
+        `diffrax.PIDController(rtol, atol)` for adaptive steps.
+    - `interpolation`: `"linear"` (default), `"cubic"` (Hermite, backward differences)
+        or `"hold"` (piecewise constant, the input of the discrete model).
+    - `adjoint`: default `RecursiveCheckpointAdjoint` (one checkpoint per step on a fixed
+        grid). `BacksolveAdjoint` is not recommended: it re-integrates the ODE backwards,
+        which is inexact and often unstable for these leaky dynamics.
+    - `max_steps`: default `T` on the default grid, else enough for `dt0`, or
+        `max(4096, 64 T)` for adaptive steps.
+    - `return_states`: also return the state variables at the output times.
+    - `throw`: raise `SolverError` if the solve does not reach `t1` (default). With
+        `False`, failures are reported in `Trajectory.success` (used by sweeps).
+
+    **Returns:** a `Trajectory`.
+
+    **Raises:** as `simulate`; also `InputError` for bad `ts`/`saveat`/options,
+    `UnstableStepError` for an explicit fixed step `>= 2 * min(tau)`, `SolverError`
+    when the solver runs out of `max_steps` (if `throw`).
+    """
+    xs = check_inputs(model, inputs)
+    T = xs.shape[-2]
+    dtype = xs.dtype
+    dt = model.dt
+    if interpolation not in INTERPOLATIONS:
+        raise InputError(f"interpolation: got {interpolation!r}, expected one of {INTERPOLATIONS}")
+    if ts is None:
+        ts_in = t0 + dt * jnp.arange(T, dtype=dtype)
+        default_grid = True
+    else:
+        ts_in = jnp.asarray(ts, dtype=dtype)
+        if ts_in.shape != (T,):
+            raise InputError(f"ts: got shape {ts_in.shape}, expected ({T},) to match the inputs")
+        if not _is_traced(ts_in) and not np.all(np.diff(np.asarray(ts_in)) > 0):
+            raise InputError("ts: expected strictly increasing sample times")
+        t0 = float(ts_in[0]) if not _is_traced(ts_in) else t0
+        default_grid = False
+    t1 = (float(ts_in[-1]) + dt if not _is_traced(ts_in) else t0 + T * dt) if t1 is None else float(t1)
+    if not t1 > t0:
+        raise InputError(f"t1: got {t1}, expected t1 > t0 = {t0}")
+    ts_ext = jnp.concatenate([ts_in, jnp.asarray([t1], dtype=dtype)])
+
+    grid = t0 + dt * jnp.arange(0, T + 1, dtype=dtype) if default_grid else None
+    if saveat is None:
+        if not default_grid:
+            save_ts = ts_ext[1:]
+        else:
+            save_ts = grid[1:]
+        default_save = default_grid
+    else:
+        save_ts = jnp.asarray(saveat, dtype=dtype)
+        if save_ts.ndim != 1 or save_ts.shape[0] < 1:
+            raise InputError(f"saveat: got shape {save_ts.shape}, expected (T_out,) with T_out >= 1")
+        if not _is_traced(save_ts):
+            s = np.asarray(save_ts)
+            if np.any(np.diff(s) < 0) or s[0] < t0 or s[-1] > t1:
+                raise InputError(f"saveat: expected non-decreasing times within [t0, t1] = [{t0}, {t1}]")
+        default_save = False
+    if model.readout == "lagged" and not default_save:
+        raise InputError(
+            "readout: the lagged readout y_t = V r_{t-1} + b is defined on the model's own "
+            "grid only; expected saveat=None and ts=None, or a model with readout='current'"
+        )
+
+    solver = SequentialEuler() if solver is None else solver
+    if not isinstance(solver, diffrax.AbstractSolver):
+        raise InputError(f"solver: got {type(solver).__name__}, expected a diffrax solver")
+    adaptive = stepsize_controller is not None and not isinstance(
+        stepsize_controller, (diffrax.ConstantStepSize, diffrax.StepTo)
+    )
+    use_step_to = stepsize_controller is None and dt0 is None and default_grid
+    if use_step_to:
+        controller = diffrax.StepTo(ts=grid)
+        h = dt
+        n_steps = T
+    else:
+        controller = diffrax.ConstantStepSize() if stepsize_controller is None else stepsize_controller
+        h = dt if dt0 is None else float(dt0)
+        if not h > 0:
+            raise InputError(f"dt0: got {dt0!r}, expected a positive step")
+        n_steps = int(np.ceil((t1 - t0) / h - 1e-9)) + 1
+    if max_steps is None:
+        max_steps = max(4096, 64 * T) if adaptive else n_steps
+    resolved = model.resolve()
+    if not adaptive and not isinstance(solver, _IMPLICIT):
+        check_step(model, resolved, h, "dt0" if dt0 is not None else "dt")
+    if adjoint is None:
+        adjoint = diffrax.RecursiveCheckpointAdjoint(checkpoints=None if adaptive else max_steps)
+
+    save_steps = use_step_to and default_save
+    lagged = model.readout == "lagged"
+    if save_steps:
+        # Exactly the step ends, no interpolation; the lagged readout also needs t0.
+        save = diffrax.SaveAt(t0=lagged, steps=True)
+    else:
+        # Lagged: the rates at t0..t_{T-1} give the outputs at t1..t_T.
+        save = diffrax.SaveAt(ts=grid[:-1] if lagged else save_ts)
+
+    def one(x):
+        return _solve_one(
+            model, x, ts_ext, t0, t1, h, solver, controller, interpolation, adjoint,
+            max_steps, save, save_steps, return_states,
+        )
+
+    if xs.ndim == 3:
+        outs, ys, success, nsteps = jax.vmap(one)(xs)
+    else:
+        outs, ys, success, nsteps = one(xs)
+
+    if not _is_traced(success):
+        if throw and not bool(np.all(np.asarray(success))):
+            raise SolverError(
+                f"diffrax did not reach t1 = {t1} within max_steps = {max_steps} "
+                f"(steps taken: {np.asarray(nsteps).max()}); expected the solve to finish. "
+                f"Raise max_steps, loosen rtol/atol, or use a stiff solver."
+            )
+    elif throw:
+        outs = eqx.error_if(
+            outs, ~jnp.all(success),
+            "adaptive_rnn.solve: diffrax did not reach t1 within max_steps; raise "
+            "max_steps, loosen rtol/atol, or use a stiff solver",
+        )
+    out_ts = save_ts
+    states = None if ys is None else _states_dict(model, ys)
+    return Trajectory(ts=out_ts, outputs=outs, states=states, success=success, num_steps=nsteps)
+
+
+@eqx.filter_jit
+def _solve_one(model, xs, ts_ext, t0, t1, h, solver, controller, interpolation, adjoint,
+               max_steps, save, save_steps, return_states):
+    resolved = model.resolve()
+    y0 = model.initial_state(resolved)
+    drive = model.drive(resolved, xs)
+    drive = jnp.concatenate([drive, drive[-1:]], axis=0)
+    interp = _interpolate(ts_ext, drive, interpolation)
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(_vector_field),
+        solver,
+        t0=t0,
+        t1=t1,
+        dt0=None if isinstance(controller, diffrax.StepTo) else h,
+        y0=y0,
+        args=(model, resolved, interp),
+        saveat=save,
+        stepsize_controller=controller,
+        adjoint=adjoint,
+        max_steps=max_steps,
+        throw=False,
+    )
+    ys = sol.ys
+    if save_steps and model.readout == "lagged":
+        ys = jax.tree_util.tree_map(lambda v: v[:-1], ys)
+    outs = jax.vmap(lambda *y: model.output(resolved, y))(*ys)
+    success = sol.result == diffrax.RESULTS.successful
+    return outs, (ys if return_states else None), success, sol.stats["num_steps"]

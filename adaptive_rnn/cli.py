@@ -1,0 +1,53 @@
+"""The `adaptive-rnn` command line. Each subcommand lives in `adaptive_rnn._commands` and
+only parses arguments and calls the library."""
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+# Subcommand modules, in the order `--help` lists them. A module registers its parser
+# with `add_parser(subparsers)`; the parser's `func` runs it.
+COMMANDS = (
+    "simulate",
+    "teacher",
+    "fit",
+    "sweep",
+    "import_nn4n",
+    "train_task",
+    "reproduce",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adaptive-rnn",
+        description="Continuous-time recurrent networks with adaptive time scales (JAX).",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"adaptive_rnn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        modname = f"adaptive_rnn._commands.{name}"
+        if importlib.util.find_spec(modname) is None:
+            continue
+        importlib.import_module(modname).add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ._errors import AdaptiveRNNError
+
+    try:
+        return int(args.func(args) or 0)
+    except AdaptiveRNNError as e:
+        print(f"adaptive-rnn {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
