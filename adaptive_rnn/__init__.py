@@ -36,6 +36,15 @@ from ._solve import (
 from ._io import load_model as load_model, save_model as save_model
 from .models import AbstractRNN as AbstractRNN, ARU as ARU, ARULayer as ARULayer
 
+# --- seed models: CTRNN, shunting, Dale's law, masks, noise, regularisers (issue 3) ---
+# --- end seed models ---
+
+# --- training, ensembles, sweeps, teacher data (issue 4) ---
+# --- end training ---
+
+# --- analysis and cognitive tasks (issue 7) ---
+# --- end analysis ---
+
 try:
     __version__ = importlib.metadata.version("adaptive_rnn")
 except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
