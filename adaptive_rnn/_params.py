@@ -141,6 +141,13 @@ PARAMETRISATIONS = ("sigmoid", "softplus")
 MODES = ("static", "global", "local")
 
 
+def _fmt(x: np.ndarray) -> str:
+    x = np.asarray(x)
+    if x.size == 1:
+        return f"{float(x.reshape(())):.4g}"
+    return np.array2string(x, precision=4, threshold=8)
+
+
 def _inverse_softplus(x: np.ndarray) -> np.ndarray:
     # log(exp(x) - 1), stable for large x.
     return x + np.log(-np.expm1(-x))
@@ -197,7 +204,7 @@ def make_time_constant(
     if not np.all(np.isfinite(value)) or np.any(value <= 0):
         raise ValueError(
             f"{name}: initial {given} must be positive and finite, got "
-            f"{np.array2string(value, precision=4, threshold=8)}"
+            f"{_fmt(value)}"
         )
     tau_v = value if given == "tau" else dt / value
     # Local: one per neuron. Static: one per neuron if given per neuron, else shared.
@@ -220,7 +227,7 @@ def make_time_constant(
         if np.any(a >= 1):
             raise ValueError(
                 f"{name}: the sigmoid parametrisation keeps alpha = dt/tau in (0, 1), got "
-                f"initial alpha {np.array2string(a, precision=4, threshold=8)}; use "
+                f"initial alpha {_fmt(a)}; use "
                 f"mode 'static' for alpha >= 1"
             )
         w = np.log(a / (1 - a)) / SIGMOID_SLOPE
@@ -228,7 +235,7 @@ def make_time_constant(
     if np.any(tau_v <= tau_min):
         raise ValueError(
             f"{name}: the softplus parametrisation keeps tau > tau_min = {tau_min}, got "
-            f"initial tau {np.array2string(tau_v, precision=4, threshold=8)}"
+            f"initial tau {_fmt(tau_v)}"
         )
     theta = _inverse_softplus(tau_v - tau_min)
     return SoftplusTau(jnp.asarray(theta, dtype=dtype), float(tau_min))

@@ -1,6 +1,7 @@
 """The interface every model family implements, so that one integrator, one trainer and
 one file format serve them all."""
 
+import copy
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -75,8 +76,9 @@ class AbstractRNN(eqx.Module):
 
     def with_dt(self, dt: float) -> "AbstractRNN":
         """The same model (same time constants in time units) stepped at a new `dt`."""
-        _check_dt(dt)
-        return eqx.tree_at(lambda m: m.dt, self, float(dt))
+        new = copy.copy(self)
+        object.__setattr__(new, "dt", _check_dt(dt))  # a static field: not a pytree leaf
+        return new
 
 
 def _check_dt(dt) -> float:
