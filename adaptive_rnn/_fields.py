@@ -72,3 +72,91 @@ def stacked_aru_field(t, y, args):
         d = drive if k == 0 else U @ y[2 * k - 1]
         out.extend(aru_field(t, (I, r), (params, d)))
     return tuple(out)
+
+
+class CTRNNFieldParams(NamedTuple):
+    """Resolved parameters of a leaky CTRNN.
+
+    - `W`: effective recurrent weights `(n, n)`, `W[i, j]` from unit `j` to unit `i`
+        (Dale signs and masks already applied).
+    - `b`: hidden bias `(n,)`.
+    - `tau`: time constant(s), shape `(n,)` or `(1,)`, > 0.
+    - `activation`: name of f.
+    """
+
+    W: Float[Array, "n n"]
+    b: Float[Array, " n"]
+    tau: Float[Array, " n"]
+    activation: str
+
+
+def ctrnn_field(t, y, args):
+    r"""The leaky continuous-time RNN of NN4N and Song, Yang & Wang (2016).
+
+    $$\tau \frac{dv}{dt} = -v + W f(v) + d(t) + b$$
+
+    with $d(t) = W_{in} u(t)$ the input drive. Its `SequentialEuler` step with
+    $\gamma = dt/\tau$ is NN4N's update
+    $v_{t+1} = v_t + \gamma(-v_t + W f(v_t) + W_{in} u_t + b)$.
+
+    **Arguments:**
+
+    - `t`: time (unused).
+    - `y`: the state `(v,)`, shape `(n,)`.
+    - `args`: `(params, drive)` with `params` a `CTRNNFieldParams`, `drive` of shape `(n,)`.
+
+    **Returns:** `(dv/dt,)`.
+    """
+    del t
+    (v,) = y
+    params, drive = args
+    f = get_activation(params.activation)
+    dv = (-v + params.W @ f(v) + drive + params.b) / params.tau
+    return (dv,)
+
+
+class ShuntingFieldParams(NamedTuple):
+    """Resolved parameters of the conductance-based (shunting) RNN.
+
+    - `W`: effective recurrent weights `(n, n)` (Dale signs applied).
+    - `K`: conductance matrix `A * |W|`, shape `(n, n)`, or `None` for a fixed leak.
+    - `G_b`: baseline leak conductance `(n,)`, > 0.
+    - `activation`: name of f.
+    """
+
+    W: Float[Array, "n n"]
+    K: Float[Array, "n n"] | None
+    G_b: Float[Array, " n"]
+    activation: str
+
+
+def shunting_leak(params: ShuntingFieldParams, V):
+    r"""The state-dependent leak $z = G_b + (A \odot |W|)\, f(V)$ (or $G_b$ if fixed)."""
+    if params.K is None:
+        return jnp.broadcast_to(params.G_b, V.shape)
+    f = get_activation(params.activation)
+    return params.G_b + params.K @ f(V)
+
+
+def shunting_field(t, y, args):
+    r"""The conductance-based (shunting) rate RNN of seed 003.
+
+    $$\frac{dV}{dt} = -z \odot V + W r + d(t), \qquad r = f(V), \qquad
+      z_i = G_{b,i} + \sum_j A_{ij} |W_{ij}| r_j,$$
+
+    with $d(t) = P x(t)$ the input drive. The effective time constant is $1/z(t)$.
+
+    **Arguments:**
+
+    - `t`: time (unused).
+    - `y`: the state `(V,)`, shape `(n,)`.
+    - `args`: `(params, drive)` with `params` a `ShuntingFieldParams`.
+
+    **Returns:** `(dV/dt,)`.
+    """
+    del t
+    (V,) = y
+    params, drive = args
+    f = get_activation(params.activation)
+    z = shunting_leak(params, V)
+    return (-z * V + params.W @ f(V) + drive,)

@@ -20,9 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from equinox.internal import ω
-from jaxtyping import Array, Bool, Float, PyTree
+from jaxtyping import Array, ArrayLike, Bool, Float, PyTree, Real
 
 from ._errors import InputError, SolverError, UnstableStepError
+from ._noise import discrete_noise, noise_term, observation_noise, require_key
 from .models._base import AbstractRNN
 
 # --------------------------------------------------------------------------------------
@@ -30,7 +31,7 @@ from .models._base import AbstractRNN
 # --------------------------------------------------------------------------------------
 
 
-class SequentialEuler(diffrax.AbstractSolver):
+class SequentialEuler(diffrax.AbstractItoSolver):
     r"""Forward Euler applied block by block, each block seeing the blocks already
     updated in the same step.
 
@@ -40,7 +41,8 @@ class SequentialEuler(diffrax.AbstractSolver):
 
     For the ARU state $(I, r)$ this is exactly the paper's recurrence (the rate update
     uses the new current $I_t$). For a one-block state it is plain `diffrax.Euler`.
-    First order, explicit; fixed steps only.
+    First order, explicit; fixed steps only. With a noise term (a `diffrax.MultiTerm`
+    with a Brownian control) it is Euler-Maruyama, which converges to the Itô solution.
     """
 
     term_structure: ClassVar = diffrax.AbstractTerm
@@ -117,7 +119,7 @@ def model_dtype(model: AbstractRNN):
     return leaves[0].dtype if leaves else jnp.result_type(float)
 
 
-def check_inputs(model: AbstractRNN, inputs, name: str = "inputs") -> Array:
+def check_inputs(model, inputs, name: str = "inputs") -> Array:
     """Validates and casts inputs of shape `(T, n_in)` or `(B, T, n_in)`.
 
     **Raises:** `InputError` for a wrong rank or width, an empty time axis, a
@@ -181,6 +183,12 @@ def check_step(model: AbstractRNN, resolved, h: float, what: str = "dt") -> None
 # --------------------------------------------------------------------------------------
 
 
+def _with_derived(model: AbstractRNN, states: dict) -> dict:
+    # Quantities a model derives from its states (e.g. the shunting model's 1/z).
+    derived = getattr(model, "derived_states", None)
+    return states if derived is None else {**states, **derived(states)}
+
+
 def _states_dict(model: AbstractRNN, ys: tuple) -> dict:
     names = model.state_names
     if len(ys) == len(names):
@@ -191,12 +199,18 @@ def _states_dict(model: AbstractRNN, ys: tuple) -> dict:
 
 
 @eqx.filter_jit
-def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool):
+def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool, key=None):
     resolved = model.resolve()
     y0 = model.initial_state(resolved)
     drive = model.drive(resolved, xs)  # (T, n): one matmul for all steps
     dt = model.dt
     T = xs.shape[0]
+    readout_noise = None
+    if key is not None:
+        # Noise enters through the drive: each step stays the field's SequentialEuler
+        # (Euler-Maruyama) step. See adaptive_rnn._noise.
+        drive_noise, readout_noise = discrete_noise(model, resolved, key, T, xs.dtype)
+        drive = drive + drive_noise
     ts_in = t0 + dt * jnp.arange(T, dtype=xs.dtype)
 
     def body(y, inp):
@@ -213,15 +227,18 @@ def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool):
     if model.readout == "lagged":
         first = model.output(resolved, y0)[None]
         outs = jnp.concatenate([first, outs[:-1]], axis=0)
+    if readout_noise is not None:
+        outs = outs + readout_noise
     return outs, ys
 
 
 def simulate(
-    model: AbstractRNN,
-    inputs: Float[Array, "*batch T n_in"],
+    model,
+    inputs: ArrayLike,
     *,
     return_states: bool = False,
     t0: float = 0.0,
+    key=None,
 ) -> Trajectory:
     r"""Runs the model's exact discrete recurrence over a sequence of inputs.
 
@@ -237,6 +254,9 @@ def simulate(
     - `inputs`: shape `(T, n_in)`, or `(B, T, n_in)` for a batch (vmapped).
     - `return_states`: also return the state variables over time.
     - `t0`: time of the initial state.
+    - `key`: a `jax.random` key for models with noise (split per sequence of a batch);
+        ignored by models without noise. The noise semantics are in
+        `adaptive_rnn._noise` (Euler-Maruyama steps of the model's SDE).
 
     **Returns:** a `Trajectory` with outputs at `t0 + dt * (1..T)`.
 
@@ -246,15 +266,17 @@ def simulate(
     """
     xs = check_inputs(model, inputs)
     check_step(model, model.resolve(), model.dt, "dt")
+    key = key if require_key(model, key) is not None else None
     T = xs.shape[-2]
     if xs.ndim == 3:
-        outs, ys = jax.vmap(lambda x: _simulate_one(model, x, t0, return_states))(xs)
+        keys = None if key is None else jax.random.split(key, xs.shape[0])
+        outs, ys = jax.vmap(lambda x, k: _simulate_one(model, x, t0, return_states, k))(xs, keys)
         success = jnp.ones(xs.shape[0], dtype=bool)
     else:
-        outs, ys = _simulate_one(model, xs, t0, return_states)
+        outs, ys = _simulate_one(model, xs, t0, return_states, key)
         success = jnp.asarray(True)
     ts = t0 + model.dt * jnp.arange(1, T + 1, dtype=xs.dtype)
-    states = None if ys is None else _states_dict(model, ys)
+    states = None if ys is None else _with_derived(model, _states_dict(model, ys))
     return Trajectory(ts=ts, outputs=outs, states=states, success=success, num_steps=jnp.asarray(T))
 
 
@@ -292,34 +314,44 @@ def _interpolate(ts, ys, kind: str):
 
 def _vector_field(t, y, args):
     model, resolved, interp = args
-    return model.field(t, y, (resolved, interp.evaluate(t)))
+    return model.field(t, y, (resolved, model.drive(resolved, interp.evaluate(t))))
+
+
+def _batched_vector_field(t, y, args):
+    model, resolved, interp = args
+    drive = model.drive(resolved, interp.evaluate(t))  # (B, n)
+    return jax.vmap(lambda yb, db: model.field(t, yb, (resolved, db)))(y, drive)
 
 
 _IMPLICIT = (diffrax.AbstractImplicitSolver,)
 
 
 def solve(
-    model: AbstractRNN,
-    inputs: Float[Array, "*batch T n_in"],
+    model,
+    inputs: ArrayLike,
     *,
     solver: diffrax.AbstractSolver | None = None,
-    ts: Float[Array, " T"] | None = None,
-    saveat: Float[Array, " T_out"] | None = None,
+    ts: Real[ArrayLike, " T"] | None = None,
+    saveat: Real[ArrayLike, " T_out"] | None = None,
     t0: float = 0.0,
     t1: float | None = None,
     dt0: float | None = None,
     stepsize_controller: diffrax.AbstractStepSizeController | None = None,
-    interpolation: Literal["linear", "cubic", "hold"] = "linear",
+    interpolation: str = "linear",
     adjoint: diffrax.AbstractAdjoint | None = None,
     max_steps: int | None = None,
     return_states: bool = False,
     throw: bool = True,
+    key=None,
 ) -> Trajectory:
     r"""Integrates the model's continuous-time equations with `diffrax.diffeqsolve`.
 
     The inputs are samples `x_k` at times `ts` (default `t0 + dt * arange(T)`), turned
-    into a function of time by interpolating the input drive (`U x` for the ARU, which is
-    linear in `x`). The last sample is held until `t1`.
+    into a function of time `x(t)` by interpolation; the drive (`U x(t)` for the ARU) is
+    computed from it inside the vector field. The last sample is held until `t1`.
+    A batch `(B, T, n_in)` on fixed steps without noise is integrated as one state
+    (identical results, one solver loop); with adaptive steps or noise each sequence is
+    solved on its own (`vmap`), with its own steps and Brownian path.
 
     **Arguments:**
 
@@ -344,6 +376,10 @@ def solve(
     - `return_states`: also return the state variables at the output times.
     - `throw`: raise `SolverError` if the solve does not reach `t1` (default). With
         `False`, failures are reported in `Trajectory.success` (used by sweeps).
+    - `key`: a `jax.random` key for models with noise: the model's SDE is integrated
+        with a `diffrax.VirtualBrownianTree` (tolerance step/16) drawn from it, so the
+        noise per unit time does not depend on the step (`SequentialEuler` and `Euler`
+        are then Euler-Maruyama). Ignored by models without noise.
 
     **Returns:** a `Trajectory`.
 
@@ -357,8 +393,10 @@ def solve(
     dt = model.dt
     if interpolation not in INTERPOLATIONS:
         raise InputError(f"interpolation: got {interpolation!r}, expected one of {INTERPOLATIONS}")
+    # The default grid in NumPy: concrete even when `solve` is traced under `jit`.
+    np_grid = (t0 + dt * np.arange(0, T + 1)).astype(dtype)
     if ts is None:
-        ts_in = t0 + dt * jnp.arange(T, dtype=dtype)
+        ts_in = jnp.asarray(np_grid[:-1])
         default_grid = True
     else:
         ts_in = jnp.asarray(ts, dtype=dtype)
@@ -368,12 +406,17 @@ def solve(
             raise InputError("ts: expected strictly increasing sample times")
         t0 = float(ts_in[0]) if not _is_traced(ts_in) else t0
         default_grid = False
-    t1 = (float(ts_in[-1]) + dt if not _is_traced(ts_in) else t0 + T * dt) if t1 is None else float(t1)
+    if t1 is None:
+        # The end of the default grid exactly as StepTo sees it.
+        t1 = float(np_grid[-1]) if default_grid else (
+            float(ts_in[-1]) + dt if not _is_traced(ts_in) else t0 + T * dt)
+    else:
+        t1 = float(t1)
     if not t1 > t0:
         raise InputError(f"t1: got {t1}, expected t1 > t0 = {t0}")
     ts_ext = jnp.concatenate([ts_in, jnp.asarray([t1], dtype=dtype)])
 
-    grid = t0 + dt * jnp.arange(0, T + 1, dtype=dtype) if default_grid else None
+    grid = jnp.asarray(np_grid) if default_grid else None
     if saveat is None:
         if not default_grid:
             save_ts = ts_ext[1:]
@@ -426,19 +469,29 @@ def solve(
         # Exactly the step ends, no interpolation; the lagged readout also needs t0.
         save = diffrax.SaveAt(t0=lagged, steps=True)
     else:
-        # Lagged: the rates at t0..t_{T-1} give the outputs at t1..t_T.
-        save = diffrax.SaveAt(ts=grid[:-1] if lagged else save_ts)
+        # Lagged: also save t0; the rates at t0..t_{T-1} give the outputs at t1..t_T.
+        save = diffrax.SaveAt(ts=grid if lagged else save_ts)
 
-    def one(x):
+    key = key if require_key(model, key) is not None else None
+
+    def one(x, k):
         return _solve_one(
             model, x, ts_ext, t0, t1, h, solver, controller, interpolation, adjoint,
-            max_steps, save, save_steps, return_states,
+            max_steps, save, save_steps, return_states, k,
         )
 
-    if xs.ndim == 3:
-        outs, ys, success, nsteps = jax.vmap(one)(xs)
+    if xs.ndim == 3 and key is None and not adaptive:
+        # Fixed steps, no noise: the batch is integrated as one state (one diffrax loop
+        # whose field is vmapped over sequences), identical to solving each sequence
+        # alone and much cheaper than vmapping the whole solve.
+        outs, ys, success, nsteps = one(xs, None)
+        success = jnp.broadcast_to(success, xs.shape[:1])
+        nsteps = jnp.broadcast_to(nsteps, xs.shape[:1])
+    elif xs.ndim == 3:
+        keys = None if key is None else jax.random.split(key, xs.shape[0])
+        outs, ys, success, nsteps = jax.vmap(one)(xs, keys)
     else:
-        outs, ys, success, nsteps = one(xs)
+        outs, ys, success, nsteps = one(xs, key)
 
     if not _is_traced(success):
         if throw and not bool(np.all(np.asarray(success))):
@@ -454,24 +507,35 @@ def solve(
             "max_steps, loosen rtol/atol, or use a stiff solver",
         )
     out_ts = save_ts
-    states = None if ys is None else _states_dict(model, ys)
+    states = None if ys is None else _with_derived(model, _states_dict(model, ys))
     return Trajectory(ts=out_ts, outputs=outs, states=states, success=success, num_steps=nsteps)
 
 
 @eqx.filter_jit
 def _solve_one(model, xs, ts_ext, t0, t1, h, solver, controller, interpolation, adjoint,
-               max_steps, save, save_steps, return_states):
+               max_steps, save, save_steps, return_states, key=None):
     resolved = model.resolve()
     y0 = model.initial_state(resolved)
-    drive = model.drive(resolved, xs)
-    drive = jnp.concatenate([drive, drive[-1:]], axis=0)
-    interp = _interpolate(ts_ext, drive, interpolation)
+    # Interpolate the inputs (data, no gradient), not the drive U x: a parameter-dependent
+    # interpolant would make every backward step scatter into a (T, B, n) cotangent.
+    batched = xs.ndim == 3
+    samples = xs
+    if batched:  # (B, T, n_in) -> time first; the state gets a leading batch axis
+        samples = jnp.swapaxes(xs, 0, 1)
+        y0 = tuple(jnp.broadcast_to(v, (xs.shape[0],) + v.shape) for v in y0)
+    samples = jnp.concatenate([samples, samples[-1:]], axis=0)
+    interp = _interpolate(ts_ext, samples, interpolation)
+    terms = diffrax.ODETerm(_batched_vector_field if batched else _vector_field)
+    if key is not None:
+        k_bm, k_obs = jax.random.split(key)
+        terms = diffrax.MultiTerm(terms, noise_term(model, t0, t1, h, k_bm, xs.dtype))
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(_vector_field),
+        terms,
         solver,
-        t0=t0,
-        t1=t1,
-        dt0=None if isinstance(controller, diffrax.StepTo) else h,
+        # Times in the state's dtype, so float32 models solve in float32 throughout.
+        t0=jnp.asarray(t0, dtype=xs.dtype),
+        t1=jnp.asarray(t1, dtype=xs.dtype),
+        dt0=None if isinstance(controller, diffrax.StepTo) else jnp.asarray(h, dtype=xs.dtype),
         y0=y0,
         args=(model, resolved, interp),
         saveat=save,
@@ -481,8 +545,19 @@ def _solve_one(model, xs, ts_ext, t0, t1, h, solver, controller, interpolation, 
         throw=False,
     )
     ys = sol.ys
-    if save_steps and model.readout == "lagged":
-        ys = jax.tree_util.tree_map(lambda v: v[:-1], ys)
-    outs = jax.vmap(lambda *y: model.output(resolved, y))(*ys)
+    readout = jax.vmap(lambda *y: model.output(resolved, y))
+    if batched:
+        readout = jax.vmap(readout)
+    if model.readout == "lagged":
+        # Saved at t0..t_T: outputs from the states before each step, states after it.
+        outs = readout(*(v[:-1] for v in ys))
+        ys = tuple(v[1:] for v in ys)
+    else:
+        outs = readout(*ys)
+    if batched:  # back to batch first
+        outs = jnp.swapaxes(outs, 0, 1)
+        ys = tuple(jnp.swapaxes(v, 0, 1) for v in ys)
+    if key is not None and model.noise.sigma_post > 0:
+        outs = outs + observation_noise(model, resolved, k_obs, outs.shape[0], xs.dtype)
     success = sol.result == diffrax.RESULTS.successful
     return outs, (ys if return_states else None), success, sol.stats["num_steps"]

@@ -40,12 +40,16 @@ def save_figure(fig, path: str) -> None:
 def add_model_options(parser) -> None:
     """Options that describe a fresh model (`--random` and friends)."""
     g = parser.add_argument_group("a fresh random model (instead of MODEL)")
-    g.add_argument("--random", choices=("aru",), help="build a fresh model of this family")
+    g.add_argument(
+        "--random", choices=("aru", "ctrnn", "shunting"),
+        help="build a fresh model of this family (ctrnn: alpha = --alpha-s; shunting: G_b = 1, A = 1, Dale's law)",
+    )
     g.add_argument("--hidden", type=int, default=10, help="hidden units (default 10)")
     g.add_argument("--n-in", type=int, help="input width (default: from the inputs)")
     g.add_argument("--n-out", type=int, default=2, help="output width (default 2)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--activation", default="sigmoid", help="activation (default sigmoid)")
+    g.add_argument("--dt", type=float, help="time step (ctrnn default 1, shunting default 0.1)")
     g.add_argument("--alpha-s", type=float, default=0.5, help="alpha_s = dt/tau_s (default 0.5)")
     g.add_argument("--alpha-r", type=float, default=0.5, help="alpha_r = dt/tau_r (default 0.5)")
     g.add_argument(

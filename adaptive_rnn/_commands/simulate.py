@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import plot_trajectory
 
     if (args.model is None) == (args.random is None):
-        raise InputError("simulate: give either MODEL (a saved model folder) or --random aru")
+        raise InputError("simulate: give either MODEL (a saved model folder) or --random aru|ctrnn|shunting")
     if (args.inputs is None) == (args.random_inputs is None):
         raise InputError("simulate: give either --inputs X.npz or --random-inputs B,T")
     if args.model is not None:
@@ -74,24 +74,43 @@ def run(args: argparse.Namespace) -> int:
             n_in = args.n_in or int(load_npz(args.inputs, ("inputs",))["inputs"].shape[-1])
         else:
             n_in = args.n_in or 2
-        model = ARU(
-            n_in, args.hidden, args.n_out, activation=args.activation,
-            time_constants=args.time_constants, alpha_s=args.alpha_s, alpha_r=args.alpha_r,
-            key=jax.random.key(args.seed),
-        )
+        key = jax.random.key(args.seed)
+        if args.random == "ctrnn":
+            from .. import CTRNN
+
+            model = CTRNN(
+                n_in, args.hidden, args.n_out, activation=args.activation,
+                time_constants=args.time_constants, alpha=args.alpha_s,
+                dt=args.dt or 1.0, key=key,
+            )
+        elif args.random == "shunting":
+            from .. import Shunting
+
+            model = Shunting(
+                n_in, args.hidden, args.n_out, activation=args.activation,
+                dt=args.dt or 0.1, key=key,
+            )
+        else:
+            model = ARU(
+                n_in, args.hidden, args.n_out, activation=args.activation,
+                time_constants=args.time_constants, alpha_s=args.alpha_s, alpha_r=args.alpha_r,
+                key=key,
+            )
     if args.inputs is not None:
         inputs = load_npz(args.inputs, ("inputs",))["inputs"]
         if inputs.ndim != 3:
             raise InputError(f"{args.inputs}: `inputs` has shape {inputs.shape}, expected (B, T, n_in)")
     else:
         inputs = _random_inputs(args.random_inputs, model.n_in, args.seed)
+    # Models with noise need a key (seeded by --seed); others ignore it.
+    key = jax.random.key(args.seed + 2)
     if args.solver == "discrete":
-        traj = simulate(model, inputs, return_states=True)
+        traj = simulate(model, inputs, return_states=True, key=key)
     else:
         kw = {}
         if args.rtol is not None:
             kw["stepsize_controller"] = diffrax.PIDController(rtol=args.rtol, atol=args.atol)
-        traj = solve(model, inputs, solver=SOLVERS[args.solver](), return_states=True, **kw)
+        traj = solve(model, inputs, solver=SOLVERS[args.solver](), return_states=True, key=key, **kw)
     save_npz(
         args.out, outputs=traj.outputs, ts=traj.ts,
         **{f"state_{k}": v for k, v in traj.states.items()},

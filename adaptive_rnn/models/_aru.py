@@ -11,11 +11,14 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import canonical_activation, get_activation
+from .._connectivity import _check_dale, balance_ei, ei_signs
+from .._errors import InputError
 from .._fields import ARUFieldParams, stacked_aru_field
 from .._params import (
     MODES,
     PARAMETRISATIONS,
     AbstractTimeConstant,
+    Frozen,
     make_time_constant,
 )
 from ._base import (
@@ -106,6 +109,10 @@ class ARU(AbstractRNN):
     modes: tuple[str, str] = eqx.field(static=True)
     parametrisation: str = eqx.field(static=True)
     tau_min: float = eqx.field(static=True)
+    dale: str | None = eqx.field(static=True)
+    ei: Frozen | None
+    rec_mask: Frozen | None
+    out_mask: Frozen | None
 
     family: ClassVar[str] = "aru"
     state_names: ClassVar[tuple[str, ...]] = ("I", "r")
@@ -127,6 +134,12 @@ class ARU(AbstractRNN):
         tau_min: float | None = None,
         readout: str = "current",
         dtype=None,
+        dale: str | None = None,
+        e_fraction: float = 0.8,
+        ei: Sequence | None = None,
+        self_connections: bool = True,
+        readout_excitatory_only: bool = False,
+        balance: bool = False,
         key: PRNGKeyArray,
     ):
         """**Arguments:**
@@ -152,6 +165,14 @@ class ARU(AbstractRNN):
         - `key`: a `jax.random` key for the initialisation of PAPER §1.4: `U`, `W`, `V`
             normal with std `sqrt(1/fan_in)`, `b = 0`, `c` normal with std
             `sqrt(2/n)`.
+        - `dale`: Dale's law on the recurrent weights (single layer only): `None`
+            (default), `"abs"` (W = |W_raw| D), `"rectify"` (W = [W_raw]_+ D) or
+            `"project"` (clamp with `adaptive_rnn.project` after each optimiser step).
+            The initial W is |W| D.
+        - `e_fraction` (in (0, 1), default 0.8) or `ei` (explicit list): the E/I units.
+        - `self_connections`: `False` zeroes (and keeps zero) the diagonal of W.
+        - `readout_excitatory_only`: V reads out excitatory units only.
+        - `balance`: E/I-balanced initial W (`adaptive_rnn.balance_ei`).
 
         **Raises:** `ValueError` for non-positive sizes, unknown options, non-positive
         time constants, or a fixed rate constant `alpha >= 2` (explicit Euler would
@@ -231,9 +252,30 @@ class ARU(AbstractRNN):
                 )
             )
             n_prev = n
-        self.layers = tuple(layers)
         self.V = normal_init(keys[-1], (n_out, n_prev), math.sqrt(1 / n_prev), dtype)
         self.b = jnp.zeros((n_out,), dtype=dtype)
+        self.dale = _check_dale(dale)
+        self.ei = self.rec_mask = self.out_mask = None
+        if not self_connections:
+            if len(sizes) != 1:
+                raise InputError(f"self_connections: only for a single layer, got n_hidden = {n_hidden!r}")
+            self.rec_mask = Frozen(jnp.asarray(1 - np.eye(sizes[0]), dtype=dtype))
+            layers[0] = eqx.tree_at(lambda l: l.W, layers[0], layers[0].W * self.rec_mask.value)
+        if self.dale is not None or readout_excitatory_only:
+            if self.dale is None:
+                raise InputError("readout_excitatory_only: needs Dale's law (dale=...), got dale=None")
+            if len(sizes) != 1:
+                raise InputError(f"dale: Dale's law is for a single-layer ARU, got n_hidden = {n_hidden!r}")
+            s = ei_signs(sizes[0], e_fraction, ei=ei)
+            self.ei = Frozen(jnp.asarray(s[None, :], dtype=dtype))
+            W0 = np.abs(np.asarray(layers[0].W)) * s[None, :]
+            if balance:
+                W0 = balance_ei(W0, s)
+            layers[0] = eqx.tree_at(lambda l: l.W, layers[0], jnp.asarray(W0, dtype=dtype))
+            if readout_excitatory_only:
+                self.out_mask = Frozen(jnp.asarray(np.broadcast_to(s[None, :] > 0, (n_out, sizes[0])), dtype=dtype))
+                self.V = self.V * self.out_mask.value
+        self.layers = tuple(layers)
 
     # ---- special cases ---------------------------------------------------------------
 
@@ -308,11 +350,35 @@ class ARU(AbstractRNN):
 
     # ---- the interface used by the integrators ----------------------------------------
 
+    def _effective_W(self, W):
+        if self.ei is not None:
+            s = self.ei.value
+            if self.dale == "abs":
+                W = jnp.abs(W) * s
+            elif self.dale == "rectify":
+                W = jax.nn.relu(W) * s
+        if self.rec_mask is not None:
+            W = W * self.rec_mask.value
+        return W
+
+    def projected(self) -> "ARU":
+        """The model with W clamped into Dale's sign cone and masked (`dale="project"`);
+        used by `adaptive_rnn.project`."""
+        W = self.layers[0].W
+        if self.ei is not None and self.dale == "project":
+            W = jnp.where(W * self.ei.value >= 0, W, jnp.zeros_like(W))
+        if self.rec_mask is not None:
+            W = W * self.rec_mask.value
+        model = eqx.tree_at(lambda m: m.layers[0].W, self, W)
+        if self.out_mask is not None:
+            model = eqx.tree_at(lambda m: m.V, model, model.V * self.out_mask.value)
+        return model
+
     def resolve(self) -> ARUResolved:
         layers = tuple(
             (
                 ARUFieldParams(
-                    W=layer.W,
+                    W=self._effective_W(layer.W),
                     tau_s=layer.tau_s.tau(),
                     tau_r=layer.tau_r.tau(),
                     activation=self.activation,
@@ -325,7 +391,7 @@ class ARU(AbstractRNN):
             layers=layers,
             U0=self.layers[0].U,
             c=tuple(layer.c for layer in self.layers),
-            V=self.V,
+            V=self.V if self.out_mask is None else self.V * self.out_mask.value,
             b=self.b,
         )
 
@@ -358,7 +424,14 @@ class ARU(AbstractRNN):
     # ---- metadata --------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
-        return {
+        extra = {}
+        if self.ei is not None or self.rec_mask is not None:
+            extra["connectivity"] = {
+                "dale": self.dale,
+                "self_connections": self.rec_mask is None,
+                "readout_excitatory_only": self.out_mask is not None,
+            }
+        return extra | {
             "family": self.family,
             "n_in": self.n_in,
             "n_hidden": list(as_tuple(self.n_hidden)),
@@ -406,4 +479,5 @@ class ARU(AbstractRNN):
             readout=config["readout"],
             dtype=config.get("dtype"),
             key=key,
+            **config.get("connectivity", {}),
         )

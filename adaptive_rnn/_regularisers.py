@@ -1,0 +1,68 @@
+r"""Regularisers usable in any loss: weight norms, rate norms, firing-rate statistics.
+
+Each returns a scalar (differentiable with JAX). Weight penalties act on the
+*effective* weights (after Dale signs and masks), the ones the dynamics use.
+"""
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ._connectivity import Weight
+from ._errors import InputError
+
+_WEIGHTS = {"in": "W_in", "rec": "W_hid", "out": "W_out"}
+
+
+def _effective(model, which: str) -> Array:
+    if which in _WEIGHTS and isinstance(getattr(model, _WEIGHTS[which], None), Weight):
+        return getattr(model, _WEIGHTS[which]).effective()
+    if hasattr(model, "layers") and which in ("in", "rec", "out"):  # ARU
+        resolved = model.resolve()
+        if which == "in":
+            return resolved.U0
+        if which == "rec":
+            return resolved.layers[-1][0].W
+        return resolved.V
+    raise InputError(f"weight: got {which!r}, expected one of {tuple(_WEIGHTS)}")
+
+
+def weight_l1(model, which: str = "rec") -> Float[Array, ""]:
+    r"""$\sum_{ij} |W_{ij}|$ of one weight matrix (`"in"`, `"rec"` or `"out"`)."""
+    return jnp.sum(jnp.abs(_effective(model, which)))
+
+
+def weight_l2(model, which: str = "rec") -> Float[Array, ""]:
+    r"""$\sum_{ij} W_{ij}^2$ of one weight matrix (`"in"`, `"rec"` or `"out"`)."""
+    return jnp.sum(_effective(model, which) ** 2)
+
+
+def rate_l2(rates: Float[Array, "... n"]) -> Float[Array, ""]:
+    r"""$\mathrm{mean}(r^2)$ over all time steps, units and sequences."""
+    return jnp.mean(jnp.asarray(rates) ** 2)
+
+
+def firing_rate_penalty(
+    rates: Float[Array, "... T n"], *, target_mean: float = 0.0, target_std: float | None = None
+) -> Float[Array, ""]:
+    r"""A penalty on the mean and the spread of the units' firing rates.
+
+    With $\bar r_i$ the time (and batch) average of unit $i$:
+
+    $$\big(\mathrm{mean}_i \bar r_i - \mu^*\big)^2 + \big(\mathrm{std}_i \bar r_i - s^*\big)^2,$$
+
+    the second term only if `target_std` is given (else the variance across units,
+    $\mathrm{var}_i \bar r_i$, is penalised, pushing units to similar rates).
+
+    **Arguments:**
+
+    - `rates`: shape `(..., T, n)`.
+    - `target_mean`, `target_std`: $\mu^*$ and $s^*$.
+    """
+    r = jnp.asarray(rates)
+    if r.ndim < 2:
+        raise InputError(f"rates: got shape {r.shape}, expected (..., T, n)")
+    per_unit = jnp.mean(r.reshape(-1, r.shape[-1]), axis=0)
+    mean_term = (jnp.mean(per_unit) - target_mean) ** 2
+    if target_std is None:
+        return mean_term + jnp.var(per_unit)
+    return mean_term + (jnp.std(per_unit) - target_std) ** 2

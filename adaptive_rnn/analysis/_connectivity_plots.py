@@ -1,0 +1,69 @@
+"""Plots of connectivity: the weight matrix ordered by area and E/I, weight histograms,
+the eigenvalue spectrum (matplotlib, no pyplot state kept)."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def _effective(model_or_W, which="rec"):
+    if hasattr(model_or_W, "W_hid"):
+        return np.asarray({"in": model_or_W.W_in, "rec": model_or_W.W_hid, "out": model_or_W.W_out}[which].effective())
+    return np.asarray(model_or_W)
+
+
+def plot_connectivity(model_or_W, *, areas=None, signs=None, title: str | None = None) -> Figure:
+    """Plots the recurrent matrix `W[post, pre]`, units ordered by area then E before I.
+
+    **Arguments:**
+
+    - `model_or_W`: a CTRNN/Shunting model, or a square matrix.
+    - `areas`: area index per unit (e.g. `MultiArea.areas`); `signs`: +1/-1 per unit.
+
+    **Returns:** a matplotlib `Figure` (lines mark area and E/I boundaries).
+    """
+    W = _effective(model_or_W)
+    n = W.shape[0]
+    areas = np.zeros(n, int) if areas is None else np.asarray(areas)
+    signs = np.ones(n) if signs is None else np.asarray(signs)
+    order = np.lexsort((-signs, areas))
+    Wo = W[np.ix_(order, order)]
+    lim = np.max(np.abs(Wo)) or 1.0
+    fig = Figure(figsize=(5.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    im = ax.imshow(Wo, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="weight")
+    a, s = areas[order], signs[order]
+    for k in range(1, n):
+        if a[k] != a[k - 1]:
+            ax.axhline(k - 0.5, color="k", lw=1); ax.axvline(k - 0.5, color="k", lw=1)
+        elif s[k] != s[k - 1]:
+            ax.axhline(k - 0.5, color="grey", lw=0.5, ls="--"); ax.axvline(k - 0.5, color="grey", lw=0.5, ls="--")
+    ax.set_xlabel("presynaptic unit"); ax.set_ylabel("postsynaptic unit")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_weight_histograms(model, *, bins: int = 40) -> Figure:
+    """Histograms of the non-zero effective input, recurrent and readout weights."""
+    fig = Figure(figsize=(9, 2.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, which in zip(axes, ("in", "rec", "out")):
+        w = _effective(model, which).ravel()
+        ax.hist(w[w != 0], bins=bins)
+        ax.set_title(f"W_{which}")
+        ax.set_xlabel("weight")
+    return fig
+
+
+def plot_eigenvalues(model_or_W, *, title: str | None = None) -> Figure:
+    """The eigenvalues of the recurrent matrix in the complex plane, with the unit circle."""
+    ev = np.linalg.eigvals(_effective(model_or_W))
+    fig = Figure(figsize=(4.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    th = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(np.cos(th), np.sin(th), color="grey", lw=0.8)
+    ax.scatter(ev.real, ev.imag, s=10)
+    ax.set_aspect("equal"); ax.set_xlabel("Re"); ax.set_ylabel("Im")
+    ax.set_title(title or f"spectral radius {np.max(np.abs(ev)):.3g}")
+    return fig

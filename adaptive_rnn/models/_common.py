@@ -1,0 +1,150 @@
+"""Construction shared by the CTRNN and the shunting model: the three weight matrices
+with their Dale signs, masks and frozen entries, biases and the initial state."""
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._connectivity import Weight, ei_signs, make_weight, weight_from_structure
+from .._errors import InputError
+from .._params import Frozen
+
+MASK_NAMES = ("in", "rec", "out")
+
+
+def _triple(name, value, default):
+    if value is None:
+        return (default,) * 3
+    if isinstance(value, str):
+        return (value,) * 3
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        return tuple(default if v is None else v for v in value)
+    raise InputError(f"{name}: got {value!r}, expected a string or a sequence of 3 (in, rec, out)")
+
+
+def _named(name: str, value, allowed=MASK_NAMES) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or any(k not in allowed for k in value):
+        got = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise InputError(f"{name}: got {got}, expected a dict with keys among {allowed}")
+    return dict(value)
+
+
+def build_weights(
+    *,
+    n_in: int,
+    n: int,
+    n_out: int,
+    weights,
+    dale,
+    e_fraction: float,
+    ei: Sequence | None,
+    self_connections: bool,
+    readout_excitatory_only: bool,
+    nonneg_input: bool,
+    balance: bool,
+    spectral_radius: float | None,
+    masks,
+    fixed,
+    dtype,
+    key,
+    rec_scale: float = 1.0,
+) -> tuple[Weight, Weight, Weight, np.ndarray | None]:
+    """The input, recurrent and readout `Weight`s of a one-layer network."""
+    inits = _triple("weights", weights, "uniform")
+    masks = _named("masks", masks)
+    fixed = _named("fixed", fixed)
+    signs = ei_signs(n, e_fraction, ei=ei) if dale is not None else None
+    if readout_excitatory_only and signs is None:
+        raise InputError("readout_excitatory_only: needs Dale's law (dale=...), got dale=None")
+    k_in, k_rec, k_out = jax.random.split(key, 3)
+    W_in = make_weight(
+        "W_in", (n, n_in), init=inits[0], key=k_in, dtype=dtype, dale=None,
+        nonneg=nonneg_input, mask=masks.get("in"), fixed=fixed.get("in", False),
+    )
+    rec_init = inits[1]
+    if isinstance(rec_init, str) and rec_scale != 1.0:
+        rec_init = np.asarray(
+            make_weight("W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype).effective()
+        ) * rec_scale
+    W_hid = make_weight(
+        "W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype, dale=dale, signs=signs,
+        mask=masks.get("rec"), fixed=fixed.get("rec", False), no_self=not self_connections,
+        radius=spectral_radius, balance=balance,
+    )
+    out_mask = masks.get("out")
+    if readout_excitatory_only:
+        exc = np.broadcast_to((signs > 0)[None, :].astype(np.float64), (n_out, n))
+        out_mask = exc if out_mask is None else np.asarray(out_mask) * exc
+    W_out = make_weight(
+        "W_out", (n_out, n), init=inits[2], key=k_out, dtype=dtype, dale=None,
+        mask=out_mask, fixed=fixed.get("out", False),
+    )
+    return W_in, W_hid, W_out, signs
+
+
+BIAS_INITS = (None, "zero", "normal", "uniform")
+
+
+def make_bias(name: str, init, n: int, fan_in: int, key, dtype):
+    """A bias vector: `None` (no bias: frozen zeros), `"zero"`, `"normal"`, `"uniform"`
+    (both scaled by `1/sqrt(fan_in)`) or an array of shape `(n,)`."""
+    if init is None:
+        return Frozen(jnp.zeros((n,), dtype=dtype))
+    if isinstance(init, str):
+        if init == "zero":
+            return jnp.zeros((n,), dtype=dtype)
+        if init == "normal":
+            return jax.random.normal(key, (n,), dtype=dtype) / np.sqrt(fan_in)
+        if init == "uniform":
+            k = 1 / np.sqrt(fan_in)
+            return jax.random.uniform(key, (n,), dtype=dtype, minval=-k, maxval=k)
+        raise InputError(f"{name}: got {init!r}, expected one of {BIAS_INITS} or an array")
+    arr = np.asarray(init, dtype=np.float64)
+    if arr.shape != (n,):
+        raise InputError(f"{name}: got an array of shape {arr.shape}, expected ({n},)")
+    return jnp.asarray(arr, dtype=dtype)
+
+
+def make_initial_state(value, n: int, learnable: bool, dtype):
+    """The initial hidden state: zeros or a given `(n,)` array; a `Frozen` unless learnable."""
+    if value is None:
+        v = jnp.zeros((n,), dtype=dtype)
+    else:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != (n,):
+            raise InputError(f"initial_state: got shape {arr.shape}, expected ({n},)")
+        v = jnp.asarray(arr, dtype=dtype)
+    return v if learnable else Frozen(v)
+
+
+def unwrap(x):
+    return x.value if isinstance(x, Frozen) else x
+
+
+def weights_structure(model) -> dict:
+    return {k: getattr(model, a).structure() for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out"))}
+
+
+def restore_structure(model, config: dict):
+    """Replaces the weights, biases and initial state of a freshly built model by
+    placeholders with the structure recorded in `config` (for `load_model`)."""
+    import equinox as eqx
+
+    dtype = jnp.dtype(config.get("dtype") or jnp.result_type(float))
+    ws = config.get("weights", {})
+    for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out")):
+        if k in ws:
+            shape = getattr(model, a).shape
+            model = eqx.tree_at(lambda m: getattr(m, a), model, weight_from_structure(a, shape, ws[k], dtype))
+    for a, kind in config.get("vectors", {}).items():
+        v = unwrap(getattr(model, a))
+        model = eqx.tree_at(lambda m: getattr(m, a), model, Frozen(v) if kind == "frozen" else v)
+    return model
+
+
+def vectors_structure(model, names) -> dict:
+    return {a: "frozen" if isinstance(getattr(model, a), Frozen) else "trainable" for a in names}

@@ -1,0 +1,292 @@
+"""The leaky continuous-time RNN (seed 004: NN4N; Song, Yang & Wang 2016)."""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, PRNGKeyArray
+
+from .._activations import canonical_activation, get_activation
+from .._connectivity import Weight, _check_dale
+from .._fields import CTRNNFieldParams, ctrnn_field
+from .._noise import Noise, make_noise
+from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
+from ._base import AbstractRNN, _check_dt, _check_readout, _check_size, default_dtype
+from ._common import (
+    build_weights,
+    make_bias,
+    make_initial_state,
+    restore_structure,
+    unwrap,
+    vectors_structure,
+    weights_structure,
+)
+
+
+class CTRNNResolved(eqx.Module):
+    params: CTRNNFieldParams
+    W_in: Array
+    W_out: Array
+    b_out: Array
+    v0: Array
+
+
+class CTRNN(AbstractRNN):
+    r"""The leaky continuous-time RNN of NN4N and Song, Yang & Wang (2016).
+
+    $$\tau \frac{dv}{dt} = -v + W_{hid} f(v) + W_{in} u(t) + b_{hid}, \qquad
+      y = W_{out} f(v) + b_{out}.$$
+
+    The discrete model (`adaptive_rnn.simulate`) is its Euler step with
+    $\gamma = dt/\tau$: $v_{t+1} = v_t + \gamma(-v_t + W_{hid} f(v_t) + W_{in} u_t + b_{hid})$,
+    NN4N's update (input sample $u_t$ drives the step from $t$ to $t + dt$).
+    `adaptive_rnn.solve` integrates the continuous equation with diffrax.
+
+    Weights are `Weight`s (see `adaptive_rnn._connectivity`): Dale's law, masks and
+    frozen entries are stored as `Frozen` leaves and applied in `resolve()`.
+    """
+
+    W_in: Weight
+    W_hid: Weight
+    W_out: Weight
+    b_hid: Array
+    b_out: Array
+    v0: Array
+    tau_: AbstractTimeConstant
+    activation: str = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    readout: str = eqx.field(static=True)
+    mode: str = eqx.field(static=True)
+    parametrisation: str = eqx.field(static=True)
+    tau_min: float = eqx.field(static=True)
+    dale: str | None = eqx.field(static=True)
+    noise: Noise
+
+    family: ClassVar[str] = "ctrnn"
+    state_names: ClassVar[tuple[str, ...]] = ("v",)
+
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        n_out: int,
+        *,
+        activation: str = "relu",
+        time_constants: str = "static",
+        parametrisation: str = "sigmoid",
+        tau: ArrayLike | None = None,
+        alpha: ArrayLike | None = None,
+        dt: float = 1.0,
+        tau_min: float | None = None,
+        weights: str | ArrayLike | Sequence = "uniform",
+        biases: Sequence = (None, None),
+        spectral_radius: float | None = None,
+        initial_state: ArrayLike | None = None,
+        learn_initial_state: bool = False,
+        dale: str | None = None,
+        e_fraction: float = 0.8,
+        ei: Sequence | None = None,
+        self_connections: bool = True,
+        readout_excitatory_only: bool = False,
+        nonneg_input: bool = False,
+        balance: bool = False,
+        masks: dict | None = None,
+        fixed: dict | None = None,
+        noise: Noise | dict | None = None,
+        readout: str = "current",
+        dtype=None,
+        key: PRNGKeyArray,
+    ):
+        """**Arguments:**
+
+        - `n_in`, `n_hidden`, `n_out`: sizes.
+        - `activation`: `relu` (default, as NN4N), `tanh`, `sigmoid`, `retanh`, `linear`,
+            `softplus`.
+        - `time_constants`: `"static"` (default, fixed as NN4N), `"global"` (one
+            learnable tau) or `"local"` (one per neuron), with `parametrisation`
+            `"sigmoid"` (alpha = sigmoid(1.5 w) in (0, 1)) or `"softplus"`
+            (tau = tau_min + softplus(theta)), as the ARU.
+        - `tau` or `alpha` (= dt/tau): initial value, scalar or per neuron (default
+            alpha 0.1, NN4N's dt = 10, tau = 100).
+        - `dt`: time step of the discrete model; `tau_min`: softplus floor (default dt).
+        - `weights`: initialisation of `(W_in, W_hid, W_out)`: `"uniform"` (default,
+            +-1/sqrt(fan_in)), `"normal"` (std 1/sqrt(fan_in)), `"zero"`, or arrays; one
+            value for all three or a sequence of three.
+        - `biases`: `(b_hid, b_out)`, each `None` (no bias, default), `"zero"`,
+            `"normal"`, `"uniform"` or an array.
+        - `spectral_radius`: rescale the initial `W_hid` to this spectral radius.
+        - `initial_state`, `learn_initial_state`: `v(t0)` (default zeros), learnable or
+            not.
+        - `dale`: Dale's law on `W_hid`: `None` (default), `"abs"` (W = |W_raw| D),
+            `"rectify"` (W = [W_raw]_+ D, Song et al.) or `"project"` (clamp with
+            `adaptive_rnn.project` after each optimiser step, as NN4N).
+        - `e_fraction`: excitatory fraction, in (0, 1) (default 0.8); or `ei`, an
+            explicit list (+1/-1, True/False or "E"/"I") per unit.
+        - `self_connections`: `False` to forbid autapses.
+        - `readout_excitatory_only`: read out from excitatory units only.
+        - `nonneg_input`: non-negative input weights.
+        - `balance`: E/I-balanced initialisation of `W_hid`.
+        - `masks`: 0/1 sparsity masks `{"in": (n, n_in), "rec": (n, n), "out":
+            (n_out, n)}`; masked weights stay zero through training.
+        - `fixed`: frozen weights `{"in"/"rec"/"out": True or a 0/1 array of frozen
+            entries}`; frozen values are `Frozen` leaves, so no optimiser moves them.
+        - `noise`: a `Noise` (or dict of its arguments); see `adaptive_rnn._noise`.
+        - `readout`: `"current"` (default) or `"lagged"`.
+        - `dtype`, `key`: parameter dtype and the `jax.random` key.
+
+        **Raises:** `InputError`/`ValueError` for bad sizes, options, masks, arrays of
+        the wrong shape, `e_fraction` outside (0, 1), or alpha >= 2.
+        """
+        n_in = _check_size("n_in", n_in)
+        n = _check_size("n_hidden", n_hidden)
+        n_out = _check_size("n_out", n_out)
+        self.dt = _check_dt(dt)
+        self.readout = _check_readout(readout)
+        self.activation = canonical_activation(activation)
+        if time_constants not in MODES:
+            raise ValueError(f"time_constants: got {time_constants!r}, expected one of {MODES}")
+        if parametrisation not in PARAMETRISATIONS:
+            raise ValueError(f"parametrisation: got {parametrisation!r}, expected one of {PARAMETRISATIONS}")
+        self.mode = time_constants
+        self.parametrisation = parametrisation
+        self.tau_min = self.dt if tau_min is None else _check_dt(tau_min)
+        self.dale = _check_dale(dale)
+        self.noise = make_noise(noise)
+        dtype = default_dtype(dtype)
+        if tau is not None and alpha is not None:
+            raise ValueError("give tau or alpha, not both")
+        init = {"tau": tau} if tau is not None else {"alpha": 0.1 if alpha is None else alpha}
+        self.tau_ = make_time_constant(
+            name="tau", mode=time_constants, parametrisation=parametrisation, n=n,
+            dt=self.dt, tau_min=self.tau_min, dtype=dtype, **init,
+        )
+        a = np.max(self.dt / np.asarray(self.tau_.tau()))
+        if a >= 2:
+            raise ValueError(f"tau: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; expected alpha < 2")
+        import jax
+
+        k_w, k_bh, k_bo = jax.random.split(key, 3)
+        self.W_in, self.W_hid, self.W_out, _ = build_weights(
+            n_in=n_in, n=n, n_out=n_out, weights=weights, dale=self.dale,
+            e_fraction=e_fraction, ei=ei, self_connections=self_connections,
+            readout_excitatory_only=readout_excitatory_only, nonneg_input=nonneg_input,
+            balance=balance, spectral_radius=spectral_radius, masks=masks, fixed=fixed,
+            dtype=dtype, key=k_w,
+        )
+        if not isinstance(biases, (list, tuple)) or len(biases) != 2:
+            raise ValueError(f"biases: got {biases!r}, expected a pair (b_hid, b_out)")
+        self.b_hid = make_bias("b_hid", biases[0], n, n, k_bh, dtype)
+        self.b_out = make_bias("b_out", biases[1], n_out, n, k_bo, dtype)
+        self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)
+
+    # ---- sizes and time constants --------------------------------------------------
+
+    @property
+    def n_in(self) -> int:
+        return self.W_in.shape[1]
+
+    @property
+    def n_hidden(self) -> int:
+        return self.W_hid.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.W_out.shape[0]
+
+    @property
+    def tau(self) -> Array:
+        """The time constant(s): shape (1,) global/static-scalar or (n,) per neuron."""
+        return self.tau_.tau()
+
+    @property
+    def alpha(self) -> Array:
+        """gamma = dt / tau."""
+        return self.tau_.alpha(self.dt)
+
+    def time_constants(self) -> dict[str, Array]:
+        return {"tau": self.tau, "alpha": self.alpha}
+
+    # ---- the interface used by the integrators --------------------------------------
+
+    def resolve(self) -> CTRNNResolved:
+        return CTRNNResolved(
+            params=CTRNNFieldParams(
+                W=self.W_hid.effective(), b=unwrap(self.b_hid), tau=self.tau_.tau(),
+                activation=self.activation,
+            ),
+            W_in=self.W_in.effective(),
+            W_out=self.W_out.effective(),
+            b_out=unwrap(self.b_out),
+            v0=unwrap(self.v0),
+        )
+
+    def field(self, t, y, args):
+        resolved, drive = args
+        return ctrnn_field(t, y, (resolved.params, drive))
+
+    def initial_state(self, resolved: CTRNNResolved):
+        return (resolved.v0,)
+
+    def drive(self, resolved: CTRNNResolved, x):
+        return x @ resolved.W_in.T
+
+    def rate(self, y) -> Array:
+        return get_activation(self.activation)(y[0])
+
+    def output(self, resolved: CTRNNResolved, y):
+        return resolved.W_out @ self.rate(y) + resolved.b_out
+
+    def min_time_constant(self, resolved: CTRNNResolved):
+        return jnp.min(resolved.params.tau)
+
+    # ---- noise hooks (adaptive_rnn._noise) ------------------------------------------
+
+    def noise_gain(self, resolved: CTRNNResolved):
+        """sqrt(2 tau): unit white noise in the drive gives an isolated linear unit a
+        stationary variance of 1."""
+        return jnp.broadcast_to(jnp.sqrt(2 * resolved.params.tau), resolved.v0.shape)
+
+    def rate_to_drive(self, resolved: CTRNNResolved, r):
+        return resolved.params.W @ r
+
+    def output_noise(self, resolved: CTRNNResolved, xi):
+        return resolved.W_out @ xi
+
+    # ---- metadata -------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "n_in": self.n_in,
+            "n_hidden": self.n_hidden,
+            "n_out": self.n_out,
+            "activation": self.activation,
+            "time_constants": self.mode,
+            "parametrisation": self.parametrisation,
+            "tau_size": int(self.tau.shape[0]),
+            "dt": self.dt,
+            "tau_min": self.tau_min,
+            "readout": self.readout,
+            "dale": self.dale,
+            "noise": self.noise.config(),
+            "dtype": str(unwrap(self.b_out).dtype),
+            "weights": weights_structure(self),
+            "vectors": vectors_structure(self, ("b_hid", "b_out", "v0")),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, key) -> "CTRNN":
+        n = config["n_hidden"]
+        per = config.get("tau_size", 1) == n and n > 1
+        model = cls(
+            config["n_in"], n, config["n_out"],
+            activation=config["activation"], time_constants=config["time_constants"],
+            parametrisation=config["parametrisation"],
+            alpha=np.full((n,), 0.5) if per else 0.5,
+            dt=config["dt"], tau_min=config["tau_min"], readout=config["readout"],
+            dale=config.get("dale"), noise=config.get("noise"), dtype=config.get("dtype"),
+            key=key,
+        )
+        return restore_structure(model, config)

@@ -1,0 +1,326 @@
+"""The conductance-based (shunting) rate RNN of seed 003."""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, PRNGKeyArray
+
+from .._activations import canonical_activation, get_activation
+from .._connectivity import Weight, _check_dale
+from .._errors import InputError
+from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
+from .._noise import Noise, make_noise
+from .._params import _inverse_softplus
+from ._base import AbstractRNN, _check_dt, _check_readout, _check_size, default_dtype
+from ._common import (
+    build_weights,
+    make_bias,
+    make_initial_state,
+    restore_structure,
+    unwrap,
+    vectors_structure,
+    weights_structure,
+)
+
+A_SHAPES = ("matrix", "neuron", "global")
+_BOUNDED = ("sigmoid", "tanh", "retanh")
+_A_ZERO = 1e-30  # softplus cannot reach 0; A = 0 is stored as softplus^{-1}(1e-30)
+
+
+class ShuntingResolved(eqx.Module):
+    params: ShuntingFieldParams
+    W_in: Array
+    W_out: Array
+    b_out: Array
+    v0: Array
+
+
+def _positive(name: str, value, shape, *, allow_zero: bool) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.broadcast_to(arr, shape).copy()
+    except ValueError as e:
+        raise InputError(f"{name}: got shape {arr.shape}, expected a scalar or shape {shape}") from e
+    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+    if bad.any():
+        raise InputError(
+            f"{name}: got {np.unique(arr[bad])[:5].tolist()}, expected "
+            f"{'non-negative' if allow_zero else 'positive'} finite values"
+        )
+    return arr
+
+
+class Shunting(AbstractRNN):
+    r"""The conductance-based (shunting) rate RNN of seed 003 (Cheng, 2023).
+
+    $$\frac{dV}{dt} = -z \odot V + W r + P x(t), \qquad r = f(V), \qquad
+      z_i = G_{b,i} + \sum_j A_{ij} |W_{ij}|\, r_j, \qquad y = W_{out} r + b_{out}.$$
+
+    From the membrane equation with excitatory and inhibitory conductances proportional
+    to the presynaptic rates: the leak $z$ and the effective time constant $1/z(t)$
+    depend on the state (`return_states=True` records it as `states["tau_eff"]`).
+    $G_b > 0$ and $A \ge 0$ are learnable, kept positive by softplus; $W$ obeys Dale's
+    law by default. Switches relax one constraint at a time, walking the seed's
+    spectrum from the biological model to an ANN:
+
+    - `state_dependent_leak=False`: $z = G_b$ (a leaky CTRNN with $\tau = 1/G_b$);
+    - `dale=None`: $W$ unconstrained;
+    - `positive_A=False`: $A$ any sign (then $z$ may become negative: unstable).
+
+    With $A = 0$ it is a CTRNN with $\tau = 1/G_b$ and weights divided by $G_b$.
+    The discrete model is the Euler step of this field (`simulate`).
+    """
+
+    W_in: Weight
+    W_hid: Weight
+    W_out: Weight
+    b_out: Array
+    v0: Array
+    g_raw: Array
+    a_raw: Array
+    activation: str = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    readout: str = eqx.field(static=True)
+    dale: str | None = eqx.field(static=True)
+    state_dependent_leak: bool = eqx.field(static=True)
+    positive_A: bool = eqx.field(static=True)
+    A_shape: str = eqx.field(static=True)
+    noise: Noise
+
+    family: ClassVar[str] = "shunting"
+    state_names: ClassVar[tuple[str, ...]] = ("V",)
+
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        n_out: int,
+        *,
+        activation: str = "sigmoid",
+        G_b: ArrayLike = 1.0,
+        A: ArrayLike = 1.0,
+        A_shape: str = "matrix",
+        state_dependent_leak: bool = True,
+        positive_A: bool = True,
+        dale: str | None = "abs",
+        e_fraction: float = 0.8,
+        ei: Sequence | None = None,
+        self_connections: bool = True,
+        readout_excitatory_only: bool = False,
+        nonneg_input: bool = False,
+        balance: bool = False,
+        spectral_radius: float | None = None,
+        weights: str | ArrayLike | Sequence = "uniform",
+        bias_out: str | ArrayLike | None = None,
+        masks: dict | None = None,
+        fixed: dict | None = None,
+        initial_state: ArrayLike | None = None,
+        learn_initial_state: bool = False,
+        noise: Noise | dict | None = None,
+        dt: float = 0.1,
+        readout: str = "current",
+        dtype=None,
+        key: PRNGKeyArray,
+    ):
+        """**Arguments:**
+
+        - `n_in`, `n_hidden`, `n_out`: sizes.
+        - `activation`: f (default `sigmoid`: rates in (0, 1), so z >= G_b).
+        - `G_b`: baseline leak conductance, > 0, scalar or `(n,)` (learnable, per neuron).
+        - `A`: conductance scale, >= 0 (`positive_A`), scalar or an array of the shape
+            set by `A_shape`: `"matrix"` `(n, n)` (default, $A_{ij}$), `"neuron"`
+            `(n,)` (one per postsynaptic unit) or `"global"` (one value).
+        - `state_dependent_leak`, `positive_A`, `dale`: the switches above; `dale` is
+            `"abs"` (default), `"rectify"`, `"project"` or `None`.
+        - `e_fraction`, `ei`, `self_connections`, `readout_excitatory_only`,
+            `nonneg_input`, `balance`, `spectral_radius`, `weights`, `masks`, `fixed`,
+            `initial_state`, `learn_initial_state`, `noise`, `readout`: as `CTRNN`
+            (`weights` are `(P, W, W_out)`).
+        - `bias_out`: readout bias (default none).
+        - `dt`: step of the discrete model (default 0.1, in units of 1/G_b).
+
+        **Raises:** `InputError` for `G_b <= 0`, `A < 0` (with `positive_A`), arrays of
+        the wrong shape, bad masks or `e_fraction`.
+        """
+        n_in = _check_size("n_in", n_in)
+        n = _check_size("n_hidden", n_hidden)
+        n_out = _check_size("n_out", n_out)
+        self.dt = _check_dt(dt)
+        self.readout = _check_readout(readout)
+        self.activation = canonical_activation(activation)
+        self.dale = _check_dale(dale)
+        self.state_dependent_leak = bool(state_dependent_leak)
+        self.positive_A = bool(positive_A)
+        if A_shape not in A_SHAPES:
+            raise InputError(f"A_shape: got {A_shape!r}, expected one of {A_SHAPES}")
+        self.A_shape = A_shape
+        self.noise = make_noise(noise)
+        dtype = default_dtype(dtype)
+        g = _positive("G_b", G_b, (n,), allow_zero=False)
+        self.g_raw = jnp.asarray(_inverse_softplus(g), dtype=dtype)
+        a_shape = {"matrix": (n, n), "neuron": (n, 1), "global": (1, 1)}[A_shape]
+        A_arr = np.asarray(A, dtype=np.float64)
+        if A_shape == "neuron" and A_arr.shape == (n,):
+            A_arr = A_arr[:, None]
+        if self.positive_A:
+            a = _positive("A", A_arr, a_shape, allow_zero=True)
+            self.a_raw = jnp.asarray(_inverse_softplus(np.maximum(a, _A_ZERO)), dtype=dtype)
+        else:
+            try:
+                a = np.broadcast_to(A_arr, a_shape).copy()
+            except ValueError as e:
+                raise InputError(f"A: got shape {A_arr.shape}, expected a scalar or shape {a_shape}") from e
+            self.a_raw = jnp.asarray(a, dtype=dtype)
+        k_w, k_b = jax.random.split(key)
+        self.W_in, self.W_hid, self.W_out, _ = build_weights(
+            n_in=n_in, n=n, n_out=n_out, weights=weights, dale=self.dale,
+            e_fraction=e_fraction, ei=ei, self_connections=self_connections,
+            readout_excitatory_only=readout_excitatory_only, nonneg_input=nonneg_input,
+            balance=balance, spectral_radius=spectral_radius, masks=masks, fixed=fixed,
+            dtype=dtype, key=k_w,
+        )
+        self.b_out = make_bias("bias_out", bias_out, n_out, n, k_b, dtype)
+        self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)
+
+    # ---- sizes, parameters --------------------------------------------------------
+
+    @property
+    def n_in(self) -> int:
+        return self.W_in.shape[1]
+
+    @property
+    def n_hidden(self) -> int:
+        return self.W_hid.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.W_out.shape[0]
+
+    @property
+    def G_b(self) -> Array:
+        """The baseline leak conductance, shape `(n,)`."""
+        return jax.nn.softplus(self.g_raw)
+
+    @property
+    def A(self) -> Array:
+        """The conductance scale, broadcastable to `(n, n)`."""
+        return jax.nn.softplus(self.a_raw) if self.positive_A else self.a_raw
+
+    @property
+    def P(self) -> Array:
+        """Effective input weights."""
+        return self.W_in.effective()
+
+    @property
+    def W(self) -> Array:
+        """Effective recurrent weights."""
+        return self.W_hid.effective()
+
+    def time_constants(self) -> dict[str, Array]:
+        """The baseline time constant 1/G_b (the state-dependent one is 1/z(t), recorded
+        in `states["tau_eff"]`)."""
+        return {"tau_b": 1 / self.G_b, "G_b": self.G_b}
+
+    # ---- the interface used by the integrators ----------------------------------------
+
+    def resolve(self) -> ShuntingResolved:
+        W = self.W_hid.effective()
+        K = self.A * jnp.abs(W) if self.state_dependent_leak else None
+        return ShuntingResolved(
+            params=ShuntingFieldParams(W=W, K=K, G_b=self.G_b, activation=self.activation),
+            W_in=self.W_in.effective(),
+            W_out=self.W_out.effective(),
+            b_out=unwrap(self.b_out),
+            v0=unwrap(self.v0),
+        )
+
+    def field(self, t, y, args):
+        resolved, drive = args
+        return shunting_field(t, y, (resolved.params, drive))
+
+    def initial_state(self, resolved: ShuntingResolved):
+        return (resolved.v0,)
+
+    def drive(self, resolved: ShuntingResolved, x):
+        return x @ resolved.W_in.T
+
+    def rate(self, y) -> Array:
+        return get_activation(self.activation)(y[0])
+
+    def output(self, resolved: ShuntingResolved, y):
+        return resolved.W_out @ self.rate(y) + resolved.b_out
+
+    def leak(self, V, resolved: ShuntingResolved | None = None) -> Array:
+        """z(V) = G_b + (A |W|) f(V); works on any leading batch/time axes."""
+        resolved = self.resolve() if resolved is None else resolved
+        fn = lambda v: shunting_leak(resolved.params, v)  # noqa: E731
+        V = jnp.asarray(V)
+        for _ in range(V.ndim - 1):
+            fn = jax.vmap(fn)
+        return fn(V)
+
+    def effective_time_constant(self, V) -> Array:
+        """1 / z(V), the state-dependent time constant, same shape as `V`."""
+        return 1 / self.leak(V)
+
+    def derived_states(self, states: dict) -> dict:
+        """Adds `tau_eff` = 1/z(t) to the recorded states."""
+        return {"tau_eff": self.effective_time_constant(states["V"])}
+
+    def min_time_constant(self, resolved: ShuntingResolved):
+        # z <= G_b + sum_j K_ij for rates bounded by 1; unbounded rates: G_b only.
+        p = resolved.params
+        z = p.G_b
+        if p.K is not None and self.activation in _BOUNDED:
+            z = z + jnp.sum(jnp.abs(p.K), axis=1)
+        return 1 / jnp.max(z)
+
+    # ---- noise hooks --------------------------------------------------------------
+
+    def noise_gain(self, resolved: ShuntingResolved):
+        """sqrt(2 G_b): unit drive noise gives an isolated linear unit with leak G_b a
+        stationary variance of 1."""
+        return jnp.sqrt(2 * resolved.params.G_b)
+
+    def rate_to_drive(self, resolved: ShuntingResolved, r):
+        return resolved.params.W @ r
+
+    def output_noise(self, resolved: ShuntingResolved, xi):
+        return resolved.W_out @ xi
+
+    # ---- metadata -----------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "n_in": self.n_in,
+            "n_hidden": self.n_hidden,
+            "n_out": self.n_out,
+            "activation": self.activation,
+            "A_shape": self.A_shape,
+            "state_dependent_leak": self.state_dependent_leak,
+            "positive_A": self.positive_A,
+            "dale": self.dale,
+            "dt": self.dt,
+            "readout": self.readout,
+            "noise": self.noise.config(),
+            "dtype": str(self.g_raw.dtype),
+            "weights": weights_structure(self),
+            "vectors": vectors_structure(self, ("b_out", "v0")),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, key) -> "Shunting":
+        model = cls(
+            config["n_in"], config["n_hidden"], config["n_out"],
+            activation=config["activation"], A_shape=config["A_shape"],
+            state_dependent_leak=config["state_dependent_leak"],
+            positive_A=config["positive_A"], dale=config.get("dale"), dt=config["dt"],
+            readout=config["readout"], noise=config.get("noise"), dtype=config.get("dtype"),
+            key=key,
+        )
+        return restore_structure(model, config)
