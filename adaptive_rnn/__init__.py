@@ -37,12 +37,71 @@ from ._io import load_model as load_model, save_model as save_model
 from .models import AbstractRNN as AbstractRNN, ARU as ARU, ARULayer as ARULayer
 
 # --- seed models: CTRNN, shunting, Dale's law, masks, noise, regularisers (issue 3) ---
+from ._fields import (
+    CTRNNFieldParams as CTRNNFieldParams,
+    ShuntingFieldParams as ShuntingFieldParams,
+    ctrnn_field as ctrnn_field,
+    shunting_field as shunting_field,
+)
+from ._connectivity import (
+    MultiArea as MultiArea,
+    Weight as Weight,
+    balance_ei as balance_ei,
+    ei_signs as ei_signs,
+    make_weight as make_weight,
+    multi_area as multi_area,
+    project as project,
+    spectral_radius as spectral_radius,
+)
+from ._noise import Noise as Noise
+from .models import CTRNN as CTRNN, Shunting as Shunting
+from ._regularisers import (
+    firing_rate_penalty as firing_rate_penalty,
+    rate_l2 as rate_l2,
+    weight_l1 as weight_l1,
+    weight_l2 as weight_l2,
+)
+from ._nn4n import import_nn4n as import_nn4n, nn4n_to_ctrnn as nn4n_to_ctrnn
 # --- end seed models ---
 
 # --- training, ensembles, sweeps, teacher data (issue 4) ---
+from .train import (
+    EnsembleResult as EnsembleResult,
+    FitResult as FitResult,
+    History as History,
+    TrainData as TrainData,
+    fit as fit,
+    fit_ensemble as fit_ensemble,
+    fit_scan as fit_scan,
+    load_checkpoint as load_checkpoint,
+    load_sweep as load_sweep,
+    make_train_data as make_train_data,
+    mse_loss as mse_loss,
+    paper_optimiser as paper_optimiser,
+    save_sweep as save_sweep,
+    sweep as sweep,
+)
+from .tasks import TeacherData as TeacherData, teacher_data as teacher_data
 # --- end training ---
 
 # --- analysis and cognitive tasks (issue 7) ---
+from .analysis import (
+    FixedPoints as FixedPoints,
+    ExchangeProfile as ExchangeProfile,
+    exchange_profile as exchange_profile,
+    find_fixed_points as find_fixed_points,
+    linearise as linearise,
+    swap_time_constants as swap_time_constants,
+    tau_invariants as tau_invariants,
+    train_on_task as train_on_task,
+)
+from .tasks import (
+    TASKS as TASKS,
+    TaskBatch as TaskBatch,
+    from_neurogym as from_neurogym,
+    make_task as make_task,
+    task_accuracy as task_accuracy,
+)
 # --- end analysis ---
 
 try:

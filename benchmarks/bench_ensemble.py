@@ -1,0 +1,110 @@
+"""Per-model cost of one paper-sized epoch when M models train together.
+
+A paper epoch: 10 hidden units, 20 steps, 400 per-sequence Adam updates (plus the
+validation pass over 100 sequences that `fit_ensemble` does every epoch). Prints the
+median per-model epoch time for M in {1, 200, 400} and the ratio against a plain
+`vmap` of `lax.scan` + Adam written below (no clipping, decay, validation or
+bookkeeping).
+
+Run: python benchmarks/bench_ensemble.py   (float32, CPU)
+"""
+
+import statistics
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+from adaptive_rnn import ARU
+from adaptive_rnn.tasks import teacher_data
+from adaptive_rnn.train._core import Spec, _epoch_jit, init_state, mse_loss, paper_optimiser, run_epoch, split_model
+
+REPEATS = 5
+
+
+def median_time(fn, *args):
+    out = fn(*args)
+    jax.block_until_ready(out)  # warm-up (compile)
+    ts = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def ours(M, data):
+    keys = jax.random.split(jax.random.key(0), M)
+    models = eqx.filter_vmap(lambda k: ARU(2, 10, 2, alpha_s=0.8, alpha_r=0.8, readout="lagged", key=k))(keys)
+    params, frozen, static = split_model(models)
+    spec = Spec(static, paper_optimiser(), mse_loss, 1, None)
+    kd = jax.vmap(jax.random.key_data)(jax.random.split(jax.random.key(1), M))
+    state = eqx.filter_jit(jax.vmap(lambda p, f, k: init_state(p, f, k, data, spec)))(params, frozen, kd)
+
+    @eqx.filter_jit
+    def epoch(state):
+        return jax.vmap(lambda s, f: run_epoch(s, f, data, spec))(state, frozen)
+
+    return median_time(epoch, state)
+
+
+def baseline(M, data):
+    """A plain vmap of (scan over 400 updates of (scan over 20 steps) + Adam)."""
+    n, T = 10, data.x.shape[1]
+    opt = optax.adam(1e-3)
+
+    def init(k):
+        k1, k2, k3, k4 = jax.random.split(k, 4)
+        p = dict(U=jax.random.normal(k1, (n, 2)) * 0.7, W=jax.random.normal(k2, (n, n)) * 0.3,
+                 V=jax.random.normal(k3, (2, n)) * 0.3, b=jnp.zeros(2), c=jax.random.normal(k4, (n,)) * 0.4,
+                 ws=jnp.ones(1), wr=jnp.ones(1))
+        return p, opt.init(p)
+
+    def loss(p, x, y):
+        a_s, a_r = jax.nn.sigmoid(1.5 * p["ws"]), jax.nn.sigmoid(1.5 * p["wr"])
+
+        def step(carry, xt):
+            I, r = carry
+            I = (1 - a_s) * I + a_s * (p["U"] @ xt + p["W"] @ r)
+            r2 = (1 - a_r) * r + a_r * jax.nn.sigmoid(I)
+            return (I, r2), p["V"] @ r + p["b"]
+
+        _, out = jax.lax.scan(step, (p["c"], jax.nn.sigmoid(p["c"])), x)
+        return jnp.sum(jnp.mean((out - y) ** 2, axis=-1))
+
+    def epoch(p, o, key):
+        perm = jax.random.permutation(key, data.x.shape[0])
+
+        def upd(c, i):
+            p, o = c
+            l, g = jax.value_and_grad(loss)(p, data.x[i], data.y[i])
+            u, o = opt.update(g, o, p)
+            return (optax.apply_updates(p, u), o), l
+
+        (p, o), ls = jax.lax.scan(upd, (p, o), perm)
+        return p, o, ls.mean()
+
+    p, o = jax.vmap(init)(jax.random.split(jax.random.key(0), M))
+    keys = jax.random.split(jax.random.key(1), M)
+    f = jax.jit(jax.vmap(epoch))
+    return median_time(f, p, o, keys)
+
+
+def main():
+    print(f"jax {jax.__version__}, devices {jax.devices()}, dtype {jnp.result_type(float)}")
+    data = teacher_data(jax.random.key(0)).train_data()
+    print(f"epoch: {data.x.shape[0]} updates x {data.x.shape[1]} steps, validation {data.xv.shape[0]} sequences")
+    for M in (1, 200, 400):
+        t_ours = ours(M, data)
+        t_base = baseline(M, data)
+        print(
+            f"M={M:4d}: fit_ensemble epoch {1e3 * t_ours / M:8.3f} ms/model "
+            f"(total {t_ours:.3f} s); plain vmap scan+Adam {1e3 * t_base / M:8.3f} ms/model; "
+            f"ratio {t_ours / t_base:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
