@@ -1,0 +1,75 @@
+"""Plots for trained cognitive-task networks: psychometric curves and time-constant
+distributions per E/I group (matplotlib, no pyplot state kept)."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def plot_psychometric(curves: dict, *, xlabel: str = "signed coherence (%)", title: str | None = None, ax=None) -> Figure:
+    """P(choice = 1) against a signed stimulus strength, one line per group.
+
+    **Arguments:**
+
+    - `curves`: the output of `adaptive_rnn.tasks.psychometric_curve`,
+        `{group: (x, p, n)}` (group `None` for a single curve).
+    - `xlabel`, `title`: labels.
+    - `ax`: draw into this axes (else a new figure).
+
+    **Returns:** the matplotlib `Figure`.
+    """
+    if ax is None:
+        fig = Figure(figsize=(4.5, 3.5), layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    for group, (x, p, n) in curves.items():
+        ax.plot(x, p, "o-", ms=4, label=None if group is None else f"{group}")
+    ax.axhline(0.5, color="0.7", lw=0.8)
+    ax.axvline(0.0, color="0.7", lw=0.8)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("P(choice 1 / right)")
+    if any(g is not None for g in curves):
+        ax.legend(fontsize=8, title="group")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_time_constant_groups(groups: dict, *, unit: str = "ms", title: str | None = None) -> Figure:
+    """Histograms of learned time constants, one panel per time constant, one colour per
+    E/I group.
+
+    **Arguments:**
+
+    - `groups`: `{group: {name: values}}`, e.g. from `time_constants_by_group`
+        (`{"E": {"tau_s": [...], ...}, "I": {...}}` or `{"all": {...}}`).
+    - `unit`: label of the values' unit.
+
+    **Returns:** the matplotlib `Figure`.
+    """
+    names = []
+    for g in groups.values():
+        for k in g:
+            if k not in names:
+                names.append(k)
+    names = names or ["(none)"]
+    fig = Figure(figsize=(3.2 * len(names), 3), layout="constrained")
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    colours = {"E": "tab:red", "I": "tab:blue", "all": "0.3"}
+    for ax, name in zip(axes, names):
+        vals = [np.asarray(g.get(name, []), dtype=np.float64).ravel() for g in groups.values()]
+        finite = np.concatenate([v[np.isfinite(v)] for v in vals]) if vals else np.zeros(0)
+        lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        if hi <= lo:
+            lo, hi = lo - 0.5 * max(abs(lo), 1e-6), hi + 0.5 * max(abs(hi), 1e-6)
+        bins = np.linspace(lo, hi, 16)
+        for (gname, _), v in zip(groups.items(), vals):
+            ax.hist(v, bins=bins, alpha=0.6, color=colours.get(gname), label=f"{gname} (n={v.size})")
+        u = f" ({unit}" + ("^2)" if name.startswith("tau_2") else ")")
+        ax.set_xlabel(name + (u if name.startswith("tau") else ""))
+        ax.set_ylabel("count")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig

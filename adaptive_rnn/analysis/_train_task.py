@@ -1,0 +1,370 @@
+"""Train a model on a cognitive task and analyse it: the library side of
+`adaptive-rnn train-task`.
+
+Composes the layers below: tasks (`make_task`), models, training (`adaptive_rnn.train.fit`)
+and analysis (accuracy, psychometric curve, time constants per E/I group, fixed points).
+"""
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import InputError
+from ..models._base import AbstractRNN
+from ..tasks._cognitive import TASKS, TaskBatch, make_task, psychometric_curve, task_accuracy
+from ._fixed_points import FixedPoints, find_fixed_points
+from ._identifiability import tau_invariants
+
+MODEL_KINDS = ("aru", "ctrnn", "shunting")
+TC_MODES = ("static", "global", "local")
+# Shunting: its field has no time constant on the drive, so it runs in time units of
+# SHUNTING_UNIT_MS (the baseline leak G_b = 1 is tau_b = 100 ms).
+SHUNTING_UNIT_MS = 100.0
+
+
+def unit_signs(model) -> np.ndarray | None:
+    """The Dale sign (+1 excitatory, -1 inhibitory) of each hidden unit, or `None` for a
+    model without Dale's law. Reads `model.ei` (ARU) or `model.W_hid.signs` (CTRNN,
+    Shunting)."""
+    ei = getattr(model, "ei", None)
+    if ei is not None:
+        return np.asarray(ei.value).reshape(-1)
+    signs = getattr(getattr(model, "W_hid", None), "signs", None)
+    if signs is not None:
+        return np.asarray(signs.value).reshape(-1)
+    return None
+
+
+def time_constants_by_group(model, *, ms_per_unit: float = 1.0) -> dict[str, dict[str, list]]:
+    """The model's time constants (entries of `time_constants()` whose name starts with
+    `tau`, plus the ARU's `tau_1 = tau_s + tau_r` and `tau_2 = tau_s tau_r`), split by
+    E/I group.
+
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model.
+    - `ms_per_unit`: milliseconds per time unit of the model (taus are multiplied by it,
+        `tau_2` by its square).
+
+    **Returns:** `{"E": {name: values}, "I": {...}}` for a model with Dale's law, else
+    `{"all": {...}}`. A global time constant (one value) appears once in each group.
+    """
+    tcs = {k: np.asarray(v, dtype=np.float64).reshape(-1) * ms_per_unit
+           for k, v in model.time_constants().items() if k.startswith("tau")}
+    try:
+        inv = tau_invariants(model)
+    except InputError:
+        inv = None
+    if inv is not None:
+        pairs = [inv] if isinstance(inv[0], np.ndarray) else list(inv)
+        for k, (t1, t2) in enumerate(pairs):
+            sfx = "" if len(pairs) == 1 else f"_{k}"
+            tcs[f"tau_1{sfx}"] = t1 * ms_per_unit
+            tcs[f"tau_2{sfx}"] = t2 * ms_per_unit**2
+    signs = unit_signs(model)
+    if signs is None:
+        return {"all": {k: v.tolist() for k, v in tcs.items()}}
+    out = {}
+    for name, sel in (("E", signs > 0), ("I", signs < 0)):
+        out[name] = {k: (v[sel] if v.size == signs.size else v).tolist() for k, v in tcs.items()}
+    return out
+
+
+def build_task_model(
+    kind: str,
+    n_in: int,
+    n_out: int,
+    *,
+    n_hidden: int = 32,
+    dale: bool = False,
+    time_constants: str = "local",
+    dt: float = 20.0,
+    tau: float = 100.0,
+    key,
+) -> tuple[AbstractRNN, float]:
+    """A fresh model for a task with step `dt` ms.
+
+    - `aru`: sigmoid ARU, tau_s = tau_r = `tau` ms initially, sigmoid parametrisation
+        (tau > dt), model time in ms.
+    - `ctrnn`: ReLU CTRNN, tau = `tau` ms, model time in ms.
+    - `shunting`: sigmoid shunting model, baseline leak per neuron (always learnable, so
+        only `time_constants="local"`), model time in units of 100 ms (G_b = 1).
+
+    With `dale=True`: Dale's law (`"abs"`), 80 % excitatory units. (Shunting always uses
+    Dale's law, its default.)
+
+    **Returns:** `(model, ms_per_unit)`.
+
+    **Raises:** `InputError` for an unknown kind or mode, or a shunting model with
+    `time_constants` other than `"local"`.
+    """
+    from ..models import ARU, CTRNN, Shunting
+
+    if kind not in MODEL_KINDS:
+        raise InputError(f"model: got {kind!r}, expected one of {MODEL_KINDS}")
+    if time_constants not in TC_MODES:
+        raise InputError(f"time_constants: got {time_constants!r}, expected one of {TC_MODES}")
+    alpha = dt / tau
+    if not 0 < alpha < 1:
+        raise InputError(f"tau: got {tau!r} ms, expected tau > dt = {dt} ms")
+    dtype = jnp.result_type(float)
+    if kind == "aru":
+        model = ARU(
+            n_in, n_hidden, n_out, activation="sigmoid", time_constants=time_constants,
+            alpha_s=alpha, alpha_r=alpha, dt=dt, dale="abs" if dale else None,
+            dtype=dtype, key=key,
+        )
+        return model, 1.0
+    if kind == "ctrnn":
+        model = CTRNN(
+            n_in, n_hidden, n_out, activation="relu", time_constants=time_constants,
+            alpha=alpha, dt=dt, dale="abs" if dale else None, weights="normal",
+            dtype=dtype, key=key,
+        )
+        return model, 1.0
+    if time_constants != "local":
+        raise InputError(
+            f"time_constants: got {time_constants!r} for a shunting model, whose baseline "
+            f"time constants 1/G_b are learnable per neuron; expected 'local'"
+        )
+    model = Shunting(
+        n_in, n_hidden, n_out, activation="sigmoid", G_b=1.0, A=0.1, dale="abs",
+        dt=dt / SHUNTING_UNIT_MS, dtype=dtype, key=key,
+    )
+    return model, SHUNTING_UNIT_MS
+
+
+@dataclasses.dataclass
+class TaskRun:
+    """What `train_on_task` returns.
+
+    - `summary`: the JSON-ready dict written to `task.json`.
+    - `model`: the trained model; `history`: the training `History`.
+    - `test`: the held-out `TaskBatch`; `outputs`: the model's outputs on it.
+    - `fixed_points`: a `FixedPoints` (or `None`), found under `fixed_point_input`.
+    - `states`: the model's states on the first held-out trials (for PC plots).
+    - `figures`: name -> matplotlib figure.
+    """
+
+    summary: dict
+    model: AbstractRNN
+    history: Any
+    test: TaskBatch
+    outputs: np.ndarray
+    fixed_points: FixedPoints | None
+    fixed_point_input: np.ndarray | None
+    states: Any
+    figures: dict
+
+
+def _json_ready(x):
+    if isinstance(x, dict):
+        return {str(k): _json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_ready(v) for v in x]
+    if isinstance(x, (np.ndarray, jax.Array)):
+        return _json_ready(np.asarray(x).tolist())
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def train_on_task(
+    task: str,
+    *,
+    model: str = "aru",
+    dale: bool = False,
+    time_constants: str = "local",
+    n_hidden: int = 32,
+    epochs: int = 20,
+    seed: int = 0,
+    n_train: int = 256,
+    n_val: int = 64,
+    n_test: int = 200,
+    batch_size: int = 16,
+    learning_rate: float = 1e-2,
+    tau: float = 100.0,
+    task_params: dict | None = None,
+    fixed_points: bool = True,
+    n_fixed_point_inits: int = 32,
+    out: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> TaskRun:
+    """Trains a fresh model on a cognitive task and analyses it.
+
+    1. Draws training, validation and held-out test trials with `make_task` from keys
+       split off `jax.random.key(seed)` (so every part is reproducible).
+    2. Builds the model (`build_task_model`) and trains it with `adaptive_rnn.train.fit`
+       (the task's output mask weights the loss; Adam with `learning_rate`, clipping and
+       weight decay, the best validation epoch kept).
+    3. Measures the accuracy on the held-out trials (`task_accuracy`: the choice at the
+       end of the response period), the psychometric curve where the task has one, the
+       learned time constants per E/I group (in ms), and the fixed points under the
+       constant input of the response period of the first held-out trial (fixation off,
+       stimuli off), searched from the states of held-out trials.
+    4. With `out`: writes `out/task.json` (the summary), `out/model/` (the trained model)
+       and the plots `psychometric.png` (where the task has one), `time_constants.png`,
+       `fixed_points.png`.
+
+    **Arguments:**
+
+    - `task`: a key of `adaptive_rnn.tasks.TASKS`.
+    - `model`: `"aru"`, `"ctrnn"` or `"shunting"`; `dale`: Dale's law (E/I units).
+    - `time_constants`: `"static"`, `"global"` or `"local"`.
+    - `n_hidden`, `epochs`, `seed`, `n_train`, `n_val`, `n_test`, `batch_size`,
+        `learning_rate`: sizes and training options.
+    - `tau`: initial time constant(s) in ms.
+    - `task_params`: keyword parameters of the task (validated by `make_task`).
+    - `fixed_points`: whether to search for fixed points; `n_fixed_point_inits` starts.
+    - `out`: output folder (optional). `progress`: show a progress bar.
+
+    **Returns:** a `TaskRun` (`summary` holds `accuracy`, `time_constants`,
+    `fixed_points`, ...).
+
+    **Raises:** `InputError` for an unknown task, model or mode, a task parameter out of
+    range, or bad sizes.
+    """
+    from .._io import atomic_write_json, save_model
+    from .._solve import simulate
+    from ..train import fit, paper_optimiser
+
+    if task not in TASKS:
+        raise InputError(f"task: got {task!r}, expected one of {sorted(TASKS)}")
+    for name, v, lo in (("n_hidden", n_hidden, 1), ("epochs", epochs, 0), ("n_train", n_train, 1),
+                        ("n_val", n_val, 1), ("n_test", n_test, 1), ("batch_size", batch_size, 1),
+                        ("n_fixed_point_inits", n_fixed_point_inits, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise InputError(f"{name}: got {v!r}, expected an integer >= {lo}")
+    if batch_size > n_train:
+        raise InputError(f"batch_size: got {batch_size}, expected at most n_train = {n_train}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputError(f"seed: got {seed!r}, expected an integer")
+    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise InputError(f"learning_rate: got {learning_rate!r}, expected a positive number")
+    params = dict(task_params or {})
+    keys = jax.random.split(jax.random.key(int(seed)), 6)
+    train = make_task(task, keys[0], n_train, **params)
+    val = make_task(task, keys[1], n_val, **params)
+    test = make_task(task, keys[2], n_test, **params)
+    net, ms_per_unit = build_task_model(
+        model, train.n_in, train.n_out, n_hidden=int(n_hidden), dale=dale,
+        time_constants=time_constants, dt=train.dt, tau=tau, key=keys[3],
+    )
+    result = fit(
+        net, train.inputs, train.targets, train.mask, key=keys[4], epochs=int(epochs),
+        validation=(val.inputs, val.targets, val.mask), batch_size=int(batch_size),
+        optimiser=paper_optimiser(float(learning_rate)), progress=progress,
+    )
+    trained = result.model
+    traj = simulate(trained, test.inputs, return_states=True)
+    outputs = np.asarray(traj.outputs)
+    accuracy = task_accuracy(test, outputs)
+
+    summary: dict[str, Any] = {
+        "task": task,
+        "task_params": params,
+        "dt_ms": train.dt,
+        "model": model,
+        "dale": bool(dale or model == "shunting"),
+        "time_constant_mode": time_constants,
+        "n_hidden": int(n_hidden),
+        "seed": int(seed),
+        "epochs": int(epochs),
+        "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
+        "accuracy": accuracy,
+        "best_epoch": int(result.history.best_epoch),
+        "best_val_loss": float(result.history.best_val_loss),
+        "train_loss": result.history.train_loss,
+        "val_loss": result.history.val_loss,
+        "ms_per_model_time_unit": ms_per_unit,
+        "time_constants": time_constants_by_group(trained, ms_per_unit=ms_per_unit),
+        "model_config": trained.config(),
+    }
+    curves = None
+    if task == "perceptual_decision":
+        curves = psychometric_curve(test, outputs)
+    elif task == "context_decision":
+        curves = {
+            f"context {c}": v for c, v in psychometric_curve(test, outputs, group="context").items()
+        }
+    if curves is not None:
+        summary["psychometric"] = {
+            str(g): {"signed_coherence": x, "p_choice_1": p, "n": n} for g, (x, p, n) in curves.items()
+        }
+
+    fp = None
+    x_fp = None
+    n_states = min(int(n_test), 16)
+    states = {k: np.asarray(v)[:n_states] for k, v in traj.states.items()}
+    if fixed_points:
+        start = int(np.asarray(test.epochs["production" if task == "ready_set_go" else "decision"][0])[0])
+        x_fp = np.asarray(test.inputs[0, start])
+        fp = find_fixed_points(
+            trained, x_fp, key=keys[5], inputs=test.inputs[:n_states],
+            n_init=int(n_fixed_point_inits), adam_steps=200, newton_steps=30,
+        )
+        pts = fp.summary()
+        for p in pts:
+            p["slowest_time_constants"] = [None if v is None else v * ms_per_unit for v in p["slowest_time_constants"]]
+            p["periods"] = [None if v is None else v * ms_per_unit for v in p["periods"]]
+            del p["state"]
+        summary["fixed_points"] = {
+            "input": x_fp,
+            "count": len(fp),
+            "n_fixed": int(np.sum(fp.is_fixed)),
+            "n_stable": int(np.sum(fp.stable & fp.is_fixed)),
+            "time_unit": "ms",
+            "points": pts,
+        }
+
+    figures = make_task_figures(summary, fp, states, curves)
+    summary = _json_ready(summary)
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "task.json", summary)
+        save_model(out / "model", trained)
+        for name, fig in figures.items():
+            fig.savefig(out / f"{name}.png", dpi=110)
+    return TaskRun(
+        summary=summary, model=trained, history=result.history, test=test, outputs=outputs,
+        fixed_points=fp, fixed_point_input=x_fp, states=states, figures=figures,
+    )
+
+
+def make_task_figures(summary: dict, fp: FixedPoints | None, states, curves) -> dict:
+    """The figures of a `train_on_task` run: `psychometric` (when `curves`),
+    `time_constants` and `fixed_points` (PC plane and eigenvalue spectrum)."""
+    from matplotlib.figure import Figure
+
+    from ._dynamics_plots import plot_eigenvalue_spectrum, plot_fixed_points
+    from ._task_plots import plot_psychometric, plot_time_constant_groups
+
+    figs = {}
+    title = f"{summary['model']} on {summary['task']} (accuracy {summary['accuracy']:.2f})"
+    if curves is not None:
+        xlabel = "signed coherence (%)" if summary["task"] == "perceptual_decision" else "signed coherence of the relevant modality (%)"
+        figs["psychometric"] = plot_psychometric(curves, xlabel=xlabel, title=title)
+    figs["time_constants"] = plot_time_constant_groups(summary["time_constants"], title=title)
+    if fp is not None:
+        fig = Figure(figsize=(10, 4.2), layout="constrained")
+        a1, a2 = fig.subplots(1, 2)
+        plot_fixed_points(fp, states, ax=a1, title="trajectories and fixed points")
+        if len(fp):
+            plot_eigenvalue_spectrum(fp, index=0, ax=a2, title="spectrum at the first point (1/model time)")
+        else:
+            a2.text(0.5, 0.5, "no fixed point found", ha="center", transform=a2.transAxes)
+        fig.suptitle(title)
+        figs["fixed_points"] = fig
+    return figs
