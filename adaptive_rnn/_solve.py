@@ -198,27 +198,58 @@ def _states_dict(model: AbstractRNN, ys: tuple) -> dict:
     return {f"{names[j % per]}_{j // per}": y for j, y in enumerate(ys)}
 
 
+def _chunked_scan(body, carry, xs, T: int, remat: int | None, prepare=None):
+    """`lax.scan(body, carry, prepare(xs))`, or with `remat = k` a scan over chunks of k
+    steps whose bodies are `jax.checkpoint`ed: the backward pass keeps only the state at
+    chunk boundaries and recomputes each chunk (including `prepare`, e.g. the input
+    projection), so memory is O(T/k + k) states instead of O(T). The last chunk is padded
+    with repeats of the last input; the extra steps come after step T and are dropped."""
+    prepare = (lambda v: v) if prepare is None else prepare
+    if remat is None or remat >= T:
+        return jax.lax.scan(body, carry, prepare(xs))
+    k = remat
+    n_chunks = -(-T // k)
+    pad = n_chunks * k - T
+
+    def chunk(v):
+        if pad:
+            v = jnp.concatenate([v, jnp.repeat(v[-1:], pad, axis=0)], axis=0)
+        return v.reshape((n_chunks, k) + v.shape[1:])
+
+    @jax.checkpoint
+    def outer(c, x_chunk):
+        return jax.lax.scan(body, c, prepare(x_chunk))
+
+    carry, saved = jax.lax.scan(outer, carry, jax.tree_util.tree_map(chunk, xs))
+    saved = jax.tree_util.tree_map(lambda v: v.reshape((n_chunks * k,) + v.shape[2:])[:T], saved)
+    return carry, saved
+
+
 @eqx.filter_jit
-def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool, key=None):
+def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool, key=None, remat: int | None = None):
     resolved = model.resolve()
     y0 = model.initial_state(resolved)
-    drive = model.drive(resolved, xs)  # (T, n): one matmul for all steps
     dt = model.dt
     T = xs.shape[0]
-    readout_noise = None
+    readout_noise = drive_noise = None
     if key is not None:
         # Noise enters through the drive: each step stays the field's SequentialEuler
         # (Euler-Maruyama) step. See adaptive_rnn._noise.
         drive_noise, readout_noise = discrete_noise(model, resolved, key, T, xs.dtype)
-        drive = drive + drive_noise
     ts_in = t0 + dt * jnp.arange(T, dtype=xs.dtype)
+
+    def prepare(inp):
+        # The input drive of a run of steps: one matmul for all of them.
+        t, x, noise = inp
+        d = model.drive(resolved, x)
+        return t, d if noise is None else d + noise
 
     def body(y, inp):
         t, d = inp
         y = sequential_update(lambda z: jax.tree_util.tree_map(lambda v: dt * v, model.field(t, z, (resolved, d))), y)
         return y, (y if return_states else model.output(resolved, y))
 
-    _, saved = jax.lax.scan(body, y0, (ts_in, drive))
+    _, saved = _chunked_scan(body, y0, (ts_in, xs, drive_noise), T, remat, prepare)
     if return_states:
         ys = saved
         outs = jax.vmap(lambda *y: model.output(resolved, y))(*ys)
@@ -239,6 +270,7 @@ def simulate(
     return_states: bool = False,
     t0: float = 0.0,
     key=None,
+    remat: int | None = None,
 ) -> Trajectory:
     r"""Runs the model's exact discrete recurrence over a sequence of inputs.
 
@@ -257,6 +289,10 @@ def simulate(
     - `key`: a `jax.random` key for models with noise (split per sequence of a batch);
         ignored by models without noise. The noise semantics are in
         `adaptive_rnn._noise` (Euler-Maruyama steps of the model's SDE).
+    - `remat`: gradient checkpointing for long sequences: with `remat = k` the backward
+        pass stores the state every k steps and recomputes the steps in between
+        (memory O(T/k + k) instead of O(T), about one extra forward pass of compute;
+        `k ~ sqrt(T)` minimises memory). Same values and gradients. Default: off.
 
     **Returns:** a `Trajectory` with outputs at `t0 + dt * (1..T)`.
 
@@ -265,15 +301,17 @@ def simulate(
     are concrete, i.e. outside `jit`/`grad`).
     """
     xs = check_inputs(model, inputs)
+    if remat is not None and (isinstance(remat, bool) or not isinstance(remat, int) or remat < 1):
+        raise InputError(f"remat: got {remat!r}, expected None or a positive number of steps")
     check_step(model, model.resolve(), model.dt, "dt")
     key = key if require_key(model, key) is not None else None
     T = xs.shape[-2]
     if xs.ndim == 3:
         keys = None if key is None else jax.random.split(key, xs.shape[0])
-        outs, ys = jax.vmap(lambda x, k: _simulate_one(model, x, t0, return_states, k))(xs, keys)
+        outs, ys = jax.vmap(lambda x, k: _simulate_one(model, x, t0, return_states, k, remat))(xs, keys)
         success = jnp.ones(xs.shape[0], dtype=bool)
     else:
-        outs, ys = _simulate_one(model, xs, t0, return_states, key)
+        outs, ys = _simulate_one(model, xs, t0, return_states, key, remat)
         success = jnp.asarray(True)
     ts = t0 + model.dt * jnp.arange(1, T + 1, dtype=xs.dtype)
     states = None if ys is None else _with_derived(model, _states_dict(model, ys))
