@@ -3,13 +3,17 @@ with their Dale signs, masks and frozen entries, biases and the initial state.""
 
 from collections.abc import Sequence
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array
 
+from .._activations import get_activation
 from .._connectivity import Weight, ei_signs, make_weight, weight_from_structure
 from .._errors import InputError
 from .._params import Frozen
+from ._base import AbstractRNN
 
 MASK_NAMES = ("in", "rec", "out")
 
@@ -148,3 +152,45 @@ def restore_structure(model, config: dict):
 
 def vectors_structure(model, names) -> dict:
     return {a: "frozen" if isinstance(getattr(model, a), Frozen) else "trainable" for a in names}
+
+
+class AbstractVoltageRNN(AbstractRNN):
+    """The interface shared by the one-variable models (CTRNN, Shunting): state `(v,)`,
+    input drive `W_in x`, rate `f(v)`, readout `W_out f(v) + b_out`. Subclasses hold the
+    weights `W_in`, `W_hid`, `W_out` (`Weight`s) and an `activation` name, and their
+    resolved parameters carry `W_in`, `W_out`, `b_out` and `v0`."""
+
+    W_in: eqx.AbstractVar[Weight]
+    W_hid: eqx.AbstractVar[Weight]
+    W_out: eqx.AbstractVar[Weight]
+    activation: eqx.AbstractVar[str]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_in.shape[1]
+
+    @property
+    def n_hidden(self) -> int:
+        return self.W_hid.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.W_out.shape[0]
+
+    def initial_state(self, resolved):
+        return (resolved.v0,)
+
+    def drive(self, resolved, x):
+        return x @ resolved.W_in.T
+
+    def rate(self, y) -> Array:
+        return get_activation(self.activation)(y[0])
+
+    def output(self, resolved, y):
+        return resolved.W_out @ self.rate(y) + resolved.b_out
+
+    def rate_to_drive(self, resolved, r):
+        return resolved.params.W @ r
+
+    def output_noise(self, resolved, xi):
+        return resolved.W_out @ xi

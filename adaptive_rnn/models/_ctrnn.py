@@ -8,13 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from .._activations import canonical_activation, get_activation
+from .._activations import canonical_activation
 from .._connectivity import Weight, _check_dale
 from .._fields import CTRNNFieldParams, ctrnn_field
 from .._noise import Noise, make_noise
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
-from ._base import AbstractRNN, _check_dt, _check_readout, _check_size, default_dtype
+from ._base import _check_dt, _check_readout, _check_size, default_dtype
 from ._common import (
+    AbstractVoltageRNN,
     build_weights,
     make_bias,
     make_initial_state,
@@ -33,7 +34,7 @@ class CTRNNResolved(eqx.Module):
     v0: Array
 
 
-class CTRNN(AbstractRNN):
+class CTRNN(AbstractVoltageRNN):
     r"""The leaky continuous-time RNN of NN4N and Song, Yang & Wang (2016).
 
     $$\tau \frac{dv}{dt} = -v + W_{hid} f(v) + W_{in} u(t) + b_{hid}, \qquad
@@ -183,17 +184,8 @@ class CTRNN(AbstractRNN):
 
     # ---- sizes and time constants --------------------------------------------------
 
-    @property
-    def n_in(self) -> int:
-        return self.W_in.shape[1]
 
-    @property
-    def n_hidden(self) -> int:
-        return self.W_hid.shape[0]
 
-    @property
-    def n_out(self) -> int:
-        return self.W_out.shape[0]
 
     @property
     def tau(self) -> Array:
@@ -226,17 +218,9 @@ class CTRNN(AbstractRNN):
         resolved, drive = args
         return ctrnn_field(t, y, (resolved.params, drive))
 
-    def initial_state(self, resolved: CTRNNResolved):
-        return (resolved.v0,)
 
-    def drive(self, resolved: CTRNNResolved, x):
-        return x @ resolved.W_in.T
 
-    def rate(self, y) -> Array:
-        return get_activation(self.activation)(y[0])
 
-    def output(self, resolved: CTRNNResolved, y):
-        return resolved.W_out @ self.rate(y) + resolved.b_out
 
     def min_time_constant(self, resolved: CTRNNResolved):
         return jnp.min(resolved.params.tau)
@@ -248,11 +232,7 @@ class CTRNN(AbstractRNN):
         stationary variance of 1."""
         return jnp.broadcast_to(jnp.sqrt(2 * resolved.params.tau), resolved.v0.shape)
 
-    def rate_to_drive(self, resolved: CTRNNResolved, r):
-        return resolved.params.W @ r
 
-    def output_noise(self, resolved: CTRNNResolved, xi):
-        return resolved.W_out @ xi
 
     # ---- metadata -------------------------------------------------------------------
 

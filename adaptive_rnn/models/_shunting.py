@@ -9,14 +9,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from .._activations import canonical_activation, get_activation
+from .._activations import canonical_activation
 from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
 from .._noise import Noise, make_noise
 from .._params import _inverse_softplus
-from ._base import AbstractRNN, _check_dt, _check_readout, _check_size, default_dtype
+from ._base import _check_dt, _check_readout, _check_size, default_dtype
 from ._common import (
+    AbstractVoltageRNN,
     build_weights,
     make_bias,
     make_initial_state,
@@ -54,7 +55,7 @@ def _positive(name: str, value, shape, *, allow_zero: bool) -> np.ndarray:
     return arr
 
 
-class Shunting(AbstractRNN):
+class Shunting(AbstractVoltageRNN):
     r"""The conductance-based (shunting) rate RNN of seed 003 (Cheng, 2023).
 
     $$\frac{dV}{dt} = -z \odot V + W r + P x(t), \qquad r = f(V), \qquad
@@ -188,17 +189,8 @@ class Shunting(AbstractRNN):
 
     # ---- sizes, parameters --------------------------------------------------------
 
-    @property
-    def n_in(self) -> int:
-        return self.W_in.shape[1]
 
-    @property
-    def n_hidden(self) -> int:
-        return self.W_hid.shape[0]
 
-    @property
-    def n_out(self) -> int:
-        return self.W_out.shape[0]
 
     @property
     def G_b(self) -> Array:
@@ -242,17 +234,9 @@ class Shunting(AbstractRNN):
         resolved, drive = args
         return shunting_field(t, y, (resolved.params, drive))
 
-    def initial_state(self, resolved: ShuntingResolved):
-        return (resolved.v0,)
 
-    def drive(self, resolved: ShuntingResolved, x):
-        return x @ resolved.W_in.T
 
-    def rate(self, y) -> Array:
-        return get_activation(self.activation)(y[0])
 
-    def output(self, resolved: ShuntingResolved, y):
-        return resolved.W_out @ self.rate(y) + resolved.b_out
 
     def leak(self, V, resolved: ShuntingResolved | None = None) -> Array:
         """z(V) = G_b + (A |W|) f(V); works on any leading batch/time axes."""
@@ -286,11 +270,7 @@ class Shunting(AbstractRNN):
         stationary variance of 1."""
         return jnp.sqrt(2 * resolved.params.G_b)
 
-    def rate_to_drive(self, resolved: ShuntingResolved, r):
-        return resolved.params.W @ r
 
-    def output_noise(self, resolved: ShuntingResolved, xi):
-        return resolved.W_out @ xi
 
     # ---- metadata -----------------------------------------------------------------
 

@@ -114,7 +114,6 @@ def run_config(cfg: dict, *, progress: bool | None = None):
         scfg = cfg.get("simulate", {})
         n_seq, n_steps = int(scfg.get("n_sequences", 8)), int(scfg.get("n_steps", 40))
         solver_name = scfg.get("solver", "discrete")
-        xs = smoothed = None
         from ..tasks import smoothed_uniform_inputs
 
         smoothed = smoothed_uniform_inputs(jax.random.key(int(scfg.get("input_seed", 0))), n_seq, n_steps, n_in)
