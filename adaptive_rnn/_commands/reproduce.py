@@ -1,0 +1,38 @@
+"""`adaptive-rnn reproduce`: the experiments of Quax et al. (2020), one command each."""
+
+import argparse
+
+NAMES = ("fig2", "fig3", "size", "relu", "local", "memory", "hierarchy", "all")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="reproduce an experiment of Quax et al. (2020) (fig2, fig3, size, relu, local, memory, hierarchy, all)",
+        description=(
+            "Runs one experiment of Quax, D'Asaro & van Gerven (2020) (PAPER E2-E8) and writes "
+            "DIR/NAME.json (the plotted numbers, runtime and config), DIR/NAME.png and DIR/NAME.pdf. "
+            "Scales: paper (the paper's protocol), quick (reduced seeds and epochs; `all` within "
+            "10 minutes on a 2-core CPU), tiny (seconds; for tests). See REPRODUCTION.md."
+        ),
+    )
+    p.add_argument("name", choices=NAMES, help="experiment, or all")
+    p.add_argument("--scale", choices=("quick", "paper", "tiny"), default="quick",
+                   help="quick (default), paper, or tiny (a smoke test)")
+    p.add_argument("--seed", type=int, default=0, help="base random seed (default 0)")
+    p.add_argument("--out", default="results", help="output folder (default ./results)")
+    prog = p.add_mutually_exclusive_group()
+    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help="show progress bars (default: when stderr is a terminal)")
+    prog.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..paper import EXPERIMENTS, reproduce
+
+    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    for name in names:
+        res = reproduce(name, args.scale, args.seed, args.out, args.progress)
+        print(f"{name}: wrote {args.out}/{name}.json, .png, .pdf ({res['runtime_s']:.1f} s)")
+    return 0

@@ -1,0 +1,132 @@
+"""Shared pieces of the paper reproductions: keys, teachers, ensembles, JSON helpers."""
+
+import math
+import sys
+from collections.abc import Sequence
+
+import jax
+import numpy as np
+
+from ..models import ARU
+from ..tasks import TeacherData, teacher_data
+from ..train import EnsembleResult, fit_ensemble, paper_optimiser
+
+# The grid of Fig. 2 (PAPER §1.5, E2): 10 values per axis.
+GRID = (0.001, 0.1377, 0.2745, 0.4112, 0.5479, 0.6847, 0.8214, 0.9582, 1.0949, 1.2316)
+# The six targets (alpha_s, alpha_r) of Fig. 2.
+FIG2_TARGETS = (
+    (0.137, 0.137), (0.342, 0.684), (0.684, 0.342), (0.342, 1.0), (0.684, 0.684), (0.889, 0.889),
+)
+# The targets of Fig. 3 and E4/E5.
+FIG3_TARGETS = ((0.684, 0.342), (0.342, 0.684))
+# The random initial alphas of the paper: uniform over the first 15 points of
+# linspace(0.001, 1.3, 20). All 15 lie below 1 (the largest is 0.958), so the sigmoid
+# parametrisation alpha = sigmoid(1.5 w) represents them without clipping.
+INIT_POINTS = tuple(float(x) for x in np.linspace(0.001, 1.3, 20)[:15])
+
+
+def use_progress(progress: bool | None) -> bool:
+    """`None`: show progress bars when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else bool(progress)
+
+
+def bar(total: int, desc: str, progress: bool):
+    """An outer tqdm progress bar (disabled when `progress` is false)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not progress, leave=False)
+
+
+def subkey(seed: int, *path: int):
+    """A key derived from the run's seed and an integer path (deterministic)."""
+    key = jax.random.key(int(seed))
+    for p in path:
+        key = jax.random.fold_in(key, int(p))
+    return key
+
+
+def make_teacher(seed: int, index: int, target, *, n_sequences: int, n_train: int,
+                 n_hidden: int = 10, activation: str = "sigmoid", local_sd: float | None = None) -> TeacherData:
+    """The teacher data of E1 for one target: a sigmoid (or other) teacher ARU with
+    the paper's readout convention (`"lagged"`), 40 steps, first 20 used in training.
+
+    The teacher's key derives from `seed`, the target itself and `index`, so experiments
+    that share a target (Fig. 2, Fig. 3, E4) share its teacher when `index` is 0."""
+    return teacher_data(
+        subkey(seed, 1, round(1e4 * float(target[0])), round(1e4 * float(target[1])), index), alpha_s=float(target[0]), alpha_r=float(target[1]),
+        local_sd=local_sd, n_sequences=int(n_sequences), n_train=int(n_train),
+        n_hidden=int(n_hidden), activation=activation, readout="lagged",
+    )
+
+
+def student(key, *, n_hidden=10, activation="sigmoid", time_constants="global", alpha_s=0.5,
+            alpha_r=0.5, n_in=2, n_out=2) -> ARU:
+    """A student ARU with the paper's conventions (lagged readout, sigmoid
+    parametrisation of learnable alphas)."""
+    return ARU(
+        n_in, n_hidden, n_out, activation=activation, time_constants=time_constants,
+        alpha_s=alpha_s, alpha_r=alpha_r, readout="lagged", key=key,
+    )
+
+
+def optimiser(learning_rate: float, tau_learning_rate: float | None = None):
+    """The paper's optimiser (Adam, clip 2, L2 decay 1e-5) with our learning rate."""
+    return paper_optimiser(float(learning_rate), tau_learning_rate=None if tau_learning_rate is None else float(tau_learning_rate))
+
+
+def train(models: Sequence[ARU], data, *, key, epochs: int, learning_rate: float,
+          tau_learning_rate: float | None = None, progress: bool = False) -> EnsembleResult:
+    """`fit_ensemble` with the paper's optimiser, batch size 1, best-validation selection."""
+    return fit_ensemble(
+        list(models), data, keys=jax.random.split(key, len(models)), epochs=int(epochs),
+        optimiser=optimiser(learning_rate, tau_learning_rate), progress=progress,
+    )
+
+
+def alphas(model: ARU) -> tuple[list[float], list[float]]:
+    """The model's alpha_s and alpha_r as lists (length 1 global, n local)."""
+    return [float(a) for a in np.ravel(model.alpha_s)], [float(a) for a in np.ravel(model.alpha_r)]
+
+
+def fnum(x) -> float | None:
+    """A JSON-safe float (`None` for NaN or infinity)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def flist(xs) -> list | float | None:
+    """A (nested) JSON-safe list of floats."""
+    arr = np.asarray(xs, dtype=float)
+    if arr.ndim == 0:
+        return fnum(arr)
+    return [flist(a) for a in arr]
+
+
+def mean_sem(xs) -> tuple[float | None, float | None]:
+    """Mean and standard error of the mean (ddof 1) of the finite values."""
+    a = np.asarray([x for x in xs if x is not None and math.isfinite(x)], dtype=float)
+    if a.size == 0:
+        return None, None
+    sem = float(a.std(ddof=1) / math.sqrt(a.size)) if a.size > 1 else 0.0
+    return float(a.mean()), sem
+
+
+def config_dict(config) -> dict:
+    """A dataclass config as a JSON-safe dict (tuples become lists)."""
+    import dataclasses
+
+    def conv(v):
+        if isinstance(v, (tuple, list)):
+            return [conv(x) for x in v]
+        return v
+
+    return {f.name: conv(getattr(config, f.name)) for f in dataclasses.fields(config)}
+
+
+def figure(nrows: int = 1, ncols: int = 1, *, size=(4.0, 3.4), **kw):
+    """A `matplotlib.figure.Figure` (no pyplot state) and its axes array."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes

@@ -1,0 +1,199 @@
+"""Fig. 3 of Quax et al. (2020) (PAPER §1.5, E3): learning the rate constants.
+
+(A) Global, learnable (alpha_s, alpha_r) (sigmoid parametrisation, as the paper) are
+trained by BPTT together with all weights on the teacher data of targets (0.684, 0.342)
+and (0.342, 0.684), from several initialisations; the alphas of each epoch form a
+trajectory, drawn over the Fig. 2 maps when those results are given. Claim: from every
+start they converge to the target.
+
+(B) An ARU with learnable alphas (random initial alphas, uniform over the first 15 points
+of linspace(0.001, 1.3, 20); all lie below 1, so no clipping is needed) against the Elman
+network, 20 repetitions each: mean +- SEM of the best validation loss and Welch's t-test.
+Paper: p < 1e-11 and p < 1e-6.
+
+All runs of one target (the A trajectories, the B ARUs and the B Elman networks) train
+as one `fit_ensemble`.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from . import _common as C
+
+# Initial (alpha_s, alpha_r) of the trajectories of panel A (our choice: the corners of
+# [0.2, 0.8]^2 and the centre).
+A_INITS = ((0.2, 0.2), (0.2, 0.8), (0.8, 0.2), (0.8, 0.8), (0.5, 0.5))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Configuration of the Fig. 3 reproduction.
+
+    - `targets`: teacher `(alpha_s, alpha_r)` pairs.
+    - `inits`: initial `(alpha_s, alpha_r)` of the panel-A trajectories.
+    - `repetitions`: panel B runs per model kind (the paper: 20).
+    - `epochs`: training epochs (the paper: 100).
+    - `learning_rate`: Adam's step for the weights (not recorded; ours 1e-3).
+    - `tau_learning_rate`: a separate Adam step for the time constants (`None`: the
+        same as the weights, as at paper scale). The quick scale uses 3e-3 so that the
+        alphas converge in 60 epochs.
+    - `n_sequences`, `n_train`, `n_hidden`, `seed`: as `fig2.Config`.
+    """
+
+    targets: tuple = C.FIG3_TARGETS
+    inits: tuple = A_INITS
+    repetitions: int = 20
+    epochs: int = 100
+    learning_rate: float = 1e-3
+    tau_learning_rate: float | None = None
+    n_sequences: int = 500
+    n_train: int = 400
+    n_hidden: int = 10
+    seed: int = 0
+
+    @classmethod
+    def paper(cls, **kw) -> "Config":
+        """100 epochs, 20 repetitions, one learning rate (1e-3) for all parameters."""
+        return cls(**kw)
+
+    @classmethod
+    def quick(cls, **kw) -> "Config":
+        """60 epochs, 5 repetitions, time-constant learning rate 3e-3."""
+        return cls(**{"repetitions": 5, "epochs": 60, "tau_learning_rate": 3e-3, **kw})
+
+    @classmethod
+    def tiny(cls, **kw) -> "Config":
+        """For tests: 2 initialisations, 2 repetitions, 2 epochs on 30 sequences."""
+        return cls(**{"inits": A_INITS[1:3], "repetitions": 2, "epochs": 2, "n_sequences": 30,
+                      "n_train": 20, "tau_learning_rate": 3e-3, **kw})
+
+
+def _welch(a, b) -> float | None:
+    from scipy import stats
+
+    a = np.asarray([x for x in a if x is not None and math.isfinite(x)], dtype=float)
+    b = np.asarray([x for x in b if x is not None and math.isfinite(x)], dtype=float)
+    if a.size < 2 or b.size < 2:
+        return None
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    return C.fnum(p)
+
+
+def run(config: Config, *, progress: bool | None = None) -> dict:
+    """Runs both panels.
+
+    **Returns:** a JSON-serialisable dict:
+
+    - `learning`: per target, `{target, runs}`, each run `{init, trajectory, final,
+        best_epoch, best_val_loss}`: `trajectory` is `[alpha_s, alpha_r]` per epoch
+        (epoch 0 first), `final` the alphas of the best-validation model.
+    - `comparison`: per target, `{target, aru_loss, elman_loss, aru_mean, aru_sem,
+        elman_mean, elman_sem, welch_p, aru_init, aru_final}` (losses: best validation
+        loss of each repetition).
+    - `config`.
+    """
+    progress = C.use_progress(progress)
+    learning, comparison = [], []
+    rng = np.random.default_rng(config.seed)
+    with C.bar(len(config.targets), "fig3 targets", progress) as outer:
+        for t, target in enumerate(config.targets):
+            data = C.make_teacher(config.seed, 0, target, n_sequences=config.n_sequences,
+                                  n_train=config.n_train, n_hidden=config.n_hidden)
+            models, kinds = [], []
+            for k, (a_s, a_r) in enumerate(config.inits):
+                models.append(C.student(C.subkey(config.seed, 4, t, k), n_hidden=config.n_hidden,
+                                        alpha_s=a_s, alpha_r=a_r))
+                kinds.append(("A", (a_s, a_r)))
+            b_inits = rng.choice(C.INIT_POINTS, size=(config.repetitions, 2))
+            for k in range(config.repetitions):
+                a_s, a_r = (float(x) for x in b_inits[k])
+                models.append(C.student(C.subkey(config.seed, 5, t, k), n_hidden=config.n_hidden,
+                                        alpha_s=a_s, alpha_r=a_r))
+                kinds.append(("aru", (a_s, a_r)))
+            for k in range(config.repetitions):
+                models.append(C.student(C.subkey(config.seed, 5, t, k), n_hidden=config.n_hidden,
+                                        time_constants="static", alpha_s=1.0, alpha_r=1.0))
+                kinds.append(("elman", (1.0, 1.0)))
+            res = C.train(models, data.train_data(), key=C.subkey(config.seed, 6, t),
+                          epochs=config.epochs, learning_rate=config.learning_rate,
+                          tau_learning_rate=config.tau_learning_rate, progress=progress)
+            runs, aru_loss, elman_loss, aru_init, aru_final = [], [], [], [], []
+            for (kind, init), model, hist, best in zip(kinds, res.models, res.histories, res.best_val_loss):
+                final = [C.alphas(model)[0][0], C.alphas(model)[1][0]]
+                if kind == "A":
+                    tc0 = hist.initial_time_constants
+                    traj = [[float(tc0["alpha_s"][0]), float(tc0["alpha_r"][0])]]
+                    traj += [[float(a), float(b)] for a, b in zip(hist.time_constants["alpha_s"][:, 0],
+                                                                  hist.time_constants["alpha_r"][:, 0])]
+                    runs.append(dict(init=[float(x) for x in init], trajectory=traj, final=final,
+                                     best_epoch=int(hist.best_epoch), best_val_loss=C.fnum(best)))
+                elif kind == "aru":
+                    aru_loss.append(C.fnum(best))
+                    aru_init.append([float(x) for x in init])
+                    aru_final.append(final)
+                else:
+                    elman_loss.append(C.fnum(best))
+            am, asem = C.mean_sem(aru_loss)
+            em, esem = C.mean_sem(elman_loss)
+            learning.append(dict(target=[float(x) for x in target], runs=runs))
+            comparison.append(dict(
+                target=[float(x) for x in target], aru_loss=aru_loss, elman_loss=elman_loss,
+                aru_mean=am, aru_sem=asem, elman_mean=em, elman_sem=esem,
+                welch_p=_welch(aru_loss, elman_loss), aru_init=aru_init, aru_final=aru_final,
+            ))
+            outer.update(1)
+    return dict(learning=learning, comparison=comparison, config=C.config_dict(config))
+
+
+def final_distances(results: dict) -> list[list[float]]:
+    """Per target, the Euclidean distance of each panel-A run's final alphas to the target."""
+    return [
+        [math.hypot(r["final"][0] - L["target"][0], r["final"][1] - L["target"][1]) for r in L["runs"]]
+        for L in results["learning"]
+    ]
+
+
+def plot(results: dict, fig2_results: dict | None = None):
+    """Panel A (trajectories, over the Fig. 2 maps of the same targets when
+    `fig2_results` holds them) and panel B (bars: mean +- SEM of the best validation
+    loss, ARU vs Elman, with Welch's p). **Returns:** a `matplotlib.figure.Figure`."""
+    from .fig2 import draw_map
+
+    n = len(results["learning"])
+    fig, axes = C.figure(2, n)
+    for k, L in enumerate(results["learning"]):
+        ax = axes[0, k]
+        idx = None
+        if fig2_results is not None:
+            for i, t in enumerate(fig2_results["targets"]):
+                if np.allclose(t, L["target"]):
+                    idx = i
+        if idx is not None:
+            draw_map(ax, fig2_results, idx, colorbar=False)
+        else:
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_xlabel(r"$\alpha_r$")
+            ax.set_ylabel(r"$\alpha_s$")
+            ax.plot([L["target"][1]], [L["target"][0]], marker="*", color="red", ms=12, ls="none")
+            ax.set_title(f"target ({L['target'][0]:g}, {L['target'][1]:g})", fontsize=9)
+        for r in L["runs"]:
+            tr = np.asarray(r["trajectory"], dtype=float)
+            ax.plot(tr[:, 1], tr[:, 0], "-", color="orange", lw=1)
+            ax.plot(tr[0, 1], tr[0, 0], "o", color="orange", ms=4)
+            ax.plot(r["final"][1], r["final"][0], "x", color="black", ms=6)
+    for k, Cm in enumerate(results["comparison"]):
+        ax = axes[1, k]
+        means = [Cm["aru_mean"] or np.nan, Cm["elman_mean"] or np.nan]
+        sems = [Cm["aru_sem"] or 0.0, Cm["elman_sem"] or 0.0]
+        ax.bar([0, 1], means, yerr=sems, color=["tab:orange", "tab:gray"], capsize=4)
+        ax.set_xticks([0, 1], ["ARU (learned)", "Elman"])
+        ax.set_yscale("log")
+        ax.set_ylabel("best validation loss")
+        p = Cm["welch_p"]
+        ax.set_title(f"target ({Cm['target'][0]:g}, {Cm['target'][1]:g}); Welch p = "
+                     f"{'n/a' if p is None else f'{p:.2g}'}", fontsize=9)
+    fig.suptitle("Fig. 3: learned rate constants (A) and ARU vs Elman (B)")
+    return fig

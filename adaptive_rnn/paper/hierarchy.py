@@ -1,0 +1,171 @@
+"""A hierarchy of time scales (PAPER §1.5, E8): do learned time constants order
+themselves along a stacked network?
+
+The paper's abstract claims that "a hierarchy of time scales emerges when adapting to
+data with multiple underlying time scales", without a published protocol. **Our
+design** (`adaptive_rnn.tasks.hierarchy_data`): a stacked two-layer teacher ARU (10 + 10
+sigmoid units, random weights) whose first layer is fast (alpha_s = alpha_r = 0.9) and
+whose second layer is slow (0.1), driven by the paper's smoothed random inputs: the
+target is a slow function of a fast nonlinear transform of the input. A student of the
+same architecture, every alpha starting at 0.5 (global learnable alphas per layer),
+learns it. Control: the teacher's layers swapped (slow, then fast).
+
+Statistic: per run, the effective time constant of layer k, tau_k = tau_s + tau_r (in
+units of dt; the sum is invariant under the exchange of tau_s and tau_r, PAPER §1.3),
+and d = log(tau_2 / tau_1). The hierarchy claim predicts d > 0 in the fast->slow
+condition (and d < 0 in the control if the ordering follows the data rather than the
+architecture). Test: the fraction of runs with the predicted sign, one-sided sign test
+(binomial, p = 1/2).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from . import _common as C
+
+CONDITIONS = {"fast->slow": ((0.9, 0.9), (0.1, 0.1)), "slow->fast": ((0.1, 0.1), (0.9, 0.9))}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Configuration of E8.
+
+    - `conditions`: names of `CONDITIONS` to run (teacher alphas per layer).
+    - `repetitions`: teachers (and students) per condition; `epochs`: training epochs.
+    - `n_hidden`: layer sizes of teacher and student; `time_constants`: the student's
+        mode (`"global"`: one pair per layer; `"local"`: per neuron).
+    - `init`: every initial alpha of the student.
+    - `n_sequences`, `n_train`, `train_steps`: data (500 / 400, all 40 steps).
+    - `learning_rate`, `tau_learning_rate`, `seed`: as `fig3.Config`.
+    """
+
+    conditions: tuple = ("fast->slow", "slow->fast")
+    repetitions: int = 20
+    epochs: int = 150
+    n_hidden: tuple = (10, 10)
+    time_constants: str = "global"
+    init: float = 0.5
+    n_sequences: int = 500
+    n_train: int = 400
+    train_steps: int = 40
+    learning_rate: float = 1e-3
+    tau_learning_rate: float | None = None
+    seed: int = 0
+
+    @classmethod
+    def paper(cls, **kw) -> "Config":
+        """Both conditions, 20 repetitions, 150 epochs (our choice: no published protocol)."""
+        return cls(**kw)
+
+    @classmethod
+    def quick(cls, **kw) -> "Config":
+        """4 repetitions, 30 epochs, tau learning rate 3e-3."""
+        return cls(**{"repetitions": 4, "epochs": 30, "tau_learning_rate": 3e-3, **kw})
+
+    @classmethod
+    def tiny(cls, **kw) -> "Config":
+        """For tests: 2 repetitions, 2 epochs on 30 sequences of 20 steps."""
+        return cls(**{"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20,
+                      "train_steps": 20, **kw})
+
+
+def sign_test(d, *, greater: bool = True) -> dict:
+    """Fraction of runs with the predicted sign and the one-sided binomial sign test."""
+    from scipy import stats
+
+    d = np.asarray([x for x in d if x is not None and math.isfinite(x)], dtype=float)
+    d = d[d != 0]
+    k = int((d > 0).sum() if greater else (d < 0).sum())
+    n = int(d.size)
+    p = float(stats.binomtest(k, n, 0.5, alternative="greater").pvalue) if n else None
+    return dict(predicted_sign="+" if greater else "-", n=n, k=k, fraction=(k / n if n else None), p_value=p)
+
+
+def run(config: Config, *, progress: bool | None = None) -> dict:
+    """Trains every (condition, repetition).
+
+    **Returns:** a JSON-serialisable dict: `runs` (one per run: `condition`,
+    `repetition`, `teacher_alphas` (per layer), `alpha_s`, `alpha_r` (per layer: a
+    number, or a list per neuron for local), `tau` (per layer: mean of tau_s + tau_r),
+    `log_ratio` (log tau_2 / tau_1), `best_val_loss`), `tests` (per condition: the sign
+    test of `log_ratio`, predicted sign + for fast->slow and - for slow->fast; and the
+    median log ratio), `statistic` (a sentence) and `config`.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ..tasks import hierarchy_data
+
+    progress = C.use_progress(progress)
+    models, conds, datas = [], [], []
+    for c, name in enumerate(config.conditions):
+        alphas = CONDITIONS[name]
+        for k in range(config.repetitions):
+            td = hierarchy_data(C.subkey(config.seed, 600, c, k), layer_alphas=alphas,
+                                n_hidden=config.n_hidden, n_sequences=config.n_sequences,
+                                n_train=config.n_train, train_steps=config.train_steps)
+            datas.append(td.train_data())
+            models.append(C.student(C.subkey(config.seed, 15, c, k), n_hidden=tuple(config.n_hidden),
+                                    time_constants=config.time_constants, alpha_s=config.init,
+                                    alpha_r=config.init))
+            conds.append((name, k, [list(p) for p in alphas]))
+    data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *datas)
+    res = C.train(models, data, key=C.subkey(config.seed, 16), epochs=config.epochs,
+                  learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
+                  progress=progress)
+    runs = []
+    for (name, k, alphas), model, best in zip(conds, res.models, res.best_val_loss):
+        a_s = [np.ravel(np.asarray(a, float)) for a in model.alpha_s]
+        a_r = [np.ravel(np.asarray(a, float)) for a in model.alpha_r]
+        tau = [float(np.mean(1.0 / s + 1.0 / r)) for s, r in zip(a_s, a_r)]  # dt = 1
+        glob = config.time_constants == "global"
+        runs.append(dict(
+            condition=name, repetition=k, teacher_alphas=alphas,
+            alpha_s=[float(s[0]) if glob else [float(x) for x in s] for s in a_s],
+            alpha_r=[float(r[0]) if glob else [float(x) for x in r] for r in a_r],
+            tau=tau, log_ratio=float(math.log(tau[-1] / tau[0])), best_val_loss=C.fnum(best),
+        ))
+    tests = []
+    for name in config.conditions:
+        d = [r["log_ratio"] for r in runs if r["condition"] == name]
+        teacher = CONDITIONS[name]
+        greater = (1 / teacher[-1][0] + 1 / teacher[-1][1]) > (1 / teacher[0][0] + 1 / teacher[0][1])
+        tests.append(dict(condition=name, median_log_ratio=float(np.median(d)), **sign_test(d, greater=greater)))
+    statistic = ("per run d = log(tau_2 / tau_1) with tau_k = tau_s + tau_r of layer k (dt = 1); "
+                 "fraction of runs whose d has the sign of the teacher's ordering, one-sided "
+                 "binomial sign test")
+    return dict(runs=runs, tests=tests, statistic=statistic, config=C.config_dict(config))
+
+
+def plot(results: dict):
+    """Left: learned tau (tau_s + tau_r) of layer 1 vs layer 2, one point per run, per
+    condition (above the diagonal: layer 2 slower). Right: the log ratios per condition.
+    **Returns:** a `matplotlib.figure.Figure`."""
+    fig, axes = C.figure(1, 2)
+    ax = axes[0, 0]
+    names = list(dict.fromkeys(r["condition"] for r in results["runs"]))
+    colours = ["tab:purple", "tab:olive", "tab:cyan"]
+    for c, name in enumerate(names):
+        t = np.asarray([r["tau"] for r in results["runs"] if r["condition"] == name], dtype=float)
+        ax.scatter(t[:, 0], t[:, -1], s=16, color=colours[c % 3], label=name)
+    lim = [2.0, max(3.0, ax.get_xlim()[1], ax.get_ylim()[1])]
+    ax.plot(lim, lim, ":", color="gray")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"layer 1 $\tau_s + \tau_r$")
+    ax.set_ylabel(r"layer 2 $\tau_s + \tau_r$")
+    ax.legend(fontsize=7)
+    ax = axes[0, 1]
+    for c, name in enumerate(names):
+        d = [r["log_ratio"] for r in results["runs"] if r["condition"] == name]
+        ax.scatter(np.full(len(d), c) + np.linspace(-0.1, 0.1, len(d)), d, s=14, color=colours[c % 3])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel(r"log($\tau_2$ / $\tau_1$)")
+    title = "; ".join(f"{t['condition']}: {t['k']}/{t['n']}, p={t['p_value']:.2g}"
+                      for t in results["tests"] if t["p_value"] is not None)
+    ax.set_title(title, fontsize=8)
+    fig.suptitle("E8: learned time scales along a two-layer hierarchy")
+    return fig

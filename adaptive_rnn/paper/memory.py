@@ -1,0 +1,191 @@
+"""Memory capacity (PAPER §1.5, E7, the paper's Fig. 7): Elman vs global vs local alphas.
+
+The paper's protocol is not published. **Ours** (`adaptive_rnn.tasks.memory_task`): one
+input channel carries a value v ~ U[-1, 1) at step 2 and zero elsewhere; the output must
+report v exactly `delay` steps later (fixed delay, no go cue); the loss counts at the
+report step only. All delays share one sequence length (2 + max delay + 1), so every
+delay, model and repetition trains in one `fit_ensemble` (each member with its delay's
+data). Models (10 sigmoid units, lagged readout): the Elman network (alphas fixed at 1),
+an ARU with global learnable alphas and one with local (per-neuron) learnable alphas,
+both starting at alpha = 0.5.
+
+Chance: the validation loss of predicting, at the report step, the training average of
+v (the best predictor blind to the input; `MemoryTask.chance_loss`). A model is **above
+chance** at a delay when its repetitions' best validation losses are below chance by a
+one-sided one-sample t-test at p < 0.01 *and* their mean is below 0.9 x chance (it
+explains at least 10 % of the variance of v).
+
+Paper: Elman above chance only up to 10 steps, adaptive models up to 30; the adaptive
+models learn slower rate constants as the delay grows.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from . import _common as C
+
+MODELS = ("elman", "global", "local")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Configuration of E7.
+
+    - `delays`: the delays (steps); `repetitions`: per delay and model (the paper: 20).
+    - `epochs`: training epochs (not published; ours 100).
+    - `n_sequences`, `n_train`: sequences per delay and training split (ours 300 / 200).
+    - `onset`: step of the value; `init`: initial alpha of the adaptive models.
+    - `p_threshold`, `margin`: the above-chance rule (p < 0.01, mean < 0.9 x chance).
+    - `learning_rate`, `tau_learning_rate`, `n_hidden`, `seed`: as `fig3.Config`.
+    """
+
+    delays: tuple = (5, 10, 15, 20, 25, 30, 35, 40)
+    repetitions: int = 20
+    epochs: int = 100
+    n_sequences: int = 300
+    n_train: int = 200
+    onset: int = 2
+    init: float = 0.5
+    p_threshold: float = 0.01
+    margin: float = 0.9
+    learning_rate: float = 1e-3
+    tau_learning_rate: float | None = None
+    n_hidden: int = 10
+    seed: int = 0
+
+    @classmethod
+    def paper(cls, **kw) -> "Config":
+        """Delays 5..40 in steps of 5, 20 repetitions, 100 epochs."""
+        return cls(**kw)
+
+    @classmethod
+    def quick(cls, **kw) -> "Config":
+        """Delays 5, 10, 20, 30, 40; 3 repetitions, 30 epochs, tau learning rate 3e-3."""
+        return cls(**{"delays": (5, 10, 20, 30, 40), "repetitions": 3, "epochs": 30,
+                      "tau_learning_rate": 3e-3, **kw})
+
+    @classmethod
+    def tiny(cls, **kw) -> "Config":
+        """For tests: delays 2 and 4, 2 repetitions, 2 epochs on 30 sequences."""
+        return cls(**{"delays": (2, 4), "repetitions": 2, "epochs": 2, "n_sequences": 30,
+                      "n_train": 20, **kw})
+
+
+def _above(losses, chance, p_threshold, margin) -> tuple[bool, float | None]:
+    from scipy import stats
+
+    a = np.asarray([x for x in losses if x is not None and math.isfinite(x)], dtype=float)
+    if a.size < 2:
+        return False, None
+    if np.allclose(a, a[0]):
+        p = 0.0 if a[0] < chance else 1.0
+    else:
+        p = float(stats.ttest_1samp(a, chance, alternative="less").pvalue)
+    return bool(p < p_threshold and a.mean() < margin * chance), C.fnum(p)
+
+
+def run(config: Config, *, progress: bool | None = None) -> dict:
+    """Trains every (delay, model, repetition).
+
+    **Returns:** a JSON-serialisable dict: `delays`, `models`, `results`: per delay
+    `{delay, chance, models: {elman|global|local: {loss, mean, sem, normalised_mean,
+    above_chance, p_value, alpha_s, alpha_r}}}` (`loss`: best validation loss per
+    repetition; `alpha_s`, `alpha_r`: learned values per repetition, a number (global,
+    Elman) or a list per neuron (local)); `max_delay_above_chance` per model; `protocol`
+    (a sentence); `config`.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ..tasks import memory_task
+
+    progress = C.use_progress(progress)
+    T = config.onset + max(config.delays) + 1
+    tasks = [memory_task(C.subkey(config.seed, 500, d), int(d), n_sequences=config.n_sequences,
+                         n_train=config.n_train, n_steps=T, onset=config.onset)
+             for d in config.delays]
+    datas = [t.train_data() for t in tasks]
+    models, conds, member_data = [], [], []
+    for i, d in enumerate(config.delays):
+        for kind in MODELS:
+            for k in range(config.repetitions):
+                key = C.subkey(config.seed, 13, i, k)
+                if kind == "elman":
+                    m = C.student(key, n_in=1, n_out=1, n_hidden=config.n_hidden, time_constants="static",
+                                  alpha_s=1.0, alpha_r=1.0)
+                else:
+                    m = C.student(key, n_in=1, n_out=1, n_hidden=config.n_hidden, time_constants=kind,
+                                  alpha_s=config.init, alpha_r=config.init)
+                models.append(m)
+                conds.append((i, kind, k))
+                member_data.append(datas[i])
+    data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *member_data)
+    res = C.train(models, data, key=C.subkey(config.seed, 14), epochs=config.epochs,
+                  learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
+                  progress=progress)
+    results = []
+    for i, d in enumerate(config.delays):
+        chance = tasks[i].chance_loss
+        entry = dict(delay=int(d), chance=chance, models={})
+        for kind in MODELS:
+            idx = [j for j, c in enumerate(conds) if c[0] == i and c[1] == kind]
+            loss = [C.fnum(res.best_val_loss[j]) for j in idx]
+            mean, sem = C.mean_sem(loss)
+            above, p = _above(loss, chance, config.p_threshold, config.margin)
+            al = [C.alphas(res.models[j]) for j in idx]
+            glob = kind != "local"
+            entry["models"][kind] = dict(
+                loss=loss, mean=mean, sem=sem,
+                normalised_mean=None if mean is None else mean / chance,
+                above_chance=above, p_value=p,
+                alpha_s=[a[0][0] if glob else a[0] for a in al],
+                alpha_r=[a[1][0] if glob else a[1] for a in al],
+            )
+        results.append(entry)
+    max_above = {}
+    for kind in MODELS:
+        ds = [e["delay"] for e in results if e["models"][kind]["above_chance"]]
+        max_above[kind] = max(ds) if ds else None
+    protocol = (f"value v ~ U[-1, 1) on the single input at step {config.onset}, to be reported "
+                f"at step {config.onset} + delay (loss there only); sequences of {T} steps; "
+                f"{config.n_train} training / {config.n_sequences - config.n_train} validation "
+                f"sequences per delay; chance = validation MSE of predicting the training mean of v; "
+                f"above chance: one-sided one-sample t-test p < {config.p_threshold} and mean loss "
+                f"< {config.margin} x chance")
+    return dict(delays=[int(d) for d in config.delays], models=list(MODELS), results=results,
+                max_delay_above_chance=max_above, protocol=protocol, config=C.config_dict(config))
+
+
+def plot(results: dict):
+    """Left: best validation loss / chance per delay (mean +- SEM; 1 = chance; filled
+    markers above chance). Right: learned alphas per delay (mean over repetitions and
+    neurons). **Returns:** a `matplotlib.figure.Figure`."""
+    fig, axes = C.figure(1, 2)
+    delays = results["delays"]
+    colours = {"elman": "tab:gray", "global": "tab:orange", "local": "tab:green"}
+    ax = axes[0, 0]
+    for kind in results["models"]:
+        ms = [e["models"][kind] for e in results["results"]]
+        ch = [e["chance"] for e in results["results"]]
+        y = np.asarray([np.nan if m["mean"] is None else m["mean"] / c for m, c in zip(ms, ch)])
+        err = np.asarray([0.0 if m["sem"] is None else m["sem"] / c for m, c in zip(ms, ch)])
+        ax.errorbar(delays, y, yerr=err, color=colours[kind], label=kind, capsize=3)
+        ab = np.asarray([m["above_chance"] for m in ms])
+        ax.plot(np.asarray(delays)[ab], y[ab], "o", color=colours[kind])
+        ax.plot(np.asarray(delays)[~ab], y[~ab], "o", mfc="white", color=colours[kind])
+    ax.axhline(1.0, ls="--", color="black", lw=0.8, label="chance")
+    ax.set_xlabel("delay (steps)")
+    ax.set_ylabel("best val. loss / chance")
+    ax.legend(fontsize=7)
+    ax = axes[0, 1]
+    for kind in ("global", "local"):
+        for name, ls in (("alpha_s", "-"), ("alpha_r", "--")):
+            y = [float(np.mean([np.mean(a) for a in e["models"][kind][name]])) for e in results["results"]]
+            ax.plot(delays, y, ls, marker=".", color=colours[kind], label=f"{kind} {name}")
+    ax.set_xlabel("delay (steps)")
+    ax.set_ylabel("learned alpha (mean)")
+    ax.legend(fontsize=7)
+    fig.suptitle("E7: memory capacity (our delayed-recall protocol)")
+    return fig

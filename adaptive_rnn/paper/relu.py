@@ -1,0 +1,113 @@
+"""Sigmoid vs ReLU (PAPER §1.5, E5): learned alphas and the exchange symmetry.
+
+For targets (0.342, 0.684) and (0.684, 0.342), teacher and student share the activation
+(sigmoid or ReLU); students learn global alphas from random initial values (as
+Fig. 3B). Expected (PAPER §1.3, S2): sigmoid networks recover the pair, ReLU networks may
+land on the swapped pair (for a linear unit the dynamics depend on alpha_s and alpha_r
+only symmetrically). All conditions train as one `fit_ensemble` (one group per
+activation).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from . import _common as C
+from .size import scatter, summarise
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Configuration of E5.
+
+    - `targets`, `activations`; `seeds`: runs per condition (the paper: 40);
+        `epochs`: the paper's 500.
+    - the rest as `size.Config`.
+    """
+
+    targets: tuple = C.FIG3_TARGETS[::-1]
+    activations: tuple = ("sigmoid", "relu")
+    seeds: int = 40
+    epochs: int = 500
+    learning_rate: float = 1e-3
+    tau_learning_rate: float | None = None
+    n_sequences: int = 500
+    n_train: int = 400
+    n_hidden: int = 10
+    seed: int = 0
+
+    @classmethod
+    def paper(cls, **kw) -> "Config":
+        """Two targets x two activations, 40 seeds, 500 epochs."""
+        return cls(**kw)
+
+    @classmethod
+    def quick(cls, **kw) -> "Config":
+        """5 seeds, 40 epochs, time-constant learning rate 3e-3."""
+        return cls(**{"seeds": 5, "epochs": 40, "tau_learning_rate": 3e-3, **kw})
+
+    @classmethod
+    def tiny(cls, **kw) -> "Config":
+        """For tests: 2 seeds, 2 epochs on 30 sequences."""
+        return cls(**{"seeds": 2, "epochs": 2, "n_sequences": 30, "n_train": 20, **kw})
+
+
+def run(config: Config, *, progress: bool | None = None) -> dict:
+    """Trains every (target, activation, seed).
+
+    **Returns:** a JSON-serialisable dict: `runs` (one per run: `activation`, `target`,
+    `seed`, `init`, `alpha_s`, `alpha_r`, `best_val_loss`), `summary` (per target and
+    activation: mean/SD of the alphas, fraction within 0.1 of the target and of the
+    swapped target) and `config`.
+    """
+    progress = C.use_progress(progress)
+    rng = np.random.default_rng(config.seed + 5)
+    runs, summary = [], []
+    with C.bar(len(config.targets), "relu targets", progress) as outer:
+        for t, target in enumerate(config.targets):
+            target = [float(x) for x in target]
+            models, conds = [], []
+            # One teacher per (target, activation); members carry their own data.
+            datas = []
+            for a, act in enumerate(config.activations):
+                td = C.make_teacher(config.seed, a, target, n_sequences=config.n_sequences,
+                                    n_train=config.n_train, n_hidden=config.n_hidden, activation=act)
+                for s in range(config.seeds):
+                    a_s, a_r = (float(x) for x in rng.choice(C.INIT_POINTS, size=2))
+                    models.append(C.student(C.subkey(config.seed, 9, t, a, s), n_hidden=config.n_hidden,
+                                            activation=act, alpha_s=a_s, alpha_r=a_r))
+                    conds.append((act, s, [a_s, a_r]))
+                    datas.append(td)
+            data = _stack_data([d.train_data() for d in datas])
+            res = C.train(models, data, key=C.subkey(config.seed, 10, t), epochs=config.epochs,
+                          learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
+                          progress=progress)
+            these = []
+            for (act, s, init), model, best in zip(conds, res.models, res.best_val_loss):
+                a_s, a_r = C.alphas(model)
+                these.append(dict(activation=act, target=target, seed=s, init=init, alpha_s=a_s[0],
+                                  alpha_r=a_r[0], best_val_loss=C.fnum(best)))
+            runs += these
+            for s in summarise(these, "activation", target):
+                summary.append({"target": target, **s})
+            outer.update(1)
+    return dict(runs=runs, summary=summary, config=C.config_dict(config))
+
+
+def _stack_data(datas):
+    import jax
+    import jax.numpy as jnp
+
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *datas)
+
+
+def plot(results: dict):
+    """One scatter per target: learned alphas, coloured by activation, with the target
+    (filled star) and the swapped target (open star). **Returns:** a `Figure`."""
+    targets = list(dict.fromkeys(tuple(r["target"]) for r in results["runs"]))
+    fig, axes = C.figure(1, len(targets))
+    for k, t in enumerate(targets):
+        runs = [r for r in results["runs"] if tuple(r["target"]) == t]
+        scatter(axes[0, k], runs, "activation", list(t), title=f"target {t}")
+    fig.suptitle("E5: sigmoid vs ReLU, learned alphas")
+    return fig
