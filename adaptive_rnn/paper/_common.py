@@ -1,8 +1,10 @@
 """Shared pieces of the paper reproductions: keys, teachers, ensembles, JSON helpers."""
 
+import dataclasses
 import math
 import sys
 from collections.abc import Sequence
+from typing import ClassVar
 
 import jax
 import numpy as np
@@ -23,6 +25,47 @@ FIG3_TARGETS = ((0.684, 0.342), (0.342, 0.684))
 # linspace(0.001, 1.3, 20). All 15 lie below 1 (the largest is 0.958), so the sigmoid
 # parametrisation alpha = sigmoid(1.5 w) represents them without clipping.
 INIT_POINTS = tuple(float(x) for x in np.linspace(0.001, 1.3, 20)[:15])
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """Fields and scale constructors shared by every experiment's `Config`.
+
+    - `learning_rate`: Adam's step for all parameters (the paper's is not recorded;
+        ours 1e-3).
+    - `tau_learning_rate`: a separate Adam step for the time constants (`None`: the same
+        as the weights, as at paper scale; quick scales use 3e-3 so that the time
+        constants converge within their fewer epochs).
+    - `n_sequences`, `n_train`: sequences of data and the training split (500 / 400).
+    - `seed`: base seed (teachers and students derive their keys from it).
+
+    `paper()` is the paper's protocol; `quick()` and `tiny()` apply the subclass's
+    `QUICK` and `TINY` overrides (keyword arguments override those in turn).
+    """
+
+    learning_rate: float = 1e-3
+    tau_learning_rate: float | None = None
+    n_sequences: int = 500
+    n_train: int = 400
+    seed: int = 0
+
+    QUICK: ClassVar[dict] = {}
+    TINY: ClassVar[dict] = {}
+
+    @classmethod
+    def paper(cls, **kw):
+        """The paper's protocol (grid, seeds, epochs, repetitions)."""
+        return cls(**kw)
+
+    @classmethod
+    def quick(cls, **kw):
+        """Reduced seeds and epochs (`reproduce all --scale quick` in minutes)."""
+        return cls(**{**cls.QUICK, **kw})
+
+    @classmethod
+    def tiny(cls, **kw):
+        """Seconds: for tests."""
+        return cls(**{**cls.TINY, **kw})
 
 
 def use_progress(progress: bool | None) -> bool:

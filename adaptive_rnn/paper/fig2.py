@@ -17,7 +17,7 @@ from . import _common as C
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of the Fig. 2 reproduction.
 
     - `targets`: teacher `(alpha_s, alpha_r)` pairs.
@@ -35,28 +35,12 @@ class Config:
     grid: tuple = C.GRID
     seeds: int = 2
     epochs: int = 50
-    learning_rate: float = 1e-3
-    n_sequences: int = 500
-    n_train: int = 400
     n_hidden: int = 10
     activation: str = "sigmoid"
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """The paper's grid, targets and 2 seeds per cell; 50 epochs (our choice)."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """The full grid and targets, 1 seed per cell, 8 epochs."""
-        return cls(**{"seeds": 1, "epochs": 8, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: 2 targets, a 3 x 3 grid, 2 epochs on 30 sequences."""
-        return cls(**{"targets": C.FIG2_TARGETS[1:3], "grid": (0.1377, 0.5479, 0.9582), "seeds": 1,
-                      "epochs": 2, "n_sequences": 30, "n_train": 20, **kw})
+    QUICK = {"seeds": 1, "epochs": 8}
+    TINY = {"targets": C.FIG2_TARGETS[1:3], "grid": (0.1377, 0.5479, 0.9582), "seeds": 1,
+            "epochs": 2, "n_sequences": 30, "n_train": 20}
 
 
 def run(config: Config, *, progress: bool | None = None) -> dict:

@@ -28,7 +28,7 @@ A_INITS = ((0.2, 0.2), (0.2, 0.8), (0.8, 0.2), (0.8, 0.8), (0.5, 0.5))
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of the Fig. 3 reproduction.
 
     - `targets`: teacher `(alpha_s, alpha_r)` pairs.
@@ -46,28 +46,11 @@ class Config:
     inits: tuple = A_INITS
     repetitions: int = 20
     epochs: int = 100
-    learning_rate: float = 1e-3
-    tau_learning_rate: float | None = None
-    n_sequences: int = 500
-    n_train: int = 400
     n_hidden: int = 10
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """100 epochs, 20 repetitions, one learning rate (1e-3) for all parameters."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """60 epochs, 5 repetitions, time-constant learning rate 3e-3."""
-        return cls(**{"repetitions": 5, "epochs": 60, "tau_learning_rate": 3e-3, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: 2 initialisations, 2 repetitions, 2 epochs on 30 sequences."""
-        return cls(**{"inits": A_INITS[1:3], "repetitions": 2, "epochs": 2, "n_sequences": 30,
-                      "n_train": 20, "tau_learning_rate": 3e-3, **kw})
+    QUICK = {"repetitions": 5, "epochs": 60, "tau_learning_rate": 3e-3}
+    TINY = {"inits": A_INITS[1:3], "repetitions": 2, "epochs": 2, "n_sequences": 30,
+            "n_train": 20, "tau_learning_rate": 3e-3}
 
 
 def _welch(a, b) -> float | None:

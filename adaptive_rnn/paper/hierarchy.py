@@ -29,7 +29,7 @@ CONDITIONS = {"fast->slow": ((0.9, 0.9), (0.1, 0.1)), "slow->fast": ((0.1, 0.1),
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of E8.
 
     - `conditions`: names of `CONDITIONS` to run (teacher alphas per layer).
@@ -47,28 +47,11 @@ class Config:
     n_hidden: tuple = (10, 10)
     time_constants: str = "global"
     init: float = 0.5
-    n_sequences: int = 500
-    n_train: int = 400
     train_steps: int = 40
-    learning_rate: float = 1e-3
-    tau_learning_rate: float | None = None
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """Both conditions, 20 repetitions, 150 epochs (our choice: no published protocol)."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """4 repetitions, 30 epochs, tau learning rate 3e-3."""
-        return cls(**{"repetitions": 4, "epochs": 30, "tau_learning_rate": 3e-3, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: 2 repetitions, 2 epochs on 30 sequences of 20 steps."""
-        return cls(**{"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20,
-                      "train_steps": 20, **kw})
+    QUICK = {"repetitions": 4, "epochs": 30, "tau_learning_rate": 3e-3}
+    TINY = {"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20,
+            "train_steps": 20}
 
 
 def sign_test(d, *, greater: bool = True) -> dict:

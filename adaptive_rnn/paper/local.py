@@ -20,7 +20,7 @@ from . import _common as C
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of E6.
 
     - `sds`: SD of the teacher's per-neuron alphas around `mean`.
@@ -35,27 +35,10 @@ class Config:
     repetitions: int = 10
     epochs: int = 300
     init: float = 0.5
-    learning_rate: float = 1e-3
-    tau_learning_rate: float | None = None
-    n_sequences: int = 500
-    n_train: int = 400
     n_hidden: int = 10
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """sd 0.1 and 0.2, 10 repetitions each, 300 epochs."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """3 repetitions, 40 epochs, time-constant learning rate 3e-3."""
-        return cls(**{"repetitions": 3, "epochs": 40, "tau_learning_rate": 3e-3, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: 2 repetitions, 2 epochs on 30 sequences."""
-        return cls(**{"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20, **kw})
+    QUICK = {"repetitions": 3, "epochs": 40, "tau_learning_rate": 3e-3}
+    TINY = {"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20}
 
 
 def wasserstein(a, b) -> float:

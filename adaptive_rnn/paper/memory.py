@@ -30,7 +30,7 @@ MODELS = ("elman", "global", "local")
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of E7.
 
     - `delays`: the delays (steps); `repetitions`: per delay and model (the paper: 20).
@@ -50,27 +50,12 @@ class Config:
     init: float = 0.5
     p_threshold: float = 0.01
     margin: float = 0.9
-    learning_rate: float = 1e-3
-    tau_learning_rate: float | None = None
     n_hidden: int = 10
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """Delays 5..40 in steps of 5, 20 repetitions, 100 epochs."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """Delays 5, 10, 20, 30, 40; 3 repetitions, 30 epochs, tau learning rate 3e-3."""
-        return cls(**{"delays": (5, 10, 20, 30, 40), "repetitions": 3, "epochs": 30,
-                      "tau_learning_rate": 3e-3, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: delays 2 and 4, 2 repetitions, 2 epochs on 30 sequences."""
-        return cls(**{"delays": (2, 4), "repetitions": 2, "epochs": 2, "n_sequences": 30,
-                      "n_train": 20, **kw})
+    QUICK = {"delays": (5, 10, 20, 30, 40), "repetitions": 3, "epochs": 30,
+            "tau_learning_rate": 3e-3}
+    TINY = {"delays": (2, 4), "repetitions": 2, "epochs": 2, "n_sequences": 30,
+            "n_train": 20}
 
 
 def _above(losses, chance, p_threshold, margin) -> tuple[bool, float | None]:

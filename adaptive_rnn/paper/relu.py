@@ -17,7 +17,7 @@ from .size import scatter, summarise
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of E5.
 
     - `targets`, `activations`; `seeds`: runs per condition (the paper: 40);
@@ -29,27 +29,10 @@ class Config:
     activations: tuple = ("sigmoid", "relu")
     seeds: int = 40
     epochs: int = 500
-    learning_rate: float = 1e-3
-    tau_learning_rate: float | None = None
-    n_sequences: int = 500
-    n_train: int = 400
     n_hidden: int = 10
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """Two targets x two activations, 40 seeds, 500 epochs."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """5 seeds, 40 epochs, time-constant learning rate 3e-3."""
-        return cls(**{"seeds": 5, "epochs": 40, "tau_learning_rate": 3e-3, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: 2 seeds, 2 epochs on 30 sequences."""
-        return cls(**{"seeds": 2, "epochs": 2, "n_sequences": 30, "n_train": 20, **kw})
+    QUICK = {"seeds": 5, "epochs": 40, "tau_learning_rate": 3e-3}
+    TINY = {"seeds": 2, "epochs": 2, "n_sequences": 30, "n_train": 20}
 
 
 def run(config: Config, *, progress: bool | None = None) -> dict:

@@ -8,7 +8,6 @@ learned (alpha_s, alpha_r) per size. All sizes and seeds train as one `fit_ensem
 """
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from . import _common as C
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(C.ExperimentConfig):
     """Configuration of E4.
 
     - `sizes`: student hidden sizes; `seeds`: runs per size (the paper: 20);
@@ -31,26 +30,9 @@ class Config:
     epochs: int = 300
     target: tuple = (0.342, 0.684)
     teacher_hidden: int = 10
-    learning_rate: float = 1e-3
-    tau_learning_rate: float | None = None
-    n_sequences: int = 500
-    n_train: int = 400
-    seed: int = 0
 
-    @classmethod
-    def paper(cls, **kw) -> "Config":
-        """Five sizes, 20 seeds, 300 epochs."""
-        return cls(**kw)
-
-    @classmethod
-    def quick(cls, **kw) -> "Config":
-        """Five sizes, 3 seeds, 40 epochs, time-constant learning rate 3e-3."""
-        return cls(**{"seeds": 3, "epochs": 40, "tau_learning_rate": 3e-3, **kw})
-
-    @classmethod
-    def tiny(cls, **kw) -> "Config":
-        """For tests: sizes 5 and 10, 2 seeds, 2 epochs on 30 sequences."""
-        return cls(**{"sizes": (5, 10), "seeds": 2, "epochs": 2, "n_sequences": 30, "n_train": 20, **kw})
+    QUICK = {"seeds": 3, "epochs": 40, "tau_learning_rate": 3e-3}
+    TINY = {"sizes": (5, 10), "seeds": 2, "epochs": 2, "n_sequences": 30, "n_train": 20}
 
 
 def run(config: Config, *, progress: bool | None = None) -> dict:
