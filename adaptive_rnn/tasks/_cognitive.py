@@ -193,6 +193,17 @@ def _batch(name, key, batch, trial_fn, dt) -> TaskBatch:
     return TaskBatch(inputs, targets, mask, conditions, epochs, float(dt), name)
 
 
+def _decision_timing(coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype):
+    """The checked coherences, epoch lengths (steps), trial length, dtype and per-step
+    input noise std shared by the two decision tasks."""
+    cohs = _check_values("coherences", coherences, 0.0, 100.0)
+    n_fix = int(_steps("fixation", fixation, dt)[0])
+    n_stim = int(_steps("stimulus", stimulus, dt, positive=True)[0])
+    n_delay = int(_steps("delay", delay, dt)[0])
+    T = n_fix + n_stim + n_delay + n_dec
+    return cohs, n_fix, n_stim, n_delay, T, _dtype(dtype), sigma / math.sqrt(dt)
+
+
 def _check_common(key, batch, dt, sigma, grace, decision):
     _check_key(key)
     batch = _check_batch(batch)
@@ -262,13 +273,8 @@ def perceptual_decision(
     **Raises:** `InputError` naming the parameter, the value and the accepted range.
     """
     batch, dt, sigma, n_dec, n_grace = _check_common(key, batch, dt, sigma, grace, decision)
-    cohs = _check_values("coherences", coherences, 0.0, 100.0)
-    n_fix = int(_steps("fixation", fixation, dt)[0])
-    n_stim = int(_steps("stimulus", stimulus, dt, positive=True)[0])
-    n_delay = int(_steps("delay", delay, dt)[0])
-    T = n_fix + n_stim + n_delay + n_dec
-    dtype = _dtype(dtype)
-    std = sigma / math.sqrt(dt)
+    cohs, n_fix, n_stim, n_delay, T, dtype, std = _decision_timing(
+        coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype)
 
     def trial(k):
         kc, kg, kn = jax.random.split(k, 3)
@@ -326,13 +332,8 @@ def context_decision(
     **Raises:** `InputError` naming the parameter, the value and the accepted range.
     """
     batch, dt, sigma, n_dec, n_grace = _check_common(key, batch, dt, sigma, grace, decision)
-    cohs = _check_values("coherences", coherences, 0.0, 100.0)
-    n_fix = int(_steps("fixation", fixation, dt)[0])
-    n_stim = int(_steps("stimulus", stimulus, dt, positive=True)[0])
-    n_delay = int(_steps("delay", delay, dt)[0])
-    T = n_fix + n_stim + n_delay + n_dec
-    dtype = _dtype(dtype)
-    std = sigma / math.sqrt(dt)
+    cohs, n_fix, n_stim, n_delay, T, dtype, std = _decision_timing(
+        coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype)
 
     def trial(k):
         kc1, kc2, kg1, kg2, kx, kn = jax.random.split(k, 6)
