@@ -34,6 +34,7 @@ from ._solve import (
     solve as solve,
 )
 from ._io import load_model as load_model, save_model as save_model
+from ._cpu import configure_cpu as configure_cpu, retain_freed_memory as retain_freed_memory
 from .models import AbstractRNN as AbstractRNN, ARU as ARU, ARULayer as ARULayer
 
 # --- seed models: CTRNN, shunting, Dale's law, masks, noise, regularisers (issue 3) ---

@@ -19,6 +19,32 @@ from jaxtyping import Array, Float
 from ._activations import get_activation
 
 
+class InputDrive(NamedTuple):
+    """The input drive `U x (+ offset)`, not yet multiplied out.
+
+    The integrators pass it as the `drive` of a field when the model's drive is linear
+    (`AbstractRNN.drive_weights`), so that `recurrent_input` computes the recurrent and
+    the input current of a step as one matmul. A field sees the same value either way.
+    """
+
+    U: Float[Array, "n n_in"]
+    x: Float[Array, " n_in"]
+    offset: Float[Array, " n"] | None = None
+
+
+def recurrent_input(W, r, drive):
+    r"""The total input current $W r + d$ of a layer.
+
+    With an `InputDrive` $d = U x + o$, this is one matmul $[W\;U]\,[r; x] + o$: at the
+    sizes of these models a step's cost is dominated by the number of kernels it
+    launches, and two matmuls cost about twice one (measured in `benchmarks/README.md`).
+    """
+    if isinstance(drive, InputDrive):
+        out = jnp.concatenate([W, drive.U], axis=-1) @ jnp.concatenate([r, drive.x], axis=-1)
+        return out if drive.offset is None else out + drive.offset
+    return W @ r + drive
+
+
 class ARUFieldParams(NamedTuple):
     """Resolved parameters of one ARU layer.
 
@@ -53,7 +79,7 @@ def aru_field(t, y, args):
     I, r = y
     params, drive = args
     f = get_activation(params.activation)
-    dI = (-I + params.W @ r + drive) / params.tau_s
+    dI = (-I + recurrent_input(params.W, r, drive)) / params.tau_s
     dr = (-r + f(I)) / params.tau_r
     return (dI, dr)
 
@@ -69,7 +95,7 @@ def stacked_aru_field(t, y, args):
     out = []
     for k, (params, U) in enumerate(layers):
         I, r = y[2 * k], y[2 * k + 1]
-        d = drive if k == 0 else U @ y[2 * k - 1]
+        d = drive if k == 0 else InputDrive(U, y[2 * k - 1])
         out.extend(aru_field(t, (I, r), (params, d)))
     return tuple(out)
 
@@ -111,7 +137,7 @@ def ctrnn_field(t, y, args):
     (v,) = y
     params, drive = args
     f = get_activation(params.activation)
-    dv = (-v + params.W @ f(v) + drive + params.b) / params.tau
+    dv = (-v + recurrent_input(params.W, f(v), drive) + params.b) / params.tau
     return (dv,)
 
 
@@ -159,4 +185,4 @@ def shunting_field(t, y, args):
     params, drive = args
     f = get_activation(params.activation)
     z = shunting_leak(params, V)
-    return (-z * V + params.W @ f(V) + drive,)
+    return (-z * V + recurrent_input(params.W, f(V), drive),)

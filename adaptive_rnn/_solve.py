@@ -23,6 +23,7 @@ from equinox.internal import ω
 from jaxtyping import Array, ArrayLike, Bool, Float, PyTree, Real
 
 from ._errors import InputError, SolverError, UnstableStepError
+from ._fields import InputDrive
 from ._noise import discrete_noise, noise_term, observation_noise, require_key
 from .models._base import AbstractRNN
 
@@ -108,6 +109,17 @@ class Trajectory(eqx.Module):
 # --------------------------------------------------------------------------------------
 # Checks at the edge
 # --------------------------------------------------------------------------------------
+
+
+def input_drive(model: AbstractRNN, resolved, x, noise=None):
+    """The drive of one step from the input sample `x` (plus drive noise): an
+    `InputDrive` (multiplied out inside the field, fused with the recurrent matmul) when
+    the model's drive is linear, else the array `model.drive(resolved, x)`."""
+    U = model.drive_weights(resolved)
+    if U is None:
+        d = model.drive(resolved, x)
+        return d if noise is None else d + noise
+    return InputDrive(U, x, noise)
 
 
 def _is_traced(*xs) -> bool:
@@ -246,8 +258,7 @@ def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool, key=None, rem
         # steps at once (T x n, times batch and models under vmap) costs more memory
         # traffic than the small per-step matmul it saves.
         t, x, noise = inp
-        d = model.drive(resolved, x)
-        d = d if noise is None else d + noise
+        d = input_drive(model, resolved, x, noise)
         y = sequential_update(lambda z: jax.tree_util.tree_map(lambda v: dt * v, model.field(t, z, (resolved, d))), y)
         return y, (y if return_states else model.output(resolved, y))
 
@@ -265,6 +276,52 @@ def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool, key=None, rem
     return outs, ys
 
 
+def resolve_devices(devices, n_items: int, what: str) -> list:
+    """`devices` (a number or a list of devices) as a list that splits `n_items` evenly."""
+    available = jax.devices()
+    if isinstance(devices, bool):
+        raise InputError(f"devices: got {devices!r}, expected a number of devices or a list of devices")
+    if isinstance(devices, int):
+        if not 1 <= devices <= len(available):
+            raise InputError(
+                f"devices: got {devices}, expected 1..{len(available)} (the devices JAX has: "
+                f"{len(available)}; on a CPU, adaptive_rnn.configure_cpu() adds more)"
+            )
+        devices = available[:devices]
+    devices = list(devices)
+    if not devices or not all(isinstance(d, jax.Device) for d in devices):
+        raise InputError(f"devices: got {devices!r}, expected a non-empty list of jax devices")
+    if n_items % len(devices):
+        raise InputError(
+            f"devices: {what} of {n_items} does not split evenly over {len(devices)} devices; "
+            f"expected a multiple of {len(devices)}"
+        )
+    return devices
+
+
+def data_parallel(fn, devices, model, xs, keys):
+    """`fn(model, xs, keys)` with `xs` and `keys` split along their first axis over
+    `devices` and the model replicated (`jax.shard_map`). Under `jax.grad` the model's
+    cotangent is summed over devices once, at the end of the backward pass."""
+    devices = resolve_devices(devices, xs.shape[0], "a batch")
+    if len(devices) == 1:
+        return fn(model, xs, keys)
+    P = jax.sharding.PartitionSpec
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("batch",))
+    arrays, static = eqx.partition(model, eqx.is_array)
+
+    def local(arrays, xs, keys):
+        # The model is the same on every device; marking it device-varying makes each
+        # device's computation its own, and the transpose of this cast (under grad) is
+        # the one sum of the model's cotangent over devices.
+        arrays = jax.lax.pcast(arrays, ("batch",), to="varying")
+        return fn(eqx.combine(arrays, static), xs, keys)
+
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("batch"), P("batch")), out_specs=P("batch"))(
+        arrays, xs, keys
+    )
+
+
 def simulate(
     model,
     inputs: ArrayLike,
@@ -273,6 +330,7 @@ def simulate(
     t0: float = 0.0,
     key=None,
     remat: int | None = None,
+    devices=None,
 ) -> Trajectory:
     r"""Runs the model's exact discrete recurrence over a sequence of inputs.
 
@@ -295,12 +353,19 @@ def simulate(
         pass stores the state every k steps and recomputes the steps in between
         (memory O(T/k + k) instead of O(T), about one extra forward pass of compute;
         `k ~ sqrt(T)` minimises memory). Same values and gradients. Default: off.
+    - `devices`: split a batch over these devices (data parallel; `jax.shard_map`): a
+        list of devices, or a number n for the first n of `jax.devices()`. Each device
+        simulates `B / n` sequences; under `jax.grad` the gradient of the model is
+        summed across devices once, after the backward pass. Same values and gradients
+        as on one device. On a CPU, `configure_cpu` first exposes the cores as devices.
+        Default: one device. Ignored for a single sequence.
 
     **Returns:** a `Trajectory` with outputs at `t0 + dt * (1..T)`.
 
     **Raises:** `InputError` for inputs of the wrong rank or width or with non-finite
-    values; `UnstableStepError` if `dt >= 2 * min(tau)` (checked when the time constants
-    are concrete, i.e. outside `jit`/`grad`).
+    values, or a batch that does not split evenly over `devices`; `UnstableStepError` if
+    `dt >= 2 * min(tau)` (checked when the time constants are concrete, i.e. outside
+    `jit`/`grad`).
     """
     xs = check_inputs(model, inputs)
     if remat is not None and (isinstance(remat, bool) or not isinstance(remat, int) or remat < 1):
@@ -310,7 +375,14 @@ def simulate(
     T = xs.shape[-2]
     if xs.ndim == 3:
         keys = None if key is None else jax.random.split(key, xs.shape[0])
-        outs, ys = jax.vmap(lambda x, k: _simulate_one(model, x, t0, return_states, k, remat))(xs, keys)
+
+        def run(m, xs, keys):
+            return jax.vmap(lambda x, k: _simulate_one(m, x, t0, return_states, k, remat))(xs, keys)
+
+        if devices is None:
+            outs, ys = run(model, xs, keys)
+        else:
+            outs, ys = data_parallel(run, devices, model, xs, keys)
         success = jnp.ones(xs.shape[0], dtype=bool)
     else:
         outs, ys = _simulate_one(model, xs, t0, return_states, key, remat)
@@ -354,13 +426,13 @@ def _interpolate(ts, ys, kind: str):
 
 def _vector_field(t, y, args):
     model, resolved, interp = args
-    return model.field(t, y, (resolved, model.drive(resolved, interp.evaluate(t))))
+    return model.field(t, y, (resolved, input_drive(model, resolved, interp.evaluate(t))))
 
 
 def _batched_vector_field(t, y, args):
     model, resolved, interp = args
-    drive = model.drive(resolved, interp.evaluate(t))  # (B, n)
-    return jax.vmap(lambda yb, db: model.field(t, yb, (resolved, db)))(y, drive)
+    xs = interp.evaluate(t)  # (B, n_in)
+    return jax.vmap(lambda yb, xb: model.field(t, yb, (resolved, input_drive(model, resolved, xb))))(y, xs)
 
 
 _IMPLICIT = (diffrax.AbstractImplicitSolver,)

@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"adaptive_rnn {__version__}")
+    parser.add_argument(
+        "--cpu-devices", type=int, default=None, metavar="N",
+        help="JAX CPU devices to spread ensembles, sweeps and batches over (default: one per "
+             "core; 1 runs everything on one device). See adaptive_rnn.configure_cpu.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
@@ -43,10 +48,20 @@ def main(argv=None) -> int:
     from ._errors import AdaptiveRNNError
 
     try:
+        _configure(args.cpu_devices)
         return int(args.func(args) or 0)
     except AdaptiveRNNError as e:
         print(f"adaptive-rnn {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+
+def _configure(devices: int | None) -> None:
+    """Uses every core (`configure_cpu`) when this process has not run JAX yet; when it
+    has (the command called from Python, e.g. in tests), JAX stays as it is."""
+    from ._cpu import _backends_initialised, configure_cpu
+
+    if not _backends_initialised():
+        configure_cpu(devices)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -409,6 +409,9 @@ class ARU(AbstractRNN):
     def drive(self, resolved: ARUResolved, x):
         return x @ resolved.U0.T
 
+    def drive_weights(self, resolved: ARUResolved):
+        return resolved.U0
+
     def rate(self, y) -> Array:
         """The rates of the read-out (last) layer."""
         return y[-1]

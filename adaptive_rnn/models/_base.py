@@ -59,6 +59,12 @@ class AbstractRNN(eqx.Module):
     def output(self, resolved, y) -> Float[Array, " n_out"]:
         raise NotImplementedError
 
+    def drive_weights(self, resolved) -> Float[Array, "n n_in"] | None:
+        """The matrix `U` with `drive(resolved, x) = U x`, or `None` if the drive is not
+        of that form. The integrators use it to fuse the input matmul into the
+        recurrent one (`adaptive_rnn._fields.InputDrive`)."""
+        return None
+
     def time_constants(self) -> dict[str, Array]:
         """The effective time constants, by name (in the model's time units)."""
         raise NotImplementedError

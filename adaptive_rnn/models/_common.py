@@ -183,6 +183,9 @@ class AbstractVoltageRNN(AbstractRNN):
     def drive(self, resolved, x):
         return x @ resolved.W_in.T
 
+    def drive_weights(self, resolved):
+        return resolved.W_in
+
     def rate(self, y) -> Array:
         return get_activation(self.activation)(y[0])
 

@@ -72,6 +72,34 @@ def _ensemble_epoch(states_t, frozen_t, datas, specs, data_axis):
     )
 
 
+def _place(states, frozen_t, datas, per_model: bool, devices):
+    """Splits each group's members (leading axis) over `devices`, where the group's size
+    divides evenly; shared data is replicated by the compiled epoch."""
+    devices = list(jax.devices()) if devices is None else devices
+    if isinstance(devices, int) and not isinstance(devices, bool):
+        available = jax.devices()
+        if not 1 <= devices <= len(available):
+            raise InputError(f"devices: got {devices}, expected 1..{len(available)} (the devices JAX has)")
+        devices = available[:devices]
+    devices = list(devices)
+    if not devices or not all(isinstance(d, jax.Device) for d in devices):
+        raise InputError(f"devices: got {devices!r}, expected a number or a non-empty list of jax devices")
+    if len(devices) == 1:
+        return states, frozen_t, datas
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("members",))
+    split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members"))
+    out = ([], [], [])
+    for st, fr, d in zip(states, frozen_t, datas):
+        size = jax.tree_util.tree_leaves(st)[0].shape[0]
+        if size % len(devices) == 0:
+            st, fr = jax.device_put((st, fr), split)
+            d = jax.device_put(d, split) if per_model else d
+        out[0].append(st)
+        out[1].append(fr)
+        out[2].append(d)
+    return tuple(out[0]), tuple(out[1]), tuple(out[2])
+
+
 def fit_ensemble(
     models,
     inputs,
@@ -89,6 +117,7 @@ def fit_ensemble(
     batch_size: int = 1,
     patience: int | None = None,
     progress: bool | None = None,
+    devices: Sequence | int | None = None,
 ) -> EnsembleResult:
     """Trains M independent models together, one compiled program per epoch.
 
@@ -112,6 +141,12 @@ def fit_ensemble(
     - `inputs`, `targets`, `mask`: shared data `(S, T, ...)`, per-member data
         `(M, S, T, ...)`, or a `TrainData` (either form).
     - `keys`: M keys (an array of shape `(M,)`), one per member; or `key`, split into M.
+    - `devices`: spread the members over these devices (a list, or a number n for the
+        first n of `jax.devices()`; default all of `jax.devices()`). Each group of
+        members of equal structure whose size divides evenly is split along its member
+        axis (`NamedSharding`); the members never communicate, so each device trains
+        its share on its own. Results do not depend on the number of devices. On a CPU,
+        `adaptive_rnn.configure_cpu()` exposes the cores as devices.
     - the other arguments: as `fit` (shared by all members; one optimiser per run).
 
     **Returns:** an `EnsembleResult`.
@@ -183,6 +218,7 @@ def fit_ensemble(
     inits = _ensemble_init(tuple(g[1] for g in groups), frozen_t, tuple(keys[np.asarray(g[0])] for g in groups),
                            datas, specs, data_axis)
     states = tuple(s for s, _ in inits)
+    states, frozen_t, datas = _place(states, frozen_t, datas, per_model, devices)
     init_tcs = [jax.device_get(t) for _, t in inits]
     init_val = [np.asarray(s.best_val) for s in states]
 
