@@ -577,12 +577,10 @@ def solve(
 
     save_steps = use_step_to and default_save
     lagged = model.readout == "lagged"
-    if save_steps:
-        # Exactly the step ends, no interpolation; the lagged readout also needs t0.
-        save = diffrax.SaveAt(t0=lagged, steps=True)
-    else:
-        # Lagged: also save t0; the rates at t0..t_{T-1} give the outputs at t1..t_T.
-        save = diffrax.SaveAt(ts=grid if lagged else save_ts)
+    # With save_steps: exactly the step ends, no interpolation (the lagged readout also
+    # needs t0). Otherwise at these times (lagged: the grid from t0; the rates at
+    # t0..t_{T-1} give the outputs at t1..t_T).
+    save = None if save_steps else (grid if lagged else save_ts)
 
     key = key if require_key(model, key) is not None else None
 
@@ -631,6 +629,12 @@ def _solve_one(model, xs, ts_ext, t0, t1, h, solver, controller, interpolation, 
     # Interpolate the inputs (data, no gradient), not the drive U x: a parameter-dependent
     # interpolant would make every backward step scatter into a (T, B, n) cotangent.
     batched = xs.ndim == 3
+    readout = jax.vmap(lambda *y: model.output(resolved, y)) if batched else (lambda *y: model.output(resolved, y))
+    lagged = model.readout == "lagged"
+    # What each save keeps: the states, or (without return_states) only the readout:
+    # a few numbers per step instead of every state variable.
+    fn = (lambda t, y, args: y) if return_states else (lambda t, y, args: readout(*y))
+    save = diffrax.SaveAt(t0=lagged, steps=True, fn=fn) if save_steps else diffrax.SaveAt(ts=save, fn=fn)
     samples = xs
     if batched:  # (B, T, n_in) -> time first; the state gets a leading batch axis
         samples = jnp.swapaxes(xs, 0, 1)
@@ -656,20 +660,22 @@ def _solve_one(model, xs, ts_ext, t0, t1, h, solver, controller, interpolation, 
         max_steps=max_steps,
         throw=False,
     )
-    ys = sol.ys
-    readout = jax.vmap(lambda *y: model.output(resolved, y))
-    if batched:
-        readout = jax.vmap(readout)
-    if model.readout == "lagged":
-        # Saved at t0..t_T: outputs from the states before each step, states after it.
-        outs = readout(*(v[:-1] for v in ys))
-        ys = tuple(v[1:] for v in ys)
+    over_time = jax.vmap(readout)
+    if return_states:
+        ys = sol.ys
+        if lagged:
+            # Saved at t0..t_T: outputs from the states before each step, states after it.
+            outs = over_time(*(v[:-1] for v in ys))
+            ys = tuple(v[1:] for v in ys)
+        else:
+            outs = over_time(*ys)
     else:
-        outs = readout(*ys)
+        ys = None
+        outs = sol.ys[:-1] if lagged else sol.ys
     if batched:  # back to batch first
         outs = jnp.swapaxes(outs, 0, 1)
-        ys = tuple(jnp.swapaxes(v, 0, 1) for v in ys)
+        ys = None if ys is None else tuple(jnp.swapaxes(v, 0, 1) for v in ys)
     if key is not None and model.noise.sigma_post > 0:
         outs = outs + observation_noise(model, resolved, k_obs, outs.shape[0], xs.dtype)
     success = sol.result == diffrax.RESULTS.successful
-    return outs, (ys if return_states else None), success, sol.stats["num_steps"]
+    return outs, ys, success, sol.stats["num_steps"]

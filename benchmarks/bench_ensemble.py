@@ -4,7 +4,8 @@ A paper epoch: 10 hidden units, 20 steps, 400 per-sequence Adam updates (plus th
 validation pass over 100 sequences that `fit_ensemble` does every epoch). Prints the
 median per-model epoch time for M in {1, 200, 400} and the ratio against a plain
 `vmap` of `lax.scan` + Adam written below (no clipping, decay, validation or
-bookkeeping).
+bookkeeping). The members are spread over all devices as `fit_ensemble` spreads them
+(`configure_cpu()` makes one device per core; `--devices 1` for one).
 
 Run: python benchmarks/bench_ensemble.py   (float32, CPU)
 """
@@ -20,6 +21,7 @@ import optax
 from adaptive_rnn import ARU
 from adaptive_rnn.tasks import teacher_data
 from adaptive_rnn.train._core import Spec, _epoch_jit, init_state, mse_loss, paper_optimiser, run_epoch, split_model
+from adaptive_rnn.train._ensemble import _place
 
 REPEATS = 5
 
@@ -42,6 +44,7 @@ def ours(M, data):
     spec = Spec(static, paper_optimiser(), mse_loss, 1, None)
     kd = jax.vmap(jax.random.key_data)(jax.random.split(jax.random.key(1), M))
     state = eqx.filter_jit(jax.vmap(lambda p, f, k: init_state(p, f, k, data, spec)))(params, frozen, kd)
+    (state,), (frozen,), _ = _place((state,), (frozen,), (data,), False, None)
 
     @eqx.filter_jit
     def epoch(state):
@@ -88,6 +91,10 @@ def baseline(M, data):
 
     p, o = jax.vmap(init)(jax.random.split(jax.random.key(0), M))
     keys = jax.random.split(jax.random.key(1), M)
+    devices = jax.devices()
+    if len(devices) > 1 and M % len(devices) == 0:  # spread over devices as ours is
+        mesh = jax.sharding.Mesh(devices, ("members",))
+        p, o, keys = jax.device_put((p, o, keys), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
     f = jax.jit(jax.vmap(epoch))
     return median_time(f, p, o, keys)
 
@@ -104,7 +111,14 @@ def run(Ms=(1, 200, 400)) -> dict:
     return out
 
 
-def main():
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--devices", type=int, default=None, help="CPU devices (default: one per core)")
+    from adaptive_rnn import configure_cpu
+
+    print(configure_cpu(p.parse_args(argv).devices))
     print(f"jax {jax.__version__}, devices {jax.devices()}, dtype {jnp.result_type(float)}")
     for M, r in run().items():
         print(

@@ -46,14 +46,31 @@ def matmul_peak(repeats) -> dict:
     return {"gflops": max(out.values()), "by_size": out}
 
 
-def roofline(repeats, peak_gflops, quick) -> dict:
-    """Achieved GFLOP/s of the recurrent matmuls in an ensemble (models x batch >= 2048,
-    N = 100): M models, each with its own W, simulated (forward) and differentiated."""
+def _fractions(flops, tf, tg, peak_gflops) -> dict:
+    return {
+        "forward_gflops": flops / tf / 1e9,
+        "gradient_gflops": 3 * flops / tg / 1e9,  # forward + two transposed matmuls
+        "forward_fraction_of_peak": flops / tf / 1e9 / peak_gflops,
+        "gradient_fraction_of_peak": 3 * flops / tg / 1e9 / peak_gflops,
+        "forward_s": tf,
+        "gradient_s": tg,
+    }
+
+
+def roofline(repeats, peak_gflops, quick, shape=None) -> dict:
+    """Achieved GFLOP/s of the recurrent matmuls of a model sweep (models x batch >= 2048,
+    N = 100): M models, each with its own W, simulated (forward) and differentiated,
+    the models spread over all devices (`configure_cpu` makes one per core)."""
     N, T, n_in = 100, 100, 4
-    M, B = (32, 64) if not quick else (16, 128)
+    M, B = shape or ((32, 64) if not quick else (16, 128))
     keys = jax.random.split(jax.random.key(0), M)
     models = eqx.filter_vmap(lambda k: ar.ARU(n_in, N, 2, time_constants="static", alpha_s=0.3,
                                               alpha_r=0.6, dtype=jnp.float32, key=k))(keys)
+    devices = jax.devices()
+    if M % len(devices) == 0 and len(devices) > 1:
+        split = jax.sharding.NamedSharding(jax.sharding.Mesh(np.asarray(devices), ("models",)),
+                                           jax.sharding.PartitionSpec("models"))
+        models = eqx.combine(jax.device_put(eqx.filter(models, eqx.is_array), split), models)
     x = jax.random.uniform(jax.random.key(1), (B, T, n_in), dtype=jnp.float32)
 
     @eqx.filter_jit
@@ -67,15 +84,23 @@ def roofline(repeats, peak_gflops, quick) -> dict:
     flops = 2 * M * B * N * N * T  # recurrent matmuls of the forward pass
     tf = time_fn(fwd, models, x, repeats=repeats)["median_s"]
     tg = time_fn(grad, models, x, repeats=repeats)["median_s"]
-    return {
-        "config": {"models": M, "batch": B, "n_hidden": N, "steps": T},
-        "forward_gflops": flops / tf / 1e9,
-        "gradient_gflops": 3 * flops / tg / 1e9,  # forward + two transposed matmuls
-        "forward_fraction_of_peak": flops / tf / 1e9 / peak_gflops,
-        "gradient_fraction_of_peak": 3 * flops / tg / 1e9 / peak_gflops,
-        "forward_s": tf,
-        "gradient_s": tg,
-    }
+    return {"config": {"models": M, "batch": B, "n_hidden": N, "steps": T, "devices": len(devices)},
+            **_fractions(flops, tf, tg, peak_gflops)}
+
+
+def roofline_batch(repeats, peak_gflops, B=2048) -> dict:
+    """The same for a batch sweep: one model, B = 2048 sequences (inputs or initial
+    conditions swept), so each step is one (B x N) @ (N x N) matmul."""
+    N, T, n_in = 100, 100, 4
+    model = ar.ARU(n_in, N, 2, time_constants="static", alpha_s=0.3, alpha_r=0.6, dtype=jnp.float32,
+                   key=jax.random.key(0))
+    x = jax.random.uniform(jax.random.key(1), (B, T, n_in), dtype=jnp.float32)
+    fwd = eqx.filter_jit(lambda m, x: ar.simulate(m, x).outputs)
+    grad = eqx.filter_jit(eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x).outputs ** 2)))
+    flops = 2 * B * N * N * T
+    tf = time_fn(fwd, model, x, repeats=repeats)["median_s"]
+    tg = time_fn(grad, model, x, repeats=repeats)["median_s"]
+    return {"config": {"models": 1, "batch": B, "n_hidden": N, "steps": T}, **_fractions(flops, tf, tg, peak_gflops)}
 
 
 def accuracy_per_cost(plot_path) -> dict:
@@ -229,7 +254,10 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="5 repeats and smaller sweeps")
     p.add_argument("--paper", action="store_true", help="also time reproduce fig2/all --scale paper")
     p.add_argument("--out", default=str(HERE / "results.json"))
+    p.add_argument("--devices", type=int, default=None,
+                   help="JAX CPU devices (default: one per core; see adaptive_rnn.configure_cpu)")
     a = p.parse_args(argv)
+    cpu = ar.configure_cpu(a.devices)  # before any JAX computation
     enable_compilation_cache()
     repeats = 5 if a.quick else 9
     import bench_nn4n
@@ -238,7 +266,7 @@ def main(argv=None):
 
     t_start = time.perf_counter()
     res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "machine": machine(), "quick": a.quick}
+           "machine": machine(), "quick": a.quick, "cpu": cpu}
     print(f"machine: {res['machine']}", flush=True)
     res["nn4n"] = bench_nn4n.run(repeats)
     print("nn4n done", flush=True)
@@ -246,6 +274,7 @@ def main(argv=None):
     print("paths done", flush=True)
     res["matmul_peak"] = matmul_peak(repeats)
     res["roofline"] = roofline(repeats, res["matmul_peak"]["gflops"], a.quick)
+    res["roofline_batch"] = roofline_batch(repeats, res["matmul_peak"]["gflops"])
     print("roofline done", flush=True)
     res["ensemble"] = bench_ensemble.run((200,) if a.quick else (1, 200, 400))
     print("ensemble done", flush=True)
@@ -272,12 +301,18 @@ def main(argv=None):
         ("CTRNN forward, adaptive_rnn (B64 T500 N100)", ms(nn["adaptive_rnn"]["forward"]["median_s"]), ""),
         ("CTRNN train step, adaptive_rnn", ms(nn["adaptive_rnn"]["train_step"]["median_s"]), ""),
     ]
+    rows += [
+        ("  the same on one device", ms(nn["adaptive_rnn_one_device"]["forward"]["median_s"]), ""),
+        ("  train step on one device", ms(nn["adaptive_rnn_one_device"]["train_step"]["median_s"]), ""),
+    ]
     if "forward" in nn["nn4n"]:
         rows += [
             ("CTRNN forward, NN4N", ms(nn["nn4n"]["forward"]["median_s"]), ""),
             ("CTRNN train step, NN4N", ms(nn["nn4n"]["train_step"]["median_s"]), ""),
             ("  ratio forward_vs_nn4n", f"{ratios['forward_vs_nn4n']:9.2f} x", ">= 5 x"),
             ("  ratio train_step_vs_nn4n", f"{ratios['train_step_vs_nn4n']:9.2f} x", ">= 3 x"),
+            ("  ratio forward, one device", f"{ratios['forward_vs_nn4n_one_device']:9.2f} x", ""),
+            ("  ratio train step, one device", f"{ratios['train_step_vs_nn4n_one_device']:9.2f} x", ""),
         ]
     pt = res["paths"]["timings"]
     rows += [
@@ -288,8 +323,11 @@ def main(argv=None):
         ("  ratio diffrax/scan forward", f"{ratios['diffrax_euler_vs_scan']:9.3f} x", "<= 1.15 x"),
         ("  ratio diffrax/scan gradient", f"{ratios['diffrax_euler_vs_scan_grad']:9.3f} x", "<= 1.15 x"),
         ("matmul peak (large f32 dot)", f"{res['matmul_peak']['gflops']:7.1f} GF/s", ""),
-        ("roofline forward, fraction of peak", f"{res['roofline']['forward_fraction_of_peak']:9.2f}", ">= 0.50"),
-        ("roofline gradient, fraction of peak", f"{res['roofline']['gradient_fraction_of_peak']:9.2f}", ""),
+        (f"roofline model sweep fwd ({res['roofline']['config']['models']} x {res['roofline']['config']['batch']})",
+         f"{res['roofline']['forward_fraction_of_peak']:9.2f}", ">= 0.50"),
+        ("roofline model sweep gradient", f"{res['roofline']['gradient_fraction_of_peak']:9.2f}", ""),
+        ("roofline batch sweep fwd (1 x 2048)", f"{res['roofline_batch']['forward_fraction_of_peak']:9.2f}", ">= 0.50"),
+        ("roofline batch sweep gradient", f"{res['roofline_batch']['gradient_fraction_of_peak']:9.2f}", ""),
     ]
     for M, r in res["ensemble"].items():
         rows.append((f"ensemble epoch per model, M={M}", ms(r["ours_per_model_s"]), "<= 2 ms" if int(M) >= 200 else ""))
