@@ -36,13 +36,21 @@ from _util import enable_compilation_cache, machine, time_fn, write_json  # noqa
 
 
 def matmul_peak(repeats) -> dict:
-    """GFLOP/s of a large float32 `jnp.dot` (the machine's practical peak)."""
+    """GFLOP/s of a large float32 `jnp.dot` (the machine's practical peak): the best of
+    a dot on one device and, with several devices, the same dot with its rows split
+    over all of them, so that the peak is not understated when the cores are devices."""
     out = {}
+    devices = jax.devices()
     for n in (1024, 2048):
         a = jax.random.normal(jax.random.key(0), (n, n), dtype=jnp.float32)
         f = jax.jit(jnp.dot)
         t = time_fn(f, a, a, repeats=repeats)["median_s"]
         out[str(n)] = 2 * n**3 / t / 1e9
+        if len(devices) > 1:
+            rows = jax.sharding.NamedSharding(jax.sharding.Mesh(np.asarray(devices), ("rows",)),
+                                              jax.sharding.PartitionSpec("rows"))
+            t = time_fn(f, jax.device_put(a, rows), a, repeats=repeats)["median_s"]
+            out[f"{n}_split"] = 2 * n**3 / t / 1e9
     return {"gflops": max(out.values()), "by_size": out}
 
 
@@ -90,17 +98,20 @@ def roofline(repeats, peak_gflops, quick, shape=None) -> dict:
 
 def roofline_batch(repeats, peak_gflops, B=2048) -> dict:
     """The same for a batch sweep: one model, B = 2048 sequences (inputs or initial
-    conditions swept), so each step is one (B x N) @ (N x N) matmul."""
+    conditions swept), so each step is one (B x N) @ (N x N) matmul; the batch is split
+    over all devices (`simulate(..., devices=n)`)."""
     N, T, n_in = 100, 100, 4
     model = ar.ARU(n_in, N, 2, time_constants="static", alpha_s=0.3, alpha_r=0.6, dtype=jnp.float32,
                    key=jax.random.key(0))
     x = jax.random.uniform(jax.random.key(1), (B, T, n_in), dtype=jnp.float32)
-    fwd = eqx.filter_jit(lambda m, x: ar.simulate(m, x).outputs)
-    grad = eqx.filter_jit(eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x).outputs ** 2)))
+    n = len(jax.devices())
+    fwd = eqx.filter_jit(lambda m, x: ar.simulate(m, x, devices=n).outputs)
+    grad = eqx.filter_jit(eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x, devices=n).outputs ** 2)))
     flops = 2 * B * N * N * T
     tf = time_fn(fwd, model, x, repeats=repeats)["median_s"]
     tg = time_fn(grad, model, x, repeats=repeats)["median_s"]
-    return {"config": {"models": 1, "batch": B, "n_hidden": N, "steps": T}, **_fractions(flops, tf, tg, peak_gflops)}
+    return {"config": {"models": 1, "batch": B, "n_hidden": N, "steps": T, "devices": n},
+            **_fractions(flops, tf, tg, peak_gflops)}
 
 
 def accuracy_per_cost(plot_path) -> dict:
