@@ -62,7 +62,9 @@ class AbstractRNN(eqx.Module):
     def drive_weights(self, resolved) -> Float[Array, "n n_in"] | None:
         """The matrix `U` with `drive(resolved, x) = U x`, or `None` if the drive is not
         of that form. The integrators use it to fuse the input matmul into the
-        recurrent one (`adaptive_rnn._fields.InputDrive`)."""
+        recurrent one: the field then receives an `adaptive_rnn._fields.InputDrive`
+        as its drive, so a model that returns `U` here must add its drive through
+        `adaptive_rnn._fields.recurrent_input` (as the built-in fields do)."""
         return None
 
     def time_constants(self) -> dict[str, Array]:
