@@ -21,6 +21,9 @@ import sys
 import warnings
 
 import jax
+import numpy as np
+
+from ._errors import InputError
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
@@ -82,8 +85,6 @@ def configure_cpu(devices: int | None = None, *, retain_memory: bool = True) -> 
     already run a computation with a different number of CPU devices (the number
     cannot change after that).
     """
-    from ._errors import InputError
-
     n = _cores() if devices is None else devices
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"devices: got {devices!r}, expected a positive number of CPU devices")
@@ -101,3 +102,39 @@ def configure_cpu(devices: int | None = None, *, retain_memory: bool = True) -> 
     if retain_memory and not kept:
         warnings.warn("configure_cpu: retain_memory has no effect outside glibc (Linux)", stacklevel=2)
     return {"devices": n, "retain_memory": kept}
+
+
+def resolve_devices(devices, n_items: int | None = None, what: str = "") -> list:
+    """`devices` as a list of devices: `None` for all of `jax.devices()`, a number n for
+    the first n, or a list. With `n_items`, the list must split `n_items` evenly.
+
+    **Raises:** `InputError` naming what was received and what was expected.
+    """
+    available = jax.devices()
+    if devices is None:
+        devices = available
+    elif isinstance(devices, bool):
+        raise InputError(f"devices: got {devices!r}, expected a number of devices or a list of devices")
+    elif isinstance(devices, int):
+        if not 1 <= devices <= len(available):
+            raise InputError(
+                f"devices: got {devices}, expected 1..{len(available)} (the devices JAX has: "
+                f"{len(available)}; on a CPU, adaptive_rnn.configure_cpu() adds more)"
+            )
+        devices = available[:devices]
+    devices = list(devices)
+    if not devices or not all(isinstance(d, jax.Device) for d in devices):
+        raise InputError(f"devices: got {devices!r}, expected a number or a non-empty list of jax devices")
+    if n_items is not None and n_items % len(devices):
+        raise InputError(
+            f"devices: {what} of {n_items} does not split evenly over {len(devices)} devices; "
+            f"expected a multiple of {len(devices)}"
+        )
+    return devices
+
+
+def split_leading_axis(tree, devices: list, name: str):
+    """Places every array of `tree` split along its leading axis over `devices`
+    (`NamedSharding` on a one-axis mesh called `name`)."""
+    mesh = jax.sharding.Mesh(np.asarray(devices), (name,))
+    return jax.device_put(tree, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(name)))

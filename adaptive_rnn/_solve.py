@@ -22,6 +22,7 @@ import numpy as np
 from equinox.internal import ω
 from jaxtyping import Array, ArrayLike, Bool, Float, PyTree, Real
 
+from ._cpu import resolve_devices
 from ._errors import InputError, SolverError, UnstableStepError
 from ._fields import InputDrive
 from ._noise import discrete_noise, noise_term, observation_noise, require_key
@@ -274,29 +275,6 @@ def _simulate_one(model: AbstractRNN, xs, t0, return_states: bool, key=None, rem
     if readout_noise is not None:
         outs = outs + readout_noise
     return outs, ys
-
-
-def resolve_devices(devices, n_items: int, what: str) -> list:
-    """`devices` (a number or a list of devices) as a list that splits `n_items` evenly."""
-    available = jax.devices()
-    if isinstance(devices, bool):
-        raise InputError(f"devices: got {devices!r}, expected a number of devices or a list of devices")
-    if isinstance(devices, int):
-        if not 1 <= devices <= len(available):
-            raise InputError(
-                f"devices: got {devices}, expected 1..{len(available)} (the devices JAX has: "
-                f"{len(available)}; on a CPU, adaptive_rnn.configure_cpu() adds more)"
-            )
-        devices = available[:devices]
-    devices = list(devices)
-    if not devices or not all(isinstance(d, jax.Device) for d in devices):
-        raise InputError(f"devices: got {devices!r}, expected a non-empty list of jax devices")
-    if n_items % len(devices):
-        raise InputError(
-            f"devices: {what} of {n_items} does not split evenly over {len(devices)} devices; "
-            f"expected a multiple of {len(devices)}"
-        )
-    return devices
 
 
 def data_parallel(fn, devices, model, xs, keys):

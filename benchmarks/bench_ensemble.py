@@ -21,6 +21,7 @@ import optax
 from adaptive_rnn import ARU
 from adaptive_rnn.tasks import teacher_data
 from adaptive_rnn.train._core import Spec, _epoch_jit, init_state, mse_loss, paper_optimiser, run_epoch, split_model
+from adaptive_rnn._cpu import split_leading_axis
 from adaptive_rnn.train._ensemble import _place
 
 REPEATS = 5
@@ -44,7 +45,7 @@ def ours(M, data):
     spec = Spec(static, paper_optimiser(), mse_loss, 1, None)
     kd = jax.vmap(jax.random.key_data)(jax.random.split(jax.random.key(1), M))
     state = eqx.filter_jit(jax.vmap(lambda p, f, k: init_state(p, f, k, data, spec)))(params, frozen, kd)
-    (state,), (frozen,), _ = _place((state,), (frozen,), (data,), False, None)
+    (state,), (frozen,), _ = _place((state,), (frozen,), (data,), False, jax.devices())
 
     @eqx.filter_jit
     def epoch(state):
@@ -93,8 +94,7 @@ def baseline(M, data):
     keys = jax.random.split(jax.random.key(1), M)
     devices = jax.devices()
     if len(devices) > 1 and M % len(devices) == 0:  # spread over devices as ours is
-        mesh = jax.sharding.Mesh(devices, ("members",))
-        p, o, keys = jax.device_put((p, o, keys), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
+        p, o, keys = split_leading_axis((p, o, keys), devices, "members")
     f = jax.jit(jax.vmap(epoch))
     return median_time(f, p, o, keys)
 

@@ -32,6 +32,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import adaptive_rnn as ar  # noqa: E402
+from adaptive_rnn._cpu import split_leading_axis  # noqa: E402
 from _util import enable_compilation_cache, machine, time_fn, write_json  # noqa: E402
 
 
@@ -47,9 +48,7 @@ def matmul_peak(repeats) -> dict:
         t = time_fn(f, a, a, repeats=repeats)["median_s"]
         out[str(n)] = 2 * n**3 / t / 1e9
         if len(devices) > 1:
-            rows = jax.sharding.NamedSharding(jax.sharding.Mesh(np.asarray(devices), ("rows",)),
-                                              jax.sharding.PartitionSpec("rows"))
-            t = time_fn(f, jax.device_put(a, rows), a, repeats=repeats)["median_s"]
+            t = time_fn(f, split_leading_axis(a, devices, "rows"), a, repeats=repeats)["median_s"]
             out[f"{n}_split"] = 2 * n**3 / t / 1e9
     return {"gflops": max(out.values()), "by_size": out}
 
@@ -76,9 +75,7 @@ def roofline(repeats, peak_gflops, quick, shape=None) -> dict:
                                               alpha_r=0.6, dtype=jnp.float32, key=k))(keys)
     devices = jax.devices()
     if M % len(devices) == 0 and len(devices) > 1:
-        split = jax.sharding.NamedSharding(jax.sharding.Mesh(np.asarray(devices), ("models",)),
-                                           jax.sharding.PartitionSpec("models"))
-        models = eqx.combine(jax.device_put(eqx.filter(models, eqx.is_array), split), models)
+        models = eqx.combine(split_leading_axis(eqx.filter(models, eqx.is_array), devices, "models"), models)
     x = jax.random.uniform(jax.random.key(1), (B, T, n_in), dtype=jnp.float32)
 
     @eqx.filter_jit

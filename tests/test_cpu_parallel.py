@@ -134,6 +134,11 @@ PARALLEL_SCRIPT = textwrap.dedent(
           for kk in jax.random.split(jax.random.key(4), 4)]
     r1 = ar.fit_ensemble(ms, data, key=jax.random.key(5), epochs=2, devices=1)
     r2 = ar.fit_ensemble(ms, data, key=jax.random.key(5), epochs=2)
+    # what fit_ensemble does with 4 members on 2 devices: each member's state on one device
+    from adaptive_rnn.train._ensemble import _place
+    four, three = jnp.zeros((4, 3)), jnp.zeros((3, 2))
+    (split, odd), _, _ = _place((four, three), (four, three), (None, None), False, jax.devices())
+    out["placed"] = [str(split.sharding.spec), len(split.sharding.device_set), len(odd.sharding.device_set)]
     out["ensemble"] = {"val": float(np.max(np.abs(r1.best_val_loss - r2.best_val_loss))),
                        "models": max(err(a, b) for a, b in zip(r1.models, r2.models))}
     print(json.dumps(out))
@@ -159,3 +164,20 @@ def test_two_cpu_devices_give_the_same_numbers():
         assert "'batch'" in r["spec"], (name, r)
     assert "a batch of 5 does not split evenly over 2 devices" in out["uneven"]
     assert out["ensemble"]["val"] < 1e-12 and out["ensemble"]["models"] < 1e-12, out["ensemble"]
+    # members split over both devices; a group of 3 does not divide and stays on one
+    assert "'members'" in out["placed"][0] and out["placed"][1:] == [2, 1], out["placed"]
+    print(json.dumps(out))  # the measured differences, for the record (pytest -s)
+
+
+def test_fit_ensemble_refuses_bad_devices_before_compiling(getkey, monkeypatch):
+    import adaptive_rnn.train._ensemble as ens
+
+    def compiled(*args):
+        raise AssertionError("the ensemble was compiled before devices were checked")
+
+    monkeypatch.setattr(ens, "_ensemble_init", compiled)
+    m = ar.ARU(2, 4, 2, key=getkey())
+    data = ar.teacher_data(getkey(), n_sequences=10, n_train=8)
+    for bad, msg in ((3, r"devices: got 3, expected 1\.\.1"), ([], "devices: got")):
+        with pytest.raises(ar.InputError, match=msg):
+            ar.fit_ensemble([m, m], data, key=getkey(), epochs=1, devices=bad)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .._cpu import resolve_devices, split_leading_axis
 from .._errors import InputError
 from .._solve import model_dtype
 from ..models._base import AbstractRNN
@@ -72,28 +73,16 @@ def _ensemble_epoch(states_t, frozen_t, datas, specs, data_axis):
     )
 
 
-def _place(states, frozen_t, datas, per_model: bool, devices):
+def _place(states, frozen_t, datas, per_model: bool, devices: list):
     """Splits each group's members (leading axis) over `devices`, where the group's size
     divides evenly; shared data is replicated by the compiled epoch."""
-    devices = list(jax.devices()) if devices is None else devices
-    if isinstance(devices, int) and not isinstance(devices, bool):
-        available = jax.devices()
-        if not 1 <= devices <= len(available):
-            raise InputError(f"devices: got {devices}, expected 1..{len(available)} (the devices JAX has)")
-        devices = available[:devices]
-    devices = list(devices)
-    if not devices or not all(isinstance(d, jax.Device) for d in devices):
-        raise InputError(f"devices: got {devices!r}, expected a number or a non-empty list of jax devices")
     if len(devices) == 1:
         return states, frozen_t, datas
-    mesh = jax.sharding.Mesh(np.asarray(devices), ("members",))
-    split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members"))
     out = ([], [], [])
     for st, fr, d in zip(states, frozen_t, datas):
-        size = jax.tree_util.tree_leaves(st)[0].shape[0]
-        if size % len(devices) == 0:
-            st, fr = jax.device_put((st, fr), split)
-            d = jax.device_put(d, split) if per_model else d
+        if jax.tree_util.tree_leaves(st)[0].shape[0] % len(devices) == 0:
+            st, fr = split_leading_axis((st, fr), devices, "members")
+            d = split_leading_axis(d, devices, "members") if per_model else d
         out[0].append(st)
         out[1].append(fr)
         out[2].append(d)
@@ -145,7 +134,8 @@ def fit_ensemble(
         first n of `jax.devices()`; default all of `jax.devices()`). Each group of
         members of equal structure whose size divides evenly is split along its member
         axis (`NamedSharding`); the members never communicate, so each device trains
-        its share on its own. Results do not depend on the number of devices. On a CPU,
+        its share on its own. Results equal one device's to floating-point rounding
+        (the batched kernels run on fewer members per device). On a CPU,
         `adaptive_rnn.configure_cpu()` exposes the cores as devices.
     - the other arguments: as `fit` (shared by all members; one optimiser per run).
 
@@ -198,6 +188,7 @@ def fit_ensemble(
         patience = _check_int("patience", patience, 1)
     optimiser = paper_optimiser() if optimiser is None else optimiser
     loss = mse_loss if loss is None else loss
+    devices = resolve_devices(devices)
 
     # groups of equal structure
     if stacked:
