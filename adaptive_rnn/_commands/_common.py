@@ -25,6 +25,36 @@ def load_npz(path: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
     return data
 
 
+def check_output_file(option: str, path: str, *, inputs: tuple[str | None, ...] = ()) -> Path:
+    """Checks, before any work starts, that `path` can receive an output file: not an
+    existing folder, its parent not a file, and not the same file as any of `inputs`
+    (which the output would overwrite). An existing regular file is replaced."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{option}: got {path!r}, an existing folder; expected a file path")
+    for parent in p.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InputError(f"{option}: got {path!r}, but {str(parent)!r} is a file; expected a folder there")
+    for src in inputs:
+        if src is not None and p.resolve() == Path(src).resolve():
+            raise InputError(
+                f"{option}: got {path!r}, the same file as the input {src!r}; expected another "
+                f"path (the input would be overwritten)"
+            )
+    return p
+
+
+def check_output_dir(option: str, path: str) -> Path:
+    """Checks, before any work starts, that `path` is an existing folder or can become
+    one (neither it nor a parent is a file)."""
+    p = Path(path)
+    for q in (p, *p.parents):
+        if q.exists() and not q.is_dir():
+            what = "is" if q == p else f"lies under {str(q)!r}, which is"
+            raise InputError(f"{option}: got {path!r}, which {what} an existing file; expected a folder")
+    return p
+
+
 def save_npz(path: str, **arrays) -> None:
     buf = io.BytesIO()
     np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
