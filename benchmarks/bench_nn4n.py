@@ -7,13 +7,17 @@ training step >= 3x.
 
 adaptive_rnn is timed twice: on one device (JAX's default), and with the batch split
 over all devices (`simulate(..., devices=n)`; `configure_cpu()` makes one device per
-core, as PyTorch uses one thread per core). The headline ratios use the second; both
-are reported. `configure_cpu` also keeps freed memory for reuse, which applies to the
-whole process, PyTorch included.
+core). The headline ratios use the second; both are reported.
 
-    python benchmarks/bench_nn4n.py [--quick] [--devices N]
+NN4N runs in its own interpreter (a virtual environment with `torch==2.13.0 nn4n`; see
+`_peers.py` for creating it), once with `torch.set_num_threads(1)` and once with 2:
+its time depends on the thread count (on a loaded machine, 2 threads can be several
+times slower than 1), so each operation keeps the faster, and both are recorded. Its
+outputs on the same weights must equal ours (`_peers.RTOL`) before it is timed.
 
-Needs `pip install torch==2.13.0 nn4n` (skipped with a message otherwise).
+    python benchmarks/bench_nn4n.py [--quick] [--devices N] [--nn4n-python PATH]
+
+Without an interpreter that imports torch and nn4n, NN4N is skipped with the reason.
 """
 
 import argparse
@@ -25,13 +29,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import adaptive_rnn as ar  # noqa: E402
+import _peers  # noqa: E402
 from _util import enable_compilation_cache, time_fn  # noqa: E402
 
 N_IN, N, N_OUT, B, T = 8, 100, 4, 64, 500
+DT, TAU = 1.0, 10.0  # NN4N's alpha = dt / tau = 0.1
 
 
 def ours(repeats, devices=None):
@@ -62,76 +67,39 @@ def ours(repeats, devices=None):
     }
 
 
-def nn4n(repeats):
-    try:
-        import torch
-        from nn4n.model import CTRNN
-    except ImportError as e:
-        return {"skipped": f"NN4N not installed ({e}); pip install torch==2.13.0 nn4n"}
-    import time
-    import statistics
-
-    torch.manual_seed(0)
-    net = CTRNN(dims=[N_IN, N, N_OUT], dt=1, tau=10, activation="relu", suppress_warnings=True)
-    x = torch.randn(T, B, N_IN)  # NN4N 1.1 is time-first
-    y = torch.randn(T, B, N_OUT)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-
-    def forward():
-        with torch.no_grad():
-            return net(x)
-
-    def step():
-        opt.zero_grad()
-        out, _ = net(x)
-        loss = torch.mean((out - y) ** 2)
-        loss.backward()
-        opt.step()
-        return loss
-
-    res = {}
-    for name, fn in (("forward", forward), ("train_step", step)):
-        fn()
-        fn()
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        res[name] = {"median_s": statistics.median(times), "min_s": min(times), "repeats": repeats}
-    res["torch_threads"] = torch.get_num_threads()
-    return res
+def config() -> dict:
+    return {"n_in": N_IN, "n_hidden": N, "n_out": N_OUT, "batch": B, "steps": T, "dtype": "float32",
+            "dt": DT, "tau": TAU}
 
 
-def run(repeats=7):
+def run(repeats=7, nn4n_python=None):
     enable_compilation_cache()
     n = len(jax.devices())
     one = ours(repeats, None)
-    b = nn4n(repeats)
+    b = _peers.run_peer("nn4n", *_peers.find_python("nn4n", nn4n_python), config(), repeats)
     a = ours(repeats, n) if n > 1 and B % n == 0 else one
-    out = {"config": {"n_in": N_IN, "n_hidden": N, "n_out": N_OUT, "batch": B, "steps": T, "dtype": "float32"},
-           "adaptive_rnn": a, "adaptive_rnn_one_device": one, "nn4n": b, "ratios": {}}
-    if "skipped" not in b:
-        for key, res in (("", a), ("_one_device", one)):
-            out["ratios"][f"forward_vs_nn4n{key}"] = b["forward"]["median_s"] / res["forward"]["median_s"]
-            out["ratios"][f"train_step_vs_nn4n{key}"] = b["train_step"]["median_s"] / res["train_step"]["median_s"]
-    return out
+    return {"config": config(), "adaptive_rnn": a, "adaptive_rnn_one_device": one, "nn4n": b,
+            "ratios": _peers.ratios("nn4n", b, a, one)}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--devices", type=int, default=None, help="CPU devices (default: one per core)")
+    p.add_argument("--nn4n-python", help="interpreter of a virtual environment with torch and nn4n "
+                                         "(default: $ADAPTIVE_RNN_BENCH_NN4N_PYTHON, else this one)")
     a = p.parse_args(argv)
     print(ar.configure_cpu(a.devices))
-    out = run(5 if a.quick else 9)
+    out = run(5 if a.quick else 9, a.nn4n_python)
     for k in ("forward", "train_step"):
         ours_ms = 1e3 * out["adaptive_rnn"][k]["median_s"]
         one_ms = 1e3 * out["adaptive_rnn_one_device"][k]["median_s"]
         peer = out["nn4n"].get(k)
-        peer_ms = f"{1e3 * peer['median_s']:.1f}" if peer else "n/a"
+        peer_ms = f"{1e3 * peer['median_s']:.1f} ({peer['threads']} thr)" if peer else "n/a"
         print(f"{k:<12} adaptive_rnn {ours_ms:8.1f} ms ({out['adaptive_rnn']['devices']} devices; "
-              f"{one_ms:.1f} ms on one)   NN4N {peer_ms:>8} ms")
+              f"{one_ms:.1f} ms on one)   NN4N {peer_ms} ms")
+    if "skipped" in out["nn4n"]:
+        print("NN4N skipped:", out["nn4n"]["skipped"])
     for k, v in out["ratios"].items():
         print(f"{k}: {v:.2f}x")
     return out

@@ -5,18 +5,24 @@
     python benchmarks/run.py --quick    # 5 repeats, smaller sweeps (a few minutes)
     python benchmarks/run.py --paper    # also time `adaptive-rnn reproduce fig2/all --scale paper`
 
-Sections: NN4N (PyTorch) vs adaptive_rnn; diffrax vs scan; roofline against a measured
-matmul peak; per-model ensemble epoch cost; compile time with the persistent cache;
-peak memory of a long gradient with and without checkpointing; accuracy per cost of the
-continuous solvers (a plot); GPU throughput when a GPU is present. Ratios are measured in
-the same run. `results.json`'s `ratios` holds `forward_vs_nn4n` and `train_step_vs_nn4n`
-(peer time / our time, larger is better) and `diffrax_euler_vs_scan` (diffrax / scan).
+Sections: NN4N (PyTorch) and BrainPy/brainstate (JAX) vs adaptive_rnn; diffrax vs scan;
+roofline against a measured matmul peak; per-model ensemble epoch cost; compile time
+with the persistent cache; peak memory of a long gradient with and without
+checkpointing; accuracy per cost of the continuous solvers (a plot, written beside
+`--out`); GPU throughput when a GPU is present. Ratios are measured in the same run. `results.json`'s `ratios` holds `forward_vs_nn4n`, `train_step_vs_nn4n`,
+`forward_vs_brainpy` and `train_step_vs_brainpy` (peer time / our time, larger is better;
+`..._one_device` against adaptive_rnn on one device) and `diffrax_euler_vs_scan`
+(diffrax / scan).
+
+Each peer runs in its own interpreter (`--nn4n-python`, `--brainpy-python`; `_peers.py`
+says how to create their virtual environments), with 1 thread and with 2; the faster
+run of each operation is kept, and both, with the peer's versions, are in
+`results.json` (`nn4n.nn4n`, `brainpy.brainpy`). A peer it cannot run is skipped with
+the reason recorded.
 """
 
 import argparse
 import datetime
-import json
-import os
 import subprocess
 import sys
 import time
@@ -267,10 +273,15 @@ def main(argv=None):
     p.add_argument("--out", default=str(HERE / "results.json"))
     p.add_argument("--devices", type=int, default=None,
                    help="JAX CPU devices (default: one per core; see adaptive_rnn.configure_cpu)")
+    p.add_argument("--nn4n-python", help="interpreter of a virtual environment with torch==2.13.0 and nn4n "
+                                         "(default: $ADAPTIVE_RNN_BENCH_NN4N_PYTHON, else this one)")
+    p.add_argument("--brainpy-python", help="interpreter of a virtual environment with brainstate and braintools "
+                                            "(default: $ADAPTIVE_RNN_BENCH_BRAINPY_PYTHON, else this one)")
     a = p.parse_args(argv)
     cpu = ar.configure_cpu(a.devices)  # before any JAX computation
     enable_compilation_cache()
     repeats = 5 if a.quick else 9
+    import bench_brainpy
     import bench_nn4n
     import bench_paths
     import bench_ensemble
@@ -279,8 +290,10 @@ def main(argv=None):
     res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine(), "quick": a.quick, "cpu": cpu}
     print(f"machine: {res['machine']}", flush=True)
-    res["nn4n"] = bench_nn4n.run(repeats)
+    res["nn4n"] = bench_nn4n.run(repeats, a.nn4n_python)
     print("nn4n done", flush=True)
+    res["brainpy"] = bench_brainpy.run(repeats, a.brainpy_python, ours=res["nn4n"])
+    print("brainpy done", flush=True)
     res["paths"] = bench_paths.run(repeats=repeats)
     print("paths done", flush=True)
     res["matmul_peak"] = matmul_peak(repeats)
@@ -294,10 +307,10 @@ def main(argv=None):
     res["memory"] = memory(2_000 if a.quick else 10_000)
     print("memory done", flush=True)
     res["gpu"] = gpu(repeats)
-    res["accuracy"] = accuracy_per_cost(HERE / "accuracy.png")
+    res["accuracy"] = accuracy_per_cost(Path(a.out).with_name("accuracy.png"))
     if a.paper:
         res["paper"] = paper_timings()
-    ratios = dict(res["nn4n"].get("ratios", {}))
+    ratios = {**res["nn4n"].get("ratios", {}), **res["brainpy"].get("ratios", {})}
     ratios["diffrax_euler_vs_scan"] = res["paths"]["ratios"]["forward_diffrax_vs_scan"]
     ratios["diffrax_euler_vs_scan_grad"] = res["paths"]["ratios"]["grad_diffrax_vs_scan"]
     res["ratios"] = ratios
@@ -318,13 +331,26 @@ def main(argv=None):
     ]
     if "forward" in nn["nn4n"]:
         rows += [
-            ("CTRNN forward, NN4N", ms(nn["nn4n"]["forward"]["median_s"]), ""),
-            ("CTRNN train step, NN4N", ms(nn["nn4n"]["train_step"]["median_s"]), ""),
+            (f"CTRNN forward, NN4N ({nn['nn4n']['forward']['threads']} thr)", ms(nn["nn4n"]["forward"]["median_s"]), ""),
+            (f"CTRNN train step, NN4N ({nn['nn4n']['train_step']['threads']} thr)",
+             ms(nn["nn4n"]["train_step"]["median_s"]), ""),
             ("  ratio forward_vs_nn4n", f"{ratios['forward_vs_nn4n']:9.2f} x", ">= 5 x"),
             ("  ratio train_step_vs_nn4n", f"{ratios['train_step_vs_nn4n']:9.2f} x", ">= 3 x"),
             ("  ratio forward, one device", f"{ratios['forward_vs_nn4n_one_device']:9.2f} x", ""),
             ("  ratio train step, one device", f"{ratios['train_step_vs_nn4n_one_device']:9.2f} x", ""),
         ]
+    else:
+        rows.append(("CTRNN NN4N: skipped", "", ""))
+    bp = res["brainpy"]["brainpy"]
+    if "forward" in bp:
+        rows += [
+            (f"CTRNN forward, brainstate ({bp['forward']['threads']} cpu)", ms(bp["forward"]["median_s"]), ""),
+            (f"CTRNN train step, brainstate ({bp['train_step']['threads']} cpu)", ms(bp["train_step"]["median_s"]), ""),
+            ("  ratio forward_vs_brainpy", f"{ratios['forward_vs_brainpy']:9.2f} x", ""),
+            ("  ratio train_step_vs_brainpy", f"{ratios['train_step_vs_brainpy']:9.2f} x", ""),
+        ]
+    else:
+        rows.append(("CTRNN BrainPy/brainstate: skipped", "", ""))
     pt = res["paths"]["timings"]
     rows += [
         ("ARU forward scan (B64 T500 N100)", ms(pt["forward_scan"]["median_s"]), ""),
@@ -349,6 +375,9 @@ def main(argv=None):
     rows.append(("GPU", "available" if res["gpu"]["available"] else "none", ""))
     for r in rows:
         print(f"{r[0]:<46}{r[1]:>12}{r[2]:>14}")
+    for peer in ("nn4n", "brainpy"):
+        if "skipped" in res[peer][peer]:
+            print(f"{peer} skipped: {res[peer][peer]['skipped']}")
     print(f"\nwrote {a.out} ({res['total_s']:.0f} s)")
     return res
 

@@ -1,9 +1,6 @@
 """Migration from NN4N 1.x: reference values from its update equations (no torch), and
 parity with nn4n itself (when torch and nn4n are installed)."""
 
-import subprocess
-import sys
-
 import jax
 import numpy as np
 import pytest
@@ -101,3 +98,12 @@ def test_nn4n_noise_convention_matches_its_scaling():
     assert m.noise.convention == "nn4n" and m.noise.feedback
     v = np.asarray(ar.simulate(m, np.zeros((3000, 1, 1)), return_states=True, key=jax.random.key(0)).states["v"]).ravel()
     assert np.std(v) == pytest.approx(0.1 * 0.5, rel=0.05)
+
+
+def test_cli_checks_out_before_reading(tmp_path, capsys):
+    from adaptive_rnn.cli import main
+
+    (tmp_path / "file").write_text("x")
+    assert main(["import-nn4n", str(tmp_path / "missing.pth"), "--out", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out: got" in err[0] and "existing file" in err[0]

@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._nn4n import import_nn4n
+    from ._common import check_output_dir
 
+    check_output_dir("--out", args.out)
     model = import_nn4n(args.checkpoint, args.out, noise=not args.no_noise)
     print(
         f"wrote {args.out}: CTRNN {model.n_in}-{model.n_hidden}-{model.n_out}, "
