@@ -86,3 +86,23 @@ def test_damaged_checkpoints_are_refused(getkey, tmp_path):
         fit(model, x, y, **kw)
     with pytest.raises(CheckpointError, match="not found"):
         fit(model, x, y, key=key, epochs=2, progress=False, resume_from=tmp_path / "nothing")
+
+
+def test_output_paths_are_checked_before_training(getkey, tmp_path):
+    """A checkpoint folder or model folder that is an existing file used to surface as
+    FileExistsError after all the training; now an InputError before compiling."""
+    from adaptive_rnn import InputError, save_model
+
+    model, x, y = _setup(getkey())
+    existing = tmp_path / "file"
+    existing.write_text("")
+    calls = []
+    with pytest.raises(InputError, match=r"checkpoint_dir: got '.*/file', an existing file; expected a folder"):
+        fit(model, x, y, key=getkey(), epochs=3, progress=False, checkpoint_dir=existing,
+            callbacks=[lambda *a: calls.append(a)])
+    assert calls == []  # not one epoch ran
+    with pytest.raises(InputError, match="path: got .*an existing file; expected a folder"):
+        save_model(existing, model)
+    (tmp_path / "m" / "model.json").mkdir(parents=True)
+    with pytest.raises(InputError, match="model.json', an existing folder"):
+        save_model(tmp_path / "m", model)

@@ -75,3 +75,80 @@ def test_cli_recovers_teacher_alphas(tmp_path):
         found.append((res["alpha_s"][0], res["alpha_r"][0]))
     med = np.median(np.asarray(found), axis=0)
     assert abs(med[0] - TARGET[0]) < 0.05 and abs(med[1] - TARGET[1]) < 0.05, found
+
+
+def test_cli_fit_checks_outputs_before_any_work(tmp_path, capsys, monkeypatch):
+    """`--out` naming an existing file used to train fully, then crash with
+    FileExistsError; now every output is checked before the data is read."""
+    import adaptive_rnn.train
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("fit was called")
+
+    monkeypatch.setattr(adaptive_rnn.train, "fit", no_training)
+    data = tmp_path / "d.npz"
+    np.savez(data, inputs=np.zeros((10, 5, 2)), targets=np.zeros((10, 5, 2)))
+    existing = tmp_path / "existing"
+    existing.write_text("not a folder")
+    # The output is checked before the data: a missing data file is not reached.
+    assert main(["fit", str(tmp_path / "missing.npz"), "--out", str(existing), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--out: got" in err and "existing file; expected a folder" in err and err.count("\n") == 1
+    for out in (existing, existing / "sub"):
+        assert main(["fit", str(data), "--out", str(out), "--quiet"]) == 2
+        assert "existing file" in capsys.readouterr().err
+    (tmp_path / "o" / "model.json").mkdir(parents=True)
+    assert main(["fit", str(data), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "model.json', an existing folder; expected a file path" in capsys.readouterr().err
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "checkpoint").write_text("")
+    assert main(["fit", str(data), "--out", str(tmp_path / "c"), "--checkpoint-every", "1", "--quiet"]) == 2
+    assert "checkpoint'" in capsys.readouterr().err
+    assert main(["fit", str(data), "--out", str(tmp_path / "n"), "--allow-changes", "--quiet"]) == 2
+    assert "--allow-changes: given without --resume" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "fit.json").exists() and not (tmp_path / "n").exists()
+
+
+def test_cli_fit_resume_refuses_another_run(tmp_path, capsys):
+    """A resume with another data file content (same path), --lr or --seed used to run
+    silently; it exits 2 with one line naming the change. The same arguments (and more
+    epochs) resume bit for bit; --allow-changes proceeds and records the changes."""
+    import jax
+
+    data = tmp_path / "d.npz"
+    _teacher(data, 0, sequences=20, n_train=16)
+    small = ("--hidden", "3", "--seed", "0")
+    _fit(data, tmp_path / "full", "--epochs", "3", *small)
+    _fit(data, tmp_path / "r", "--epochs", "2", "--checkpoint-every", "1", *small)
+
+    def refused(*extra):
+        rc = main(["fit", str(data), "--alpha-s", "0.8", "--alpha-r", "0.8", "--out", str(tmp_path / "r"),
+                   "--quiet", "--resume", "--epochs", "3", *small, *extra])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1, err
+        return err
+
+    assert "cli.lr: 0.001 -> 0.01" in refused("--lr", "0.01")
+    assert "user.cli.seed: 0 -> 1" in refused("--seed", "1")
+    assert "training.batch_size: 1 -> 2" in refused("--batch-size", "2")
+    err = refused("--activation", "tanh")
+    assert 'model.activation: "sigmoid" -> "tanh"' in err and "expected the same model structure" in err
+
+    # Identical arguments, more epochs: bit for bit the uninterrupted run.
+    res = _fit(data, tmp_path / "r", "--epochs", "3", "--resume", *small)
+    full = json.loads((tmp_path / "full" / "fit.json").read_text())
+    assert res == full and res["seed"] == 0 and "resumed_with_changes" not in res
+    a, b = load_model(tmp_path / "r"), load_model(tmp_path / "full")
+    assert all(np.array_equal(u, v) for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+
+    # Another file content under the same path.
+    _teacher(data, 1, sequences=20, n_train=16)
+    err = refused("--epochs", "4")
+    assert "data.train: sha256" in err and "data.validation: sha256" in err and "--allow-changes" in err
+    res = _fit(data, tmp_path / "r", "--epochs", "4", "--resume", "--allow-changes", "--lr", "0.01", *small)
+    assert res["epochs_run"] == 4 and res["seed"] == 0
+    [record] = res["resumed_with_changes"]
+    assert record["epoch"] == 3 and "user.cli.lr: 0.001 -> 0.01" in record["changes"]
+    assert any(c.startswith("data.train: ") for c in record["changes"])
+    hist = json.loads((tmp_path / "r" / "history.json").read_text())
+    assert hist["resumed_with_changes"] == [record] and len(hist["val_loss"]) == 4

@@ -53,9 +53,12 @@ def test_corrupt_and_tampered_files(tmp_path, getkey):
         ar.load_model(folder)
     with pytest.raises(ar.CheckpointError, match="not found"):
         ar.load_model(tmp_path / "nothing")
-    # A metadata file whose hash matches but whose config disagrees with the arrays.
-    meta = json.loads(json.dumps({"format": "adaptive_rnn.model", "format_version": 1,
-                                  "config": model.config() | {"n_hidden": [6]}}))
+    # A sealed metadata file (digest and arrays hash match) whose config disagrees
+    # with the arrays, as a faulty writer would leave it.
+    from adaptive_rnn._io import seal
+
+    meta = seal({"format": "adaptive_rnn.model", "format_version": 2,
+                 "config": model.config() | {"n_hidden": [6]}}, {"model.eqx": data})
     (folder / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ar.CheckpointError, match="could not read the saved arrays"):
         ar.load_model(folder)

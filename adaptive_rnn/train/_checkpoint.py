@@ -1,9 +1,22 @@
-"""Checkpoints: a folder with `checkpoint.json` (epoch, configuration, RNG key data,
-history, SHA-256 of the arrays file) and one equinox-serialised arrays file holding the
-model and the optimiser state. Written atomically; read without pickle."""
+"""Checkpoints: a folder with `checkpoint.json` (epoch, the run's configuration and
+fingerprint, RNG key data, history) and one equinox-serialised arrays file holding the
+model and the optimiser state, sealed together by one digest (see `adaptive_rnn._io`).
+Written atomically; read without pickle.
 
+The run's configuration recorded in a checkpoint names everything that determines the
+run: the model, the training options, SHA-256 digests of the training and validation
+arrays (content, not path) and of the model's fixed arrays, a description of the
+optimiser and of the loss (`describe`), the key, and the user's configuration. A resume
+compares it with the resumed call's (`check_resume`)."""
+
+import dataclasses
+import functools
+import hashlib
 import json
+import math
 import os
+import types
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,35 +24,60 @@ import jax
 import numpy as np
 
 from .._errors import CheckpointError
-from .._io import atomic_write_bytes, atomic_write_json, read_json, read_verified, sha256, tree_from_bytes, tree_to_bytes
+from .._io import atomic_write_bytes, atomic_write_json, check_writable_dir, check_writable_file, read_sealed, seal, tree_from_bytes, tree_to_bytes
 from ._history import History
 
 FORMAT = "adaptive_rnn.checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CHECKPOINT_JSON = "checkpoint.json"
 
+# Entries of the run configuration that may differ on resume: a run may be continued
+# for more (or fewer) epochs.
+RESUMABLE = ("training.epochs",)
+# Two sections can never change on resume, even when changes are allowed: the model
+# structure (the saved arrays would not fit) and the key (the resumed run continues the
+# data order of the checkpoint's key; a new key could be neither applied nor recorded
+# truthfully). See `check_resume`.
+_SECTIONS = ("model", "key", "data", "training", "optimiser", "fixed_arrays", "user")
+_HOW_TO_ALLOW = "pass resume_changes='allow' to fit (CLI: --allow-changes) to resume anyway"
 
-def save_checkpoint(path: str | os.PathLike, state, *, history: History, config: dict[str, Any]) -> Path:
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    state,
+    *,
+    history: History,
+    config: dict[str, Any],
+    resumed_with_changes: Sequence[Mapping[str, Any]] = (),
+) -> Path:
     """Writes a checkpoint of a training state into the folder `path`.
 
     The arrays (the whole `TrainState`: model parameters, best parameters, optimiser
     state, epoch, key) go to `state-<epoch>.eqx` (equinox serialisation, NumPy format),
     then `checkpoint.json` is replaced atomically; older arrays files are removed after.
     A crash at any point leaves a consistent checkpoint (the old or the new one).
+    `checkpoint.json` carries the SHA-256 of the arrays file and a digest of all its own
+    fields, so `load_checkpoint` detects an edit of either.
 
     **Arguments:**
 
     - `path`: the checkpoint folder.
     - `state`: a `TrainState`.
     - `history`: the history so far.
-    - `config`: JSON-serialisable configuration (model config, training options).
+    - `config`: JSON-serialisable configuration of the run (see `fit`).
+    - `resumed_with_changes`: records `{"epoch": e, "changes": [...]}` of the resumes
+        that accepted changes (`fit(..., resume_changes="allow")`).
 
     **Returns:** the folder.
+
+    **Raises:** `InputError` if `path` is an existing file or lies under one.
     """
     path = Path(path)
     epoch = int(state.epoch)
     data = tree_to_bytes(state)
     name = f"state-{epoch:06d}.eqx"
+    check_writable_dir(path, name="path")
+    check_writable_file(path / CHECKPOINT_JSON, name="path")
     atomic_write_bytes(path / name, data)
     meta = {
         "format": FORMAT,
@@ -49,9 +87,9 @@ def save_checkpoint(path: str | os.PathLike, state, *, history: History, config:
         "config": config,
         "history": history.to_json(),
         "state_file": name,
-        "state_sha256": sha256(data),
+        "resumed_with_changes": [dict(r) for r in resumed_with_changes],
     }
-    atomic_write_json(path / CHECKPOINT_JSON, meta)
+    atomic_write_json(path / CHECKPOINT_JSON, seal(meta, {name: data}))
     for old in path.glob("state-*.eqx"):
         if old.name != name:
             try:
@@ -61,42 +99,44 @@ def save_checkpoint(path: str | os.PathLike, state, *, history: History, config:
     return path
 
 
-def load_checkpoint(path: str | os.PathLike, like_state, *, config: dict[str, Any] | None = None):
-    """Reads a checkpoint written by `save_checkpoint`.
+def read_checkpoint(path: str | os.PathLike, *, allow_unverified_metadata: bool = False) -> tuple[dict, bytes]:
+    """Reads and verifies a checkpoint's metadata and arrays file, without deserialising
+    the arrays (so without knowing the model).
 
-    **Arguments:**
+    **Arguments:** as `load_checkpoint`.
 
-    - `path`: the checkpoint folder (or its `checkpoint.json`).
-    - `like_state`: a `TrainState` of the same structure (the fresh state of the same
-        model and optimiser), into which the saved arrays are loaded.
-    - `config`: if given, its `"model"` entry must equal the saved one.
+    **Returns:** `(meta, state_bytes)`.
 
-    **Returns:** `(state, history, meta)`.
-
-    **Raises:** `CheckpointError` naming the file and the problem if a file is missing,
-    truncated, modified (SHA-256 mismatch), of another format or for another model.
+    **Raises:** `CheckpointError` as `load_checkpoint`.
     """
     path = Path(path)
     if path.is_file() and path.name == CHECKPOINT_JSON:
         path = path.parent
     what = f"checkpoint {path}"
-    meta = read_json(path / CHECKPOINT_JSON, what=what)
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{what}: {CHECKPOINT_JSON} has format {meta.get('format')!r}, expected {FORMAT!r}")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{what}: format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
-    for field in ("epoch", "state_file", "state_sha256", "history", "config"):
+    meta, files = read_sealed(
+        path, CHECKPOINT_JSON, fmt=FORMAT, version=FORMAT_VERSION, what=what,
+        required=lambda m: [m.get("state_file")],
+        legacy_hashes=lambda m: {m.get("state_file"): m.get("state_sha256")},
+        allow_unverified_metadata=allow_unverified_metadata,
+        how_to_allow="pass allow_unverified_metadata=True to load_checkpoint (fit: resume_changes='allow'; "
+                     "CLI: --allow-changes)",
+    )
+    for field in ("epoch", "state_file", "history", "config"):
         if field not in meta:
             raise CheckpointError(f"{what}: {CHECKPOINT_JSON} lacks the field {field!r}; the file is incomplete")
+    if not isinstance(meta["config"], dict):
+        raise CheckpointError(f"{what}: the config in {CHECKPOINT_JSON} is not a JSON object")
+    return meta, files[meta["state_file"]]
+
+
+def restore_checkpoint(path: str | os.PathLike, meta: dict, data: bytes, like_state):
+    """The `(state, history)` of verified checkpoint contents (`read_checkpoint`).
+
+    **Raises:** `CheckpointError` if the arrays do not fit `like_state` or disagree with
+    the metadata.
+    """
+    what = f"checkpoint {Path(path)}"
     name = meta["state_file"]
-    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-        raise CheckpointError(f"{what}: state_file {name!r} is not a plain file name")
-    if config is not None and "model" in config and meta["config"].get("model") != config["model"]:
-        raise CheckpointError(
-            f"{what}: saved for the model {json.dumps(meta['config'].get('model'))}, but resumed "
-            f"with {json.dumps(config['model'])}; expected the same model structure"
-        )
-    data = read_verified(path / name, meta["state_sha256"], what=f"{what} ({name})")
     state = tree_from_bytes(like_state, data, what=f"{what} ({name})")
     if int(state.epoch) != int(meta["epoch"]):
         raise CheckpointError(
@@ -111,4 +151,293 @@ def load_checkpoint(path: str | os.PathLike, like_state, *, config: dict[str, An
         raise CheckpointError(
             f"{what}: the history has {history.epochs_run} epochs, expected {meta['epoch']}"
         )
+    return state, history
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    like_state,
+    *,
+    config: dict[str, Any] | None = None,
+    allow_changes: bool = False,
+    allow_unverified_metadata: bool = False,
+):
+    """Reads a checkpoint written by `save_checkpoint`.
+
+    The digest in `checkpoint.json` must match its content and the SHA-256 of the
+    arrays file; a file without a digest is refused.
+
+    **Arguments:**
+
+    - `path`: the checkpoint folder (or its `checkpoint.json`).
+    - `like_state`: a `TrainState` of the same structure (the fresh state of the same
+        model and optimiser), into which the saved arrays are loaded.
+    - `config`: if given, the run configuration it will be resumed with: it must equal
+        the saved one except for `training.epochs` (see `check_resume`).
+    - `allow_changes`: accept a `config` that differs in its data, training options,
+        optimiser, fixed arrays or user entries (never in its model or key).
+    - `allow_unverified_metadata`: also accept format version 1 (adaptive_rnn 0.1.0),
+        whose metadata carries no digest (its arrays are still checked).
+
+    **Returns:** `(state, history, meta)`.
+
+    **Raises:** `CheckpointError` naming the file and the problem if a file is missing,
+    truncated, modified (digest or SHA-256 mismatch), unsealed, of another format, for
+    another model, or for another run (each difference as `name: old -> new`).
+    """
+    meta, data = read_checkpoint(path, allow_unverified_metadata=allow_unverified_metadata)
+    if config is not None:
+        check_resume(path, meta["config"], config, allow_changes=allow_changes)
+    state, history = restore_checkpoint(path, meta, data, like_state)
     return state, history, meta
+
+
+# --- the run's fingerprint and the resume guard ---
+
+
+def array_digest(*arrays) -> str:
+    """SHA-256 of the contents of arrays: dtype, shape and bytes of each, in order."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(jax.device_get(a)))
+        h.update(f"{a.dtype.str}{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+_MAX_DEPTH = 40
+_MAX_ENTRIES = 2000
+_TRANSPARENT = ("with_extra_args_support",)  # optax wrappers that add no setting
+
+
+def describe(obj: Any) -> dict[str, Any]:
+    """A JSON-serialisable description of a function or an optax transformation: every
+    setting it holds, as a flat `{path: value}` dict.
+
+    It walks what determines the behaviour: the values captured by closures (optax's
+    transformations keep their hyper-parameters there, e.g.
+    `chain[2].chain[1].scale.step_size = -0.001` for Adam's learning rate 1e-3), default
+    arguments, `functools.partial` arguments, dataclass and named-tuple fields and
+    object attributes; functions are named by module and qualified name (decorated ones
+    by the function they wrap), arrays by
+    dtype, shape and (when larger than 8 entries) a SHA-256 of their bytes. Objects that
+    offer nothing else are named by type (and `repr` when it holds no address). Module
+    globals a function reads are not seen.
+
+    **Arguments:**
+
+    - `obj`: an `optax.GradientTransformation`, a loss function, any callable.
+
+    **Returns:** the `{path: value}` dict (equal for equal settings across processes).
+    """
+    out: dict[str, Any] = {}
+    _walk(obj, "", out, 0, ())
+    return out
+
+
+def _join(path: str, seg: str) -> str:
+    if not path:
+        return seg
+    return f"{path}{seg}" if seg.startswith("[") else f"{path}.{seg}"
+
+
+def _put(out: dict, path: str, value: Any) -> None:
+    path = path or "value"
+    key, i = path, 2
+    while key in out:
+        key, i = f"{path}#{i}", i + 1
+    out[key] = value
+
+
+def _is_transformation(x) -> bool:
+    return hasattr(x, "_fields") and set(x._fields) == {"init", "update"}
+
+
+def _structural(v) -> bool:
+    fn = (types.FunctionType, functools.partial, types.MethodType)
+    if isinstance(v, fn) or _is_transformation(v):
+        return True
+    items = list(v.values()) if isinstance(v, Mapping) else (v if isinstance(v, (list, tuple)) else None)
+    return bool(items) and all(isinstance(x, fn) or _is_transformation(x) for x in items)
+
+
+def _outer_name(f) -> str:
+    return getattr(f, "__qualname__", type(f).__qualname__).split(".<locals>")[0]
+
+
+def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # noqa: C901
+    if len(out) >= _MAX_ENTRIES:
+        out.setdefault("...", "description truncated")
+        return
+    if obj is None or isinstance(obj, (bool, int, str)):
+        _put(out, path, obj)
+        return
+    if isinstance(obj, float):
+        _put(out, path, obj if math.isfinite(obj) else repr(obj))
+        return
+    if isinstance(obj, np.generic) or (hasattr(obj, "shape") and hasattr(obj, "dtype") and hasattr(obj, "__array__")):
+        try:
+            a = np.asarray(jax.device_get(obj))
+        except Exception:  # pragma: no cover - exotic arrays (e.g. typed keys)
+            _put(out, path, f"{type(obj).__qualname__}{list(getattr(obj, 'shape', ()))}")
+            return
+        if a.size <= 8 and a.dtype.kind in "biuf":
+            v = a.tolist()
+            _put(out, path, [x if not isinstance(x, float) or math.isfinite(x) else repr(x) for x in v]
+                 if isinstance(v, list) else (v if not isinstance(v, float) or math.isfinite(v) else repr(v)))
+        else:
+            _put(out, path, f"{a.dtype}{list(a.shape)} sha256 {array_digest(a)[:16]}")
+        return
+    if isinstance(obj, (types.ModuleType, type)):
+        _put(out, path, f"{getattr(obj, '__module__', '')}.{obj.__qualname__}" if isinstance(obj, type) else obj.__name__)
+        return
+    if depth > _MAX_DEPTH or id(obj) in stack:
+        _put(out, path, "<recursive>")
+        return
+    stack = stack + (id(obj),)
+    nxt = depth + 1
+    if _is_transformation(obj):
+        # An optax transformation: its `update` holds every setting that acts on resume.
+        _walk(obj.update, path, out, nxt, stack)
+        return
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        if not obj:
+            _put(out, path, [])
+        for i, v in enumerate(obj):
+            _walk(v, f"{path}[{i}]", out, nxt, stack)
+        return
+    if isinstance(obj, Mapping):
+        if not obj:
+            _put(out, path, {})
+        for k in sorted(obj, key=str):
+            _walk(obj[k], _join(path, str(k)), out, nxt, stack)
+        return
+    if isinstance(obj, functools.partial):
+        _walk(obj.func, path, out, nxt, stack)
+        _walk(obj.args, _join(path, "args"), out, nxt, stack)
+        _walk(obj.keywords, _join(path, "keywords"), out, nxt, stack)
+        return
+    if isinstance(obj, types.MethodType):
+        _walk(obj.__func__, path, out, nxt, stack)
+        _walk(obj.__self__, _join(path, "self"), out, nxt, stack)
+        return
+    if isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__"):
+        # A decorated function (functools.wraps): described by the function it wraps, so
+        # that instrumentation (e.g. jaxtyping's import hook) does not change it.
+        _walk(obj.__wrapped__, path, out, nxt, stack)
+        return
+    if isinstance(obj, types.FunctionType):
+        name = _outer_name(obj)
+        cells = [(n, c) for n, c in zip(obj.__code__.co_freevars, obj.__closure__ or ())]
+        if name in _TRANSPARENT:
+            p = path
+        else:
+            p = _join(path, name)
+            _put(out, p, f"{obj.__module__}.{obj.__qualname__}")
+        for n, c in cells:
+            try:
+                v = c.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            # Functions and transformations need no variable name (their own names say
+            # what they are): `chain[2].chain[1].scale.step_size`, not
+            # `chain.update_fns[2]...`.
+            _walk(v, p if _structural(v) else _join(p, n), out, nxt, stack)
+        if obj.__defaults__ and any(d is not None for d in obj.__defaults__):
+            _walk(obj.__defaults__, _join(p, "defaults"), out, nxt, stack)
+        if obj.__kwdefaults__:
+            _walk(obj.__kwdefaults__, _join(p, "kwdefaults"), out, nxt, stack)
+        return
+    if dataclasses.is_dataclass(obj) or hasattr(obj, "_fields"):
+        p = _join(path, type(obj).__qualname__)
+        names = obj._fields if hasattr(obj, "_fields") else [f.name for f in dataclasses.fields(obj)]
+        for n in names:
+            _walk(getattr(obj, n), _join(p, n), out, nxt, stack)
+        return
+    if hasattr(obj, "__wrapped__"):  # jitted or functools.wraps-decorated functions
+        _walk(obj.__wrapped__, path, out, nxt, stack)
+        return
+    r = repr(obj)
+    attrs = getattr(obj, "__dict__", None)
+    if isinstance(attrs, dict) and attrs and " at 0x" in r:
+        p = _join(path, type(obj).__qualname__)
+        _put(out, p, f"{type(obj).__module__}.{type(obj).__qualname__}")
+        for k in sorted(attrs):
+            if not k.startswith("__"):
+                _walk(attrs[k], _join(p, k), out, nxt, stack)
+        return
+    _put(out, path, type(obj).__qualname__ if " at 0x" in r or len(r) > 200 else r)
+
+
+def _flatten(cfg: Any, prefix: str, out: dict) -> dict:
+    if isinstance(cfg, Mapping):  # an empty mapping records nothing
+        for k in cfg:
+            _flatten(cfg[k], f"{prefix}.{k}" if prefix else str(k), out)
+    else:
+        out[prefix] = cfg
+    return out
+
+
+_ABSENT = object()
+
+
+def _show(v: Any) -> str:
+    if v is _ABSENT:
+        return "(not recorded)"
+    if isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v):
+        return f"sha256 {v[:12]}..."
+    s = json.dumps(v, sort_keys=True)
+    return s if len(s) <= 80 else s[:77] + "..."
+
+
+def run_changes(saved: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    """Every difference between two run configurations, as `"name: old -> new"`
+    (ignoring `training.epochs`), grouped by section: model, key, data, training,
+    optimiser, fixed arrays, user."""
+    a = _flatten(json.loads(json.dumps(saved)), "", {})
+    b = _flatten(json.loads(json.dumps(config)), "", {})
+    names = [n for n in dict.fromkeys([*a, *b]) if n not in RESUMABLE]
+    rank = {s: i for i, s in enumerate(_SECTIONS)}
+    names.sort(key=lambda n: rank.get(n.split(".")[0], len(_SECTIONS)))
+    return [f"{n}: {_show(a.get(n, _ABSENT))} -> {_show(b.get(n, _ABSENT))}"
+            for n in names if a.get(n, _ABSENT) != b.get(n, _ABSENT)]
+
+
+def check_resume(path, saved: Mapping[str, Any], config: Mapping[str, Any], *, allow_changes: bool = False) -> list[str]:
+    """Compares the run configuration saved in a checkpoint with the one it is resumed
+    with.
+
+    **Arguments:**
+
+    - `path`: the checkpoint (for messages).
+    - `saved`, `config`: the two configurations (as `fit` records them).
+    - `allow_changes`: accept differences other than in the model and the key.
+
+    **Returns:** the accepted differences (`"name: old -> new"`; empty when equal).
+
+    **Raises:** `CheckpointError` listing every difference if the model or the key
+    differ, or if anything differs and `allow_changes` is false.
+    """
+    what = f"checkpoint {Path(path)}"
+    changes = run_changes(saved, config)
+    if "model" in config and saved.get("model") != config["model"]:
+        model = [c for c in changes if c.startswith("model.")] or [
+            f"model: {_show(saved.get('model', _ABSENT))} -> {_show(config['model'])}"]
+        raise CheckpointError(
+            f"{what}: saved for another model: {'; '.join(model)}; expected the same model structure "
+            f"(the saved arrays fit only it)"
+        )
+    if not changes:
+        return []
+    key_changed = "key" in saved and saved.get("key") != config.get("key")
+    if key_changed:
+        how = ("the key cannot change on resume (the run continues the checkpoint's data order): pass "
+               "the original run's key (CLI: its --seed)")
+    elif allow_changes:
+        return changes
+    else:
+        how = _HOW_TO_ALLOW
+    raise CheckpointError(
+        f"{what}: resumed with another run than the checkpoint's: {'; '.join(changes)}; expected the "
+        f"same data, key, optimiser and configuration (only epochs may change); {how}"
+    )

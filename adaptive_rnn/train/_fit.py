@@ -2,19 +2,31 @@
 checkpoints, progress and callbacks around one compiled epoch."""
 
 import dataclasses
+import json
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 import optax
 
+from .._checks import check_choice
 from .._errors import InputError, TrainingError
+from .._io import check_writable_dir, check_writable_file
 from .._solve import model_dtype
 from ..models._base import AbstractRNN
-from ._checkpoint import load_checkpoint, save_checkpoint
+from ._checkpoint import (
+    CHECKPOINT_JSON,
+    array_digest,
+    check_resume,
+    describe,
+    read_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
+)
 from ._core import (
     EARLY_STOP,
     NONFINITE_TRAIN,
@@ -43,12 +55,16 @@ class FitResult:
     - `final_model`: the model after the last epoch run.
     - `history`: a `History` (losses and time constants per epoch, stop reason).
     - `state`: the final `TrainState` (for checkpoints and resuming).
+    - `resumed_with_changes`: one record `{"epoch": e, "changes": ["name: old -> new",
+        ...]}` per resume that accepted a changed run (`resume_changes="allow"`), oldest
+        first (carried over from the checkpoint); empty otherwise.
     """
 
     model: AbstractRNN
     final_model: AbstractRNN
     history: History
     state: Any = None
+    resumed_with_changes: list = dataclasses.field(default_factory=list)
 
     @property
     def best_val_loss(self) -> float:
@@ -107,6 +123,38 @@ def _postfix(train_loss, val_loss, tcs: dict) -> dict:
     return out
 
 
+@jax.jit
+def _advance_key(key_data, n):
+    """The key data after `n` epochs (each epoch splits the key once, keeping the first)."""
+
+    def body(_, k):
+        return jax.random.key_data(jax.random.split(jax.random.wrap_key_data(k))[0])
+
+    return jax.lax.fori_loop(0, n, body, key_data)
+
+
+def run_config(model, data: TrainData, *, key_data, epochs, loss, optimiser, batch_size, patience,
+               frozen, config) -> dict:
+    """Everything that determines a training run, as `fit` records it in checkpoints
+    and compares it on resume (JSON-serialisable)."""
+    return {
+        "model": model.config(),
+        "key": np.asarray(jax.device_get(key_data)).astype(np.int64).tolist(),
+        "data": {
+            "train": array_digest(data.x, data.y, data.m),
+            "validation": array_digest(data.xv, data.yv, data.mv),
+        },
+        "training": {
+            "epochs": epochs, "batch_size": int(batch_size), "patience": patience,
+            "loss": describe(loss), "n_train": data.n_train, "n_val": data.n_val,
+            "n_steps": int(data.x.shape[-2]),
+        },
+        "optimiser": describe(optimiser),
+        "fixed_arrays": array_digest(*jax.tree_util.tree_leaves(frozen)),
+        "user": config or {},
+    }
+
+
 def stop_message(code: int, stop_update: int) -> str:
     if code == NONFINITE_TRAIN:
         return f"{STOP_REASONS[code]} (update {stop_update} of the epoch)"
@@ -134,11 +182,12 @@ def fit(
     checkpoint_dir=None,
     checkpoint_every: int | None = None,
     resume_from=None,
+    resume_changes: str = "refuse",
     config: dict | None = None,
 ) -> FitResult:
     r"""Trains a model on sequences by backpropagation through time.
 
-    The protocol of the paper (PAPER §1.4) by default: loss = per-step MSE summed over time
+    The paper's protocol by default: loss = per-step MSE summed over time
     (`mse_loss`); one update per sequence (`batch_size=1`) over the shuffled training
     sequences in each epoch; Adam 1e-3 with clipping to global norm 2 and weight decay
     1e-5 (`paper_optimiser`); the model with the lowest validation loss is returned.
@@ -171,16 +220,31 @@ def fit(
     - `callbacks`: functions `callback(epoch, model, history)` called after each epoch
         with the current model; one returning `True` stops training.
     - `checkpoint_dir`, `checkpoint_every`: write a checkpoint every k epochs (and at the
-        end) into this folder.
-    - `resume_from`: a checkpoint folder to continue from; the result is bit-for-bit the
-        one of an uninterrupted run with the same arguments.
-    - `config`: extra JSON-serialisable metadata stored in checkpoints.
+        end) into this folder. A checkpoint records the run: the model configuration,
+        the key, SHA-256 digests of the training and validation arrays (their content)
+        and of the model's fixed arrays, the training options, a description of the
+        optimiser and the loss (every setting they hold, `describe`) and `config`; it is
+        sealed by a digest over its metadata and arrays together.
+    - `resume_from`: a checkpoint folder to continue from. The run must be the same:
+        any difference in data, key, optimiser, training options, fixed arrays or
+        `config` is refused, naming each as `name: old -> new`; only `epochs` may
+        change. The result is then bit-for-bit the one of an uninterrupted run.
+    - `resume_changes`: `"refuse"` (default) or `"allow"`: continue even if the data,
+        optimiser, training options, fixed arrays or `config` changed (the new ones
+        apply from the resumed epoch on; the best-model selection goes on against the
+        best validation loss so far). The changes are recorded in
+        `FitResult.resumed_with_changes` and in later checkpoints. The model structure
+        and the key can never change. `"allow"` also accepts a checkpoint of format
+        version 1 (adaptive_rnn 0.1.0), whose metadata carries no digest.
+    - `config`: extra JSON-serialisable metadata stored in checkpoints (part of the run:
+        compared on resume).
 
     **Returns:** a `FitResult` (`model`, `final_model`, `history`, ...).
 
     **Raises:** `InputError` for bad data or options (before compiling);
-    `CheckpointError` for a missing, truncated or tampered checkpoint; `TrainingError`
-    on a non-finite loss with `on_nonfinite="raise"`.
+    `CheckpointError` for a missing, truncated, tampered or unsealed checkpoint, or one
+    of another run (before compiling); `TrainingError` on a non-finite loss with
+    `on_nonfinite="raise"`.
     """
     if not isinstance(model, AbstractRNN):
         raise InputError(f"model: got {type(model).__name__}, expected an adaptive_rnn model")
@@ -193,25 +257,43 @@ def fit(
         checkpoint_every = _check_int("checkpoint_every", checkpoint_every, 1)
         if checkpoint_dir is None:
             raise InputError("checkpoint_every: given without checkpoint_dir")
+    check_choice("resume_changes", resume_changes, ("refuse", "allow"))
+    if checkpoint_dir is not None:
+        check_writable_dir(checkpoint_dir, name="checkpoint_dir")
+        check_writable_file(Path(checkpoint_dir) / CHECKPOINT_JSON, name="checkpoint_dir")
+    if config is not None:
+        try:
+            json.dumps(config)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"config: got {config!r:.80}, expected a JSON-serialisable dict ({e})") from e
     data = prepare(model, inputs, targets, mask, validation=validation, val_fraction=val_fraction,
                    n_steps=n_steps, batch_size=batch_size)
     optimiser = paper_optimiser() if optimiser is None else optimiser
     loss = mse_loss if loss is None else loss
     params, frozen, static = split_model(model)
+    key_data = as_key_data(key)
+    cfg = None  # the run's record: only needed (and its data digests computed) for checkpoints
+    if checkpoint_dir is not None or resume_from is not None:
+        cfg = run_config(model, data, key_data=key_data, epochs=epochs, loss=loss, optimiser=optimiser,
+                         batch_size=batch_size, patience=patience, frozen=frozen, config=config)
+    records: list = []
+    if resume_from is not None:  # verify the checkpoint and compare the runs before compiling
+        allow = resume_changes == "allow"
+        meta, blob = read_checkpoint(resume_from, allow_unverified_metadata=allow)
+        saved = dict(meta["config"])
+        if "key" not in saved:  # format version 1: only the key reached at its epoch
+            e = int(meta["epoch"])
+            reached = np.asarray(_advance_key(key_data, e)).astype(np.int64).tolist()
+            saved["key"] = cfg["key"] if reached == meta.get("key_data") else f"a key that reached {meta.get('key_data')} at epoch {e}"
+        changes = check_resume(resume_from, saved, cfg, allow_changes=allow)
+        records = list(meta.get("resumed_with_changes") or [])
+        if changes:
+            records.append({"epoch": int(meta["epoch"]), "changes": changes})
     spec = Spec(static, optimiser, loss, int(batch_size), patience)
-    state = _init_jit(params, frozen, as_key_data(key), data, spec)
+    state = _init_jit(params, frozen, key_data, data, spec)
     history = History.empty(float(state.best_val), jax.device_get(model.time_constants()))
-    cfg = {
-        "model": model.config(),
-        "training": {
-            "epochs": epochs, "batch_size": int(batch_size), "patience": patience,
-            "loss": getattr(loss, "__name__", repr(loss)), "n_train": data.n_train,
-            "n_val": data.n_val, "n_steps": int(data.x.shape[-2]),
-        },
-        "user": config or {},
-    }
     if resume_from is not None:
-        state, history, _ = load_checkpoint(resume_from, state, config=cfg)
+        state, history = restore_checkpoint(resume_from, meta, blob, state)
     if progress is None:
         progress = sys.stderr.isatty()
     from tqdm.auto import tqdm
@@ -240,16 +322,17 @@ def fit(
                 history.stop_reason, history.stop_epoch = "callback", e
                 break
             if checkpoint_every is not None and e % checkpoint_every == 0:
-                save_checkpoint(checkpoint_dir, state, history=history, config=cfg)
+                save_checkpoint(checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records)
     finally:
         bar.close()
     if checkpoint_dir is not None:
-        save_checkpoint(checkpoint_dir, state, history=history, config=cfg)
+        save_checkpoint(checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records)
     result = FitResult(
         model=_model(state.best_params, frozen, spec),
         final_model=_model(state.params, frozen, spec),
         history=history,
         state=state,
+        resumed_with_changes=records,
     )
     code = int(state.stop)
     if code not in (RUNNING, EARLY_STOP) and history.stop_reason is not None:
