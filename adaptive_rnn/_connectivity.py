@@ -14,8 +14,9 @@ $$W = M \odot \phi(W_{raw}) \odot D, \qquad \text{then frozen entries overwritte
 with $D_{ij} = s_j$ the presynaptic sign and $\phi$ the Dale reparametrisation:
 `"abs"` ($\phi = |\cdot|$, PsychRNN), `"rectify"` ($\phi = [\cdot]_+$, Song et al. 2016), or
 `"project"` ($\phi$ = identity, with `project(model)` clamping the raw weights back into
-the sign cone after each optimiser step, as NN4N). With `dale=None` there is no sign
-constraint; `nonneg=True` makes all entries non-negative (same reparametrisations).
+the sign cone after each optimiser step, as NN4N; the trainers do this inside their
+compiled update). With `dale=None` there is no sign constraint; `nonneg=True` makes all
+entries non-negative (same reparametrisations).
 
 Frozen weights are done by partitioning: their values live in `Frozen` leaves, so Adam
 (or weight decay) can never move them, whatever the gradients.
@@ -311,30 +312,59 @@ def weight_from_structure(name: str, shape, structure: dict, dtype) -> Weight:
     )
 
 
+def project_weights(tree: PyTree) -> PyTree:
+    """Every `Weight` in a pytree clamped into its constraint set (`Weight.projected`).
+
+    This is the one projection of the library: `AbstractRNN.projected` (the hook the
+    trainers call after each optimiser step) applies it to a model's `Weight`s, and the
+    ARU to views of its plain weight arrays. Pure, jittable and vmappable; it changes
+    only the raw arrays of the weights, never the tree structure.
+
+    **Arguments:**
+
+    - `tree`: any pytree (a model, a `Weight`, a tuple of them, ...).
+
+    **Returns:** the same pytree with each `Weight` replaced by `Weight.projected()`.
+    """
+    return jax.tree_util.tree_map(
+        lambda x: x.projected() if isinstance(x, Weight) else x,
+        tree,
+        is_leaf=lambda x: isinstance(x, Weight),
+    )
+
+
 def project(model: PyTree) -> PyTree:
     """Clamps every constrained weight of a model back into its constraint set.
 
     For weights under Dale's law in `"project"` mode (NN4N's convention), entries whose
     sign disagrees with their presynaptic unit are set to 0, and masked entries are
-    zeroed. A trainer calls it after each optimiser step:
+    zeroed. The `"abs"` and `"rectify"` reparametrisations need no projection (their
+    effective weights hold the signs for any raw value); `project` leaves them unchanged
+    apart from masking.
+
+    The trainers (`fit`, `fit_ensemble`, `fit_scan` and everything built on them) call
+    it inside their compiled update, after every optimiser step; a hand-written training
+    loop does the same:
 
         updates, opt_state = optim.update(grads, opt_state, params)
         model = adaptive_rnn.project(eqx.apply_updates(model, updates))
 
-    The `"abs"` and `"rectify"` reparametrisations need no projection (their effective
-    weights hold the signs for any raw value); `project` leaves them unchanged apart
-    from masking. Not needed at all unless `dale="project"`.
+    **Arguments:**
+
+    - `model`: an adaptive_rnn model (its `projected()` method, which every family
+        implements with `project_weights`), or a `Weight`.
 
     **Returns:** the projected model.
+
+    **Raises:** `InputError` for an object that is neither a model nor a `Weight`.
     """
-    model = jax.tree_util.tree_map(
-        lambda x: x.projected() if isinstance(x, Weight) else x,
-        model,
-        is_leaf=lambda x: isinstance(x, Weight),
-    )
-    # Models that keep plain arrays (the ARU) project themselves.
-    own = getattr(model, "projected", None)
-    return own() if callable(own) else model
+    try:
+        projected = model.projected
+    except AttributeError:
+        raise InputError(
+            f"model: got {type(model).__name__}, expected an adaptive_rnn model or a Weight"
+        ) from None
+    return projected()
 
 
 # --------------------------------------------------------------------------------------

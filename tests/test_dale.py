@@ -151,6 +151,6 @@ def test_connectivity_plots(getkey):
     fig = plot_connectivity(m, areas=ma.areas, signs=ma.signs)
     img = fig.axes[0].images[0].get_array()
     assert np.allclose(img, np.asarray(m.W_hid.effective()))  # already ordered by area, E first
-    assert plot_weight_histograms(m).axes[1].get_title() == "W_rec"
+    assert plot_weight_histograms(m).axes[1].get_title() == "recurrent weights (non-zero)"
     ev = np.linalg.eigvals(np.asarray(m.W_hid.effective()))
     assert plot_eigenvalues(m).axes[0].get_title() == f"spectral radius {np.max(np.abs(ev)):.3g}"

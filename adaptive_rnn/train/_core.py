@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, PyTree
 
+from .._checks import check_nonnegative, check_optional, check_positive
 from .._params import AbstractTimeConstant, trainable_filter
 from .._solve import simulate
 from ._data import TrainData
@@ -53,13 +54,13 @@ def time_constant_labels(params: PyTree) -> PyTree[str]:
 
 @functools.lru_cache(maxsize=None)
 def paper_optimiser(
-    learning_rate: float = 1e-3,
+    learning_rate: float | optax.Schedule = 1e-3,
     *,
-    tau_learning_rate: float | None = None,
+    tau_learning_rate: float | optax.Schedule | None = None,
     clip_norm: float | None = 2.0,
     weight_decay: float = 1e-5,
 ) -> optax.GradientTransformation:
-    r"""The optimiser of the paper (PAPER §1.4): Adam, gradient clipping, weight decay.
+    r"""The optimiser of the paper: Adam, gradient clipping, weight decay.
 
     `optax.chain(clip_by_global_norm(2), add_decayed_weights(1e-5), adam(1e-3))`:
     Chainer's `GradientClipping` and `WeightDecay` hooks act on the gradient before the
@@ -73,16 +74,25 @@ def paper_optimiser(
 
     **Arguments:**
 
-    - `learning_rate`: Adam's step for the weights (the paper's is not recorded; ours
-        1e-3).
+    - `learning_rate`: Adam's step for the weights, a positive finite number (the
+        paper's is not recorded; ours 1e-3), or an optax schedule (a callable).
     - `tau_learning_rate`: a separate Adam step for the time constants (leaves inside an
-        `AbstractTimeConstant`); default: the same as the weights.
-    - `clip_norm`: global-norm clipping threshold (`None`: no clipping).
-    - `weight_decay`: coefficient of the L2 decay on all trainable parameters.
+        `AbstractTimeConstant`), as `learning_rate`; default: the same as the weights.
+    - `clip_norm`: global-norm clipping threshold, a positive finite number (`None`: no
+        clipping).
+    - `weight_decay`: coefficient of the L2 decay on all trainable parameters, a finite
+        number >= 0 (0: no decay).
 
     **Returns:** an `optax.GradientTransformation`. Calls with equal arguments return the
     same object, so repeated fits share one compiled epoch.
+
+    **Raises:** `InputError` for a learning rate or clipping threshold that is not a
+    positive finite number, or a negative or non-finite weight decay.
     """
+    learning_rate = _check_rate("learning_rate", learning_rate)
+    tau_learning_rate = check_optional(_check_rate, "tau_learning_rate", tau_learning_rate)
+    clip_norm = check_optional(check_positive, "clip_norm", clip_norm)
+    weight_decay = check_nonnegative("weight_decay", weight_decay)
     parts = []
     if clip_norm is not None:
         parts.append(optax.clip_by_global_norm(clip_norm))
@@ -98,6 +108,11 @@ def paper_optimiser(
             )
         )
     return optax.chain(*parts)
+
+
+def _check_rate(name: str, value):
+    """A learning rate: an optax schedule (callable), or a positive finite number."""
+    return value if callable(value) else check_positive(name, value)
 
 
 def split_model(model) -> tuple[PyTree, PyTree, Any]:
@@ -145,6 +160,13 @@ def _model(params, frozen, spec: Spec):
     return eqx.combine(params, frozen, spec.static)
 
 
+def _projected(params, frozen, spec: Spec):
+    """The trainable leaves of the model clamped into its constraint set
+    (`AbstractRNN.projected`: Dale's law in `"project"` mode, masks); frozen leaves are
+    left as they are."""
+    return split_model(_model(params, frozen, spec).projected())[0]
+
+
 def _seq_loss(model, spec: Spec, x, y, m):
     return spec.loss(simulate(model, x).outputs, y, m)
 
@@ -157,8 +179,11 @@ TRACES = {"epoch": 0}  # trace counter: tests assert one compile for all epochs
 
 
 def init_state(params, frozen, key_data, data: TrainData, spec: Spec) -> TrainState:
-    """The state before the first epoch (pure). `best_val` is the initial validation
-    loss (epoch 0), or `inf` if it is not finite."""
+    """The state before the first epoch (pure). The initial model is projected into
+    its constraint set first (a no-op for a model built by its constructor), so every
+    model of the run, the best one included, satisfies it. `best_val` is the initial
+    validation loss (epoch 0), or `inf` if it is not finite."""
+    params = _projected(params, frozen, spec)
     opt_state = spec.optimiser.init(params)
     val = _mean_loss(_model(params, frozen, spec), spec, data.xv, data.yv, data.mv)
     dtype = val.dtype
@@ -169,7 +194,10 @@ def init_state(params, frozen, key_data, data: TrainData, spec: Spec) -> TrainSt
 
 def run_epoch(state: TrainState, frozen, data: TrainData, spec: Spec) -> tuple[TrainState, dict]:
     """One epoch (pure): a pass over the shuffled training sequences, one update per
-    minibatch, then the validation loss and best-model selection.
+    minibatch, then the validation loss and best-model selection. After every
+    optimiser step the model is projected back into its constraint set
+    (`AbstractRNN.projected`), so Dale's law in `"project"` mode and the masks hold
+    throughout training, in every trainer built on this function.
 
     The permutation comes from the state's key (split once per epoch). With
     `batch_size > 1` the last `S mod batch_size` sequences of each permutation are
@@ -197,7 +225,8 @@ def run_epoch(state: TrainState, frozen, data: TrainData, spec: Spec) -> tuple[T
         p, o = carry
         loss, g = jax.value_and_grad(batch_loss)(p, idx)
         updates, o = spec.optimiser.update(g, o, p)
-        return (optax.apply_updates(p, updates), o), loss
+        p = _projected(optax.apply_updates(p, updates), frozen, spec)
+        return (p, o), loss
 
     (params, opt_state), losses = jax.lax.scan(update, (state.params, state.opt_state), perm)
     model = _model(params, frozen, spec)
