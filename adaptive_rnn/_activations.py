@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
+from ._checks import check_choice, check_type
+
 
 def _retanh(x: ArrayLike) -> Array:
     # Rectified tanh: max(tanh(x), 0), the "retanh" of NN4N.
@@ -32,23 +34,22 @@ _ALIASES = {"identity": "linear"}
 
 
 def canonical_activation(name: str) -> str:
-    """Returns the canonical name of an activation, or raises `ValueError`.
+    """Returns the canonical name of an activation.
 
     **Arguments:**
 
     - `name`: one of `sigmoid`, `tanh`, `relu`, `linear` (alias `identity`), `softplus`,
-        `retanh`.
+        `retanh` (any case).
 
-    **Raises:** `ValueError` naming the value received and the accepted names.
+    **Returns:** the canonical (lower-case) name.
+
+    **Raises:** `InputError` (a `ValueError`) naming the value received and the accepted
+    names, with the nearest one.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a string name, got {type(name).__name__}")
+    check_type("activation", name, str, "a string name")
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in ACTIVATIONS:
-        raise ValueError(
-            f"activation: got {name!r}, expected one of {sorted(ACTIVATIONS)} "
-            f"(or 'identity')"
-        )
+        check_choice("activation", name, (*ACTIVATIONS, *_ALIASES))
     return key
 
 

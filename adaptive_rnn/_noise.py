@@ -38,6 +38,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._checks import check_choice, check_keys, check_nonnegative
 from ._errors import InputError
 
 CONVENTIONS = ("continuous", "nn4n")
@@ -63,11 +64,8 @@ class Noise(eqx.Module):
 
     def __check_init__(self):
         for name in ("sigma_pre", "sigma_post"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0 and math.isfinite(v)):
-                raise InputError(f"{name}: got {v!r}, expected a finite number >= 0")
-        if self.convention not in CONVENTIONS:
-            raise InputError(f"noise convention: got {self.convention!r}, expected one of {CONVENTIONS}")
+            check_nonnegative(name, getattr(self, name))
+        check_choice("noise convention", self.convention, CONVENTIONS)
 
     @property
     def active(self) -> bool:
@@ -89,6 +87,7 @@ def make_noise(noise) -> Noise:
     if isinstance(noise, Noise):
         return noise
     if isinstance(noise, dict):
+        check_keys("noise", noise, ("sigma_pre", "sigma_post", "convention", "feedback"))
         return Noise(**noise)
     raise InputError(f"noise: got {type(noise).__name__}, expected None, a Noise or a dict")
 

@@ -7,13 +7,14 @@ partitions the model with `trainable_filter` so that neither gradients nor weigh
 ever touch it.
 """
 
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PyTree
+
+from ._checks import as_float_array, check_choice, check_positive
+from ._errors import InputError
 
 
 class AbstractFrozen(eqx.Module):
@@ -180,29 +181,27 @@ def make_time_constant(
     - `tau` / `alpha`: initial value (exactly one of them), a scalar or an array of shape
         `(n,)` (or `(1,)`).
 
-    **Raises:** `ValueError` for an unknown mode or parametrisation, a non-positive or
-    non-finite value, a value the parametrisation cannot represent, or a wrong shape.
+    **Raises:** `InputError` (a `ValueError`) for an unknown mode or parametrisation, a
+    non-positive or non-finite value, a value the parametrisation cannot represent, or a
+    wrong shape.
     """
-    if mode not in MODES:
-        raise ValueError(f"{name}: time-constant mode {mode!r}, expected one of {MODES}")
-    if parametrisation not in PARAMETRISATIONS:
-        raise ValueError(
-            f"{name}: parametrisation {parametrisation!r}, expected one of "
-            f"{PARAMETRISATIONS}"
-        )
+    check_choice(f"{name} mode", mode, MODES)
+    check_choice(f"{name} parametrisation", parametrisation, PARAMETRISATIONS)
     if (tau is None) == (alpha is None):
-        raise ValueError(f"{name}: give exactly one of tau or alpha")
-    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt: got {dt!r}, expected a positive finite number")
+        raise InputError(
+            f"{name}: got {'both tau and alpha' if tau is not None else 'neither tau nor alpha'}, "
+            f"expected exactly one of them"
+        )
+    check_positive("dt", dt)
     given = "alpha" if tau is None else "tau"
-    value = np.asarray(alpha if tau is None else tau, dtype=np.float64)
+    value = as_float_array(f"{name} (initial {given})", alpha if tau is None else tau)
     if value.ndim > 1 or (value.ndim == 1 and value.shape[0] not in (1, n)):
-        raise ValueError(
+        raise InputError(
             f"{name}: initial {given} has shape {value.shape}, expected a scalar or "
             f"shape ({n},)"
         )
     if not np.all(np.isfinite(value)) or np.any(value <= 0):
-        raise ValueError(
+        raise InputError(
             f"{name}: initial {given} must be positive and finite, got "
             f"{_fmt(value)}"
         )
@@ -212,7 +211,7 @@ def make_time_constant(
     size = n if (mode == "local" or (mode == "static" and per_neuron_given)) else 1
     if tau_v.ndim == 1 and tau_v.shape[0] == n and n != size:
         if not np.allclose(tau_v, tau_v[0]):
-            raise ValueError(
+            raise InputError(
                 f"{name}: per-neuron initial {given} given for a {mode!r} time constant; "
                 f"use mode 'local' or a scalar"
             )
@@ -225,7 +224,7 @@ def make_time_constant(
     if parametrisation == "sigmoid":
         a = dt / tau_v
         if np.any(a >= 1):
-            raise ValueError(
+            raise InputError(
                 f"{name}: the sigmoid parametrisation keeps alpha = dt/tau in (0, 1), got "
                 f"initial alpha {_fmt(a)}; use "
                 f"mode 'static' for alpha >= 1"
@@ -233,7 +232,7 @@ def make_time_constant(
         w = np.log(a / (1 - a)) / SIGMOID_SLOPE
         return SigmoidRate(jnp.asarray(w, dtype=dtype), float(dt))
     if np.any(tau_v <= tau_min):
-        raise ValueError(
+        raise InputError(
             f"{name}: the softplus parametrisation keeps tau > tau_min = {tau_min}, got "
             f"initial tau {_fmt(tau_v)}"
         )

@@ -22,6 +22,17 @@ import numpy as np
 from equinox.internal import ω
 from jaxtyping import Array, ArrayLike, Bool, Float, PyTree, Real
 
+from . import _checks
+from ._checks import (
+    check_choice,
+    check_memory,
+    check_nonnegative,
+    check_number,
+    check_optional,
+    check_positive,
+    check_positive_int,
+    check_type,
+)
 from ._cpu import resolve_devices
 from ._errors import InputError, SolverError, UnstableStepError
 from ._fields import InputDrive
@@ -191,6 +202,28 @@ def check_step(model: AbstractRNN, resolved, h: float, what: str = "dt") -> None
         )
 
 
+def check_trajectory_memory(model: AbstractRNN, xs, n_out_times: int, return_states: bool) -> None:
+    """Refuses, before anything compiles, a simulation whose saved trajectory (outputs,
+    and the states with `return_states`) would not fit in the memory available.
+
+    The estimate is `B * n_out_times * (n_out + state size) * itemsize` bytes, from the
+    shapes alone (`jax.eval_shape`; nothing is computed).
+    """
+    B = xs.shape[0] if xs.ndim == 3 else 1
+    per_value = float(B) * n_out_times * np.dtype(xs.dtype).itemsize
+    per_step = model.n_out
+    if return_states:
+        # The states (and the quantities derived from them) per step: at most twice the
+        # number of parameters, a bound that costs nothing; traced only when it would not fit.
+        n_params = sum(int(np.prod(v.shape)) for v in jax.tree_util.tree_leaves(model) if hasattr(v, "shape"))
+        limit = _checks.available_memory()
+        if limit is not None and per_value * (per_step + 2 * n_params) <= limit:
+            return
+        y0 = jax.eval_shape(lambda m: m.initial_state(m.resolve()), model)
+        per_step += 2 * sum(int(np.prod(v.shape)) for v in jax.tree_util.tree_leaves(y0))
+    check_memory("inputs", f"shape {tuple(xs.shape)}", per_value * per_step, "the trajectory")
+
+
 # --------------------------------------------------------------------------------------
 # The discrete path
 # --------------------------------------------------------------------------------------
@@ -341,13 +374,16 @@ def simulate(
     **Returns:** a `Trajectory` with outputs at `t0 + dt * (1..T)`.
 
     **Raises:** `InputError` for inputs of the wrong rank or width or with non-finite
-    values, or a batch that does not split evenly over `devices`; `UnstableStepError` if
+    values, a batch that does not split evenly over `devices`, a bad `t0` or `remat`, or a
+    trajectory too large for the memory available; `UnstableStepError` if
     `dt >= 2 * min(tau)` (checked when the time constants are concrete, i.e. outside
     `jit`/`grad`).
     """
     xs = check_inputs(model, inputs)
-    if remat is not None and (isinstance(remat, bool) or not isinstance(remat, int) or remat < 1):
-        raise InputError(f"remat: got {remat!r}, expected None or a positive number of steps")
+    check_optional(check_positive_int, "remat", remat)
+    if not _is_traced(t0):
+        check_number("t0", t0)
+    check_trajectory_memory(model, xs, xs.shape[-2], return_states)
     check_step(model, model.resolve(), model.dt, "dt")
     key = key if require_key(model, key) is not None else None
     T = xs.shape[-2]
@@ -414,6 +450,48 @@ def _batched_vector_field(t, y, args):
 
 
 _IMPLICIT = (diffrax.AbstractImplicitSolver,)
+# Solvers that give no error estimate, so no adaptive steps (diffrax would fail at run time).
+_NO_ERROR_ESTIMATE = (
+    SequentialEuler, diffrax.Euler, diffrax.SemiImplicitEuler, diffrax.EulerHeun,
+    diffrax.ItoMilstein, diffrax.StratonovichMilstein, diffrax.LeapfrogMidpoint,
+)
+
+
+def _needs_controller_tols(solver) -> bool:
+    """An implicit solver whose root finder takes its tolerances from an adaptive
+    step-size controller (diffrax's default), which fixed steps cannot give it."""
+    if not isinstance(solver, _IMPLICIT):
+        return False
+    rf = getattr(solver, "root_finder", None)
+    return any(type(getattr(rf, a, None)).__name__ == "_UseStepSizeTol" for a in ("rtol", "atol", "norm"))
+
+
+def _check_tolerances(controller) -> None:
+    """Refuses negative, non-finite or all-zero `rtol`/`atol` of an adaptive step-size
+    controller (read from its fields, when concrete): diffrax would take a few steps and
+    report success with wrong results."""
+    if not hasattr(controller, "rtol") or not hasattr(controller, "atol"):
+        return
+    tols = {}
+    for name in ("rtol", "atol"):
+        value = getattr(controller, name)
+        if _is_traced(value):
+            return
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"stepsize_controller.{name}: got {value!r}, expected a finite number >= 0") from e
+        if arr.shape == ():
+            tols[name] = check_nonnegative(f"stepsize_controller.{name}", float(arr))
+        elif not (np.all(np.isfinite(arr)) and np.all(arr >= 0)):
+            raise InputError(f"stepsize_controller.{name}: got {value!r}, expected finite values >= 0")
+        else:
+            tols[name] = float(arr.max())
+    if tols["rtol"] == 0 and tols["atol"] == 0:
+        raise InputError(
+            "stepsize_controller: got rtol = atol = 0, expected rtol > 0 or atol > 0 (no "
+            "step could meet a zero tolerance)"
+        )
 
 
 def solve(
@@ -455,7 +533,9 @@ def solve(
     - `dt0`: the (initial) step; default the model's `dt`.
     - `stepsize_controller`: default: steps exactly on the input grid
         (`diffrax.StepTo`) when `dt0` is not given, else `ConstantStepSize`. Pass
-        `diffrax.PIDController(rtol, atol)` for adaptive steps.
+        `diffrax.PIDController(rtol, atol)` for adaptive steps (`rtol, atol >= 0`, not
+        both 0); an implicit solver such as `Kvaerno5` needs one (its root finder uses
+        the controller's tolerances).
     - `interpolation`: `"linear"` (default), `"cubic"` (Hermite, backward differences)
         or `"hold"` (piecewise constant, the input of the discrete model).
     - `adjoint`: default `RecursiveCheckpointAdjoint` (one checkpoint per step on a fixed
@@ -473,16 +553,23 @@ def solve(
 
     **Returns:** a `Trajectory`.
 
-    **Raises:** as `simulate`; also `InputError` for bad `ts`/`saveat`/options,
-    `UnstableStepError` for an explicit fixed step `>= 2 * min(tau)`, `SolverError`
+    **Raises:** as `simulate`; also `InputError` for bad `ts`/`saveat`/options
+    (non-finite `t0`/`t1`, `t1 <= t0`, `dt0 <= 0`, `max_steps < 1`, negative tolerances,
+    adaptive steps with a solver without an error estimate, an implicit solver on fixed
+    steps), `UnstableStepError` for an explicit fixed step `>= 2 * min(tau)`, `SolverError`
     when the solver runs out of `max_steps` (if `throw`).
     """
     xs = check_inputs(model, inputs)
     T = xs.shape[-2]
     dtype = xs.dtype
     dt = model.dt
-    if interpolation not in INTERPOLATIONS:
-        raise InputError(f"interpolation: got {interpolation!r}, expected one of {INTERPOLATIONS}")
+    check_choice("interpolation", interpolation, INTERPOLATIONS)
+    if not _is_traced(t0):
+        t0 = check_number("t0", t0)
+    if t1 is not None and not _is_traced(t1):
+        check_number("t1", t1)
+    dt0 = check_optional(check_positive, "dt0", dt0)
+    max_steps = check_optional(check_positive_int, "max_steps", max_steps)
     # The default grid in NumPy: concrete even when `solve` is traced under `jit`.
     np_grid = (t0 + dt * np.arange(0, T + 1)).astype(dtype)
     if ts is None:
@@ -529,11 +616,29 @@ def solve(
         )
 
     solver = SequentialEuler() if solver is None else solver
-    if not isinstance(solver, diffrax.AbstractSolver):
-        raise InputError(f"solver: got {type(solver).__name__}, expected a diffrax solver")
+    check_type("solver", solver, diffrax.AbstractSolver, "a diffrax solver (e.g. diffrax.Tsit5())")
+    if stepsize_controller is not None:
+        check_type(
+            "stepsize_controller", stepsize_controller, diffrax.AbstractStepSizeController,
+            "a diffrax step-size controller (e.g. diffrax.PIDController(rtol=1e-5, atol=1e-6))",
+        )
+        _check_tolerances(stepsize_controller)
     adaptive = stepsize_controller is not None and not isinstance(
         stepsize_controller, (diffrax.ConstantStepSize, diffrax.StepTo)
     )
+    if adaptive and isinstance(solver, _NO_ERROR_ESTIMATE):
+        raise InputError(
+            f"stepsize_controller: got {type(stepsize_controller).__name__}, adaptive steps, "
+            f"but solver {type(solver).__name__} has no error estimate; expected fixed steps "
+            f"(stepsize_controller=None) or a solver with one (Heun, Tsit5, Dopri5, Kvaerno5)"
+        )
+    if not adaptive and _needs_controller_tols(solver):
+        raise InputError(
+            f"solver: got {type(solver).__name__}, an implicit solver, with fixed steps; "
+            f"expected an adaptive stepsize_controller (e.g. diffrax.PIDController(rtol=1e-5, "
+            f"atol=1e-6)), whose tolerances its root finder uses, or a root_finder with "
+            f"its own rtol, atol and norm"
+        )
     use_step_to = stepsize_controller is None and dt0 is None and default_grid
     if use_step_to:
         controller = diffrax.StepTo(ts=grid)
@@ -541,12 +646,11 @@ def solve(
         n_steps = T
     else:
         controller = diffrax.ConstantStepSize() if stepsize_controller is None else stepsize_controller
-        h = dt if dt0 is None else float(dt0)
-        if not h > 0:
-            raise InputError(f"dt0: got {dt0!r}, expected a positive step")
+        h = dt if dt0 is None else dt0
         n_steps = int(np.ceil((t1 - t0) / h - 1e-9)) + 1
     if max_steps is None:
         max_steps = max(4096, 64 * T) if adaptive else n_steps
+    check_trajectory_memory(model, xs, int(save_ts.shape[0]) + (model.readout == "lagged"), return_states)
     resolved = model.resolve()
     if not adaptive and not isinstance(solver, _IMPLICIT):
         check_step(model, resolved, h, "dt0" if dt0 is not None else "dt")

@@ -19,8 +19,23 @@ COMMANDS = (
 )
 
 
+class UsageError(Exception):
+    """A command line that argparse refused (the one-line message is the argument)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are one line (`PROG: error: MESSAGE`, with a
+    pointer to `--help` instead of the usage), raised as `UsageError` so that `main`
+    returns 2."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from ._commands._common import positive_int
+
+    parser = _Parser(
         prog="adaptive-rnn",
         description="Continuous-time recurrent networks with adaptive time scales (JAX).",
     )
@@ -28,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"adaptive_rnn {__version__}")
     parser.add_argument(
-        "--cpu-devices", type=int, default=None, metavar="N",
+        "--cpu-devices", type=positive_int, default=None, metavar="N",
         help="JAX CPU devices to spread ensembles, sweeps and batches over (default: one per "
              "core; 1 runs everything on one device). See adaptive_rnn.configure_cpu.",
     )
@@ -43,15 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Runs the command line `argv` (default `sys.argv[1:]`).
+
+    **Returns:** the exit status: 0, or 2 for a bad command line or bad input (one line
+    on stderr, naming the argument, what it got and what was expected).
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:
+        print(e, file=sys.stderr)
+        return 2
     from ._errors import AdaptiveRNNError
 
     try:
         _configure(args.cpu_devices)
         return int(args.func(args) or 0)
     except AdaptiveRNNError as e:
-        print(f"adaptive-rnn {args.command}: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split())  # one line, whatever the message holds
+        print(f"adaptive-rnn {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

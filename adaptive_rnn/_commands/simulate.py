@@ -1,13 +1,24 @@
 """`adaptive-rnn simulate`: run a saved or fresh model on inputs from an .npz file."""
 
 import argparse
+from pathlib import Path
 
 import diffrax
 import jax
 import numpy as np
 
+from .._checks import check_int, check_memory, check_number
 from .._errors import InputError
-from ._common import add_model_options, load_npz, save_figure, save_npz
+from ._common import (
+    add_model_options,
+    check_output_dir,
+    check_output_file,
+    load_npz,
+    nonnegative_float,
+    positive_float,
+    save_figure,
+    save_npz,
+)
 
 SOLVERS = {
     "discrete": None,
@@ -17,6 +28,12 @@ SOLVERS = {
     "dopri5": diffrax.Dopri5,
     "kvaerno5": diffrax.Kvaerno5,
 }
+# Solvers with an error estimate (adaptive steps with --rtol); kvaerno5 is implicit and
+# always adaptive (its root finder takes the controller's tolerances).
+ADAPTIVE = ("heun", "tsit5", "dopri5", "kvaerno5")
+DEFAULT_IMPLICIT_RTOL = 1e-5
+# The smoothing window of --random-inputs (adaptive_rnn.tasks.smoothed_uniform_inputs).
+MIN_RANDOM_STEPS = 7
 
 
 def add_parser(sub) -> None:
@@ -33,30 +50,104 @@ def add_parser(sub) -> None:
     p.add_argument("--inputs", help="an .npz file with `inputs` of shape (B, T, n_in)")
     p.add_argument(
         "--random-inputs", metavar="B,T",
-        help="instead of --inputs: B smoothed random sequences of T steps (seeded by --seed)",
+        help=f"instead of --inputs: B smoothed random sequences of T >= {MIN_RANDOM_STEPS} steps (seeded by --seed)",
     )
-    p.add_argument("--out", required=True, help="output .npz (outputs, ts, states)")
+    p.add_argument("--out", required=True, help="output .npz (outputs, ts, states); not the --inputs file")
     p.add_argument("--plot", help="write a plot of states and outputs (PNG/PDF)")
-    p.add_argument("--plot-index", type=int, default=0, help="which sequence to plot (default 0)")
+    p.add_argument("--plot-index", type=int, default=0, help="which sequence to plot, in [-B, B-1] (default 0)")
     p.add_argument(
         "--solver", choices=sorted(SOLVERS), default="discrete",
-        help="discrete: the exact recurrence (default); others: diffrax in continuous time",
+        help="discrete: the exact recurrence (default); others: diffrax in continuous time, on "
+             "the input grid unless --rtol is given; kvaerno5 (implicit) always takes adaptive "
+             f"steps, with --rtol {DEFAULT_IMPLICIT_RTOL:g} unless given",
     )
-    p.add_argument("--rtol", type=float, help="adaptive steps with this rtol (diffrax solvers)")
-    p.add_argument("--atol", type=float, default=1e-6, help="atol for adaptive steps (default 1e-6)")
+    p.add_argument("--rtol", type=positive_float,
+                   help=f"adaptive steps with this rtol (solvers {', '.join(ADAPTIVE)})")
+    p.add_argument("--atol", type=nonnegative_float, default=1e-6, help="atol for adaptive steps (default 1e-6)")
     p.add_argument("--save-model", help="also save the (fresh) model to this folder")
     add_model_options(p)
     p.set_defaults(func=run)
 
 
-def _random_inputs(spec: str, n_in: int, seed: int) -> np.ndarray:
-    from ..tasks import smoothed_uniform_inputs
-
+def _parse_random_inputs(spec: str) -> tuple[int, int]:
     try:
         B, T = (int(v) for v in spec.split(","))
     except ValueError as e:
         raise InputError(f"--random-inputs: got {spec!r}, expected B,T (two integers)") from e
+    if B < 1 or T < MIN_RANDOM_STEPS:
+        raise InputError(
+            f"--random-inputs: got {spec!r}, expected B >= 1 sequences of T >= {MIN_RANDOM_STEPS} "
+            f"steps (the smoothing window)"
+        )
+    return B, T
+
+
+def _random_inputs(B: int, T: int, n_in: int, seed: int) -> np.ndarray:
+    from ..tasks import smoothed_uniform_inputs
+
     return np.asarray(smoothed_uniform_inputs(jax.random.key(seed + 1), B, T, n_in))
+
+
+# Per family: (n x n matrices among the parameters, state vectors of n saved per step).
+_FAMILY_SIZES = {"aru": (1, 2), "ctrnn": (1, 1), "shunting": (2, 2)}
+
+
+def _check_random_memory(args, B: int, T: int, n_in: int) -> None:
+    """Refuses, before the model is built, a fresh model and trajectory too large for
+    memory: the parameters, and the trajectory twice (the result, and its copy written to
+    the .npz)."""
+    import jax.numpy as jnp
+
+    n, n_out = args.hidden, args.n_out
+    mats, states = _FAMILY_SIZES[args.random]
+    itemsize = np.dtype(jnp.result_type(float)).itemsize
+    params = n * (mats * n + n_in + 3) + n_out * (n + 1)
+    trajectory = 2 * B * T * (states * n + n_out)
+    check_memory("--hidden", n, float(params + trajectory) * itemsize,
+                 f"the {args.random} model ({n} hidden units) and its trajectory ({B} x {T} steps)")
+
+
+def _check_args(args, B: int, T: int, n_in_data: int | None) -> None:
+    """Every check that needs no model and no compiling."""
+    if args.n_in is not None and n_in_data is not None and args.n_in != n_in_data:
+        raise InputError(f"--n-in: got {args.n_in}, but --inputs {args.inputs} has width {n_in_data}; expected the same")
+    if args.random is not None:
+        n_in = args.n_in or n_in_data or 2
+        if args.random in ("aru", "ctrnn"):
+            static = args.time_constants == "static"
+            names = ("--alpha-s", "--alpha-r") if args.random == "aru" else ("--alpha-s",)
+            for name in names:
+                check_number(
+                    f"{name} (with --time-constants {args.time_constants})", getattr(args, name[2:].replace("-", "_")),
+                    0, 2 if static else 1, low_open=True, high_open=True,
+                )
+        _check_random_memory(args, B, T, n_in)
+    if args.plot:
+        check_int("--plot-index", args.plot_index, -B, B - 1)
+    if args.rtol is not None and args.solver not in ADAPTIVE:
+        raise InputError(
+            f"--rtol: got {args.rtol:g} with --solver {args.solver}, which takes fixed steps; expected "
+            f"--solver {', '.join(ADAPTIVE)} for adaptive steps, or no --rtol"
+        )
+
+
+def _check_outputs(args) -> None:
+    """The output paths, before any work: none overwrites an input or another output."""
+    check_output_file("--out", args.out, inputs=(args.inputs,))
+    if args.plot:
+        check_output_file("--plot", args.plot, inputs=(args.inputs,))
+        if Path(args.plot).resolve() == Path(args.out).resolve():
+            raise InputError(f"--plot: got {args.plot!r}, the same file as --out; expected another path")
+    if args.save_model:
+        check_output_dir("--save-model", args.save_model)
+        if args.model is not None and Path(args.save_model).resolve() == Path(args.model).resolve():
+            raise InputError(
+                f"--save-model: got {args.save_model!r}, the folder of the MODEL being read; "
+                f"expected another folder"
+            )
+        for option, path in (("--out", args.out), ("--plot", args.plot)):
+            if path and Path(path).resolve() == Path(args.save_model).resolve():
+                raise InputError(f"--save-model: got {args.save_model!r}, the same path as {option}; expected another folder")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,13 +158,20 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("simulate: give either MODEL (a saved model folder) or --random aru|ctrnn|shunting")
     if (args.inputs is None) == (args.random_inputs is None):
         raise InputError("simulate: give either --inputs X.npz or --random-inputs B,T")
+    _check_outputs(args)
+    if args.inputs is not None:
+        inputs = load_npz(args.inputs, ("inputs",), "--inputs")["inputs"]
+        if inputs.ndim != 3:
+            raise InputError(f"--inputs: {args.inputs}: `inputs` has shape {inputs.shape}, expected (B, T, n_in)")
+        B, T, n_in_data = inputs.shape
+    else:
+        B, T = _parse_random_inputs(args.random_inputs)
+        inputs, n_in_data = None, None
+    _check_args(args, B, T, n_in_data)
     if args.model is not None:
         model = load_model(args.model)
     else:
-        if args.inputs is not None:
-            n_in = args.n_in or int(load_npz(args.inputs, ("inputs",))["inputs"].shape[-1])
-        else:
-            n_in = args.n_in or 2
+        n_in = args.n_in or n_in_data or 2
         key = jax.random.key(args.seed)
         if args.random == "ctrnn":
             from .. import CTRNN
@@ -96,20 +194,19 @@ def run(args: argparse.Namespace) -> int:
                 time_constants=args.time_constants, alpha_s=args.alpha_s, alpha_r=args.alpha_r,
                 key=key,
             )
-    if args.inputs is not None:
-        inputs = load_npz(args.inputs, ("inputs",))["inputs"]
-        if inputs.ndim != 3:
-            raise InputError(f"{args.inputs}: `inputs` has shape {inputs.shape}, expected (B, T, n_in)")
-    else:
-        inputs = _random_inputs(args.random_inputs, model.n_in, args.seed)
+    if inputs is None:
+        inputs = _random_inputs(B, T, model.n_in, args.seed)
     # Models with noise need a key (seeded by --seed); others ignore it.
     key = jax.random.key(args.seed + 2)
     if args.solver == "discrete":
         traj = simulate(model, inputs, return_states=True, key=key)
     else:
         kw = {}
-        if args.rtol is not None:
-            kw["stepsize_controller"] = diffrax.PIDController(rtol=args.rtol, atol=args.atol)
+        rtol = args.rtol
+        if rtol is None and args.solver == "kvaerno5":
+            rtol = DEFAULT_IMPLICIT_RTOL
+        if rtol is not None:
+            kw["stepsize_controller"] = diffrax.PIDController(rtol=rtol, atol=args.atol)
         traj = solve(model, inputs, solver=SOLVERS[args.solver](), return_states=True, key=key, **kw)
     save_npz(
         args.out, outputs=traj.outputs, ts=traj.ts,

@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
         ),
     )
     p.add_argument("config", help="a TOML file with [sweep], [grid], [model], [data], [train]/[simulate]")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder (not a file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -26,14 +26,19 @@ def run(args: argparse.Namespace) -> int:
 
     from ..analysis import plot_sweep
     from ..train import save_sweep
-    from ..train._sweep_config import load_config, run_config
-    from ._common import save_figure
+    from ..train._sweep_config import failure_summary, load_config, run_config
+    from ._common import check_output_dir, check_output_file, save_figure
 
+    out = check_output_dir("--out", args.out)
+    for name in ("sweep.nc", "sweep.png"):
+        check_output_file("--out", str(out / name), inputs=(args.config,))
     cfg = load_config(args.config)
     ds = run_config(cfg, progress=False if args.quiet else None)
-    out = Path(args.out)
     save_sweep(ds, out / "sweep.nc")
     save_figure(plot_sweep(ds, title=Path(args.config).stem), str(out / "sweep.png"))
     n_ok = int(np.asarray(ds["success"]).sum())
     print(f"wrote {out / 'sweep.nc'} and {out / 'sweep.png'}: {n_ok}/{ds['success'].size} points succeeded")
+    summary = failure_summary(ds)
+    if summary:
+        print(summary)
     return 0

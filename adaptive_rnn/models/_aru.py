@@ -11,7 +11,8 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import canonical_activation, get_activation
-from .._connectivity import _check_dale, balance_ei, ei_signs
+from .._checks import check_choice
+from .._connectivity import Weight, _check_dale, balance_ei, ei_signs, project_weights
 from .._errors import InputError
 from .._fields import ARUFieldParams, stacked_aru_field
 from .._params import (
@@ -24,6 +25,7 @@ from .._params import (
 from ._base import (
     AbstractRNN,
     _check_dt,
+    _check_param_memory,
     _check_readout,
     _check_size,
     as_tuple,
@@ -68,9 +70,9 @@ def _per_layer(name: str, value, n_layers: int) -> list:
         return list(value)
     if np.ndim(value) == 0:
         return [value] * n_layers
-    raise ValueError(
-        f"{name}: for {n_layers} stacked layers give a scalar or a sequence of "
-        f"{n_layers} values, got {value!r}"
+    raise InputError(
+        f"{name}: got {value!r}, expected for {n_layers} stacked layers a scalar or a "
+        f"sequence of {n_layers} values"
     )
 
 
@@ -174,9 +176,9 @@ class ARU(AbstractRNN):
         - `readout_excitatory_only`: V reads out excitatory units only.
         - `balance`: E/I-balanced initial W (`adaptive_rnn.balance_ei`).
 
-        **Raises:** `ValueError` for non-positive sizes, unknown options, non-positive
-        time constants, or a fixed rate constant `alpha >= 2` (explicit Euler would
-        diverge).
+        **Raises:** `InputError` (a `ValueError`) for non-positive sizes, unknown
+        options, non-positive time constants, a fixed rate constant `alpha >= 2`
+        (explicit Euler would diverge), or parameters too large for the memory available.
         """
         n_in = _check_size("n_in", n_in)
         n_out = _check_size("n_out", n_out)
@@ -184,25 +186,26 @@ class ARU(AbstractRNN):
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
         self.activation = canonical_activation(activation)
-        modes = (time_constants, time_constants) if isinstance(time_constants, str) else tuple(time_constants)
-        if len(modes) != 2 or any(m not in MODES for m in modes):
-            raise ValueError(
-                f"time_constants: got {time_constants!r}, expected one of {MODES} or a "
-                f"pair of them"
-            )
+        if isinstance(time_constants, str):
+            modes = (check_choice("time_constants", time_constants, MODES),) * 2
+        else:
+            modes = tuple(time_constants) if isinstance(time_constants, (list, tuple)) else ()
+            if len(modes) != 2 or not all(isinstance(m, str) and m in MODES for m in modes):
+                raise InputError(
+                    f"time_constants: got {time_constants!r}, expected one of {MODES} or a "
+                    f"pair of them"
+                )
         self.modes = modes
-        if parametrisation not in PARAMETRISATIONS:
-            raise ValueError(
-                f"parametrisation: got {parametrisation!r}, expected one of "
-                f"{PARAMETRISATIONS}"
-            )
-        self.parametrisation = parametrisation
-        self.tau_min = self.dt if tau_min is None else _check_dt(tau_min)
+        self.parametrisation = check_choice("parametrisation", parametrisation, PARAMETRISATIONS)
+        self.tau_min = self.dt if tau_min is None else _check_dt(tau_min, "tau_min")
         dtype = default_dtype(dtype)
 
         def initial(name, alpha, tau):
             if alpha is not None and tau is not None:
-                raise ValueError(f"give alpha_{name} or tau_{name}, not both")
+                raise InputError(
+                    f"alpha_{name}, tau_{name}: got both (alpha_{name}={alpha!r}, "
+                    f"tau_{name}={tau!r}), expected one of them"
+                )
             if alpha is None and tau is None:
                 alpha = 0.5
             return ("alpha", alpha) if tau is None else ("tau", tau)
@@ -211,6 +214,11 @@ class ARU(AbstractRNN):
         init_r = initial("r", alpha_r, tau_r)
         vals_s = _per_layer(f"{init_s[0]}_s", init_s[1], len(sizes))
         vals_r = _per_layer(f"{init_r[0]}_r", init_r[1], len(sizes))
+        n_params, n_prev = n_out * (sizes[-1] + 1), n_in
+        for n in sizes:
+            n_params += n * (n_prev + n + 3)
+            n_prev = n
+        _check_param_memory("n_hidden", n_hidden, n_params, dtype)
 
         keys = jax.random.split(key, 3 * len(sizes) + 1)
         layers = []
@@ -237,7 +245,7 @@ class ARU(AbstractRNN):
             for name, tc in zip(("tau_s", "tau_r"), tcs):
                 a = np.max(self.dt / np.asarray(tc.tau()))
                 if a >= 2:
-                    raise ValueError(
+                    raise InputError(
                         f"{name}: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; "
                         f"explicit Euler diverges there. Expected alpha < 2 "
                         f"(tau > dt/2)."
@@ -362,17 +370,22 @@ class ARU(AbstractRNN):
         return W
 
     def projected(self) -> "ARU":
-        """The model with W clamped into Dale's sign cone and masked (`dale="project"`);
-        used by `adaptive_rnn.project`."""
-        W = self.layers[0].W
-        if self.ei is not None and self.dale == "project":
-            W = jnp.where(W * self.ei.value >= 0, W, jnp.zeros_like(W))
-        if self.rec_mask is not None:
-            W = W * self.rec_mask.value
-        model = eqx.tree_at(lambda m: m.layers[0].W, self, W)
-        if self.out_mask is not None:
-            model = eqx.tree_at(lambda m: m.V, model, model.V * self.out_mask.value)
-        return model
+        """The model clamped into its constraint set: the first layer's `W` into Dale's
+        sign cone (`dale="project"`) and masked (`self_connections=False`), `V` masked
+        (`readout_excitatory_only`). The ARU keeps these as plain arrays, so it projects
+        `Weight` views of them with the library's one projection
+        (`adaptive_rnn._connectivity.project_weights`).
+
+        **Returns:** the projected ARU (same structure).
+        """
+        def view(w, signs, mask, mode):
+            return Weight(raw=w, signs=signs, mask=mask, fixed_where=None, fixed_values=None, sign_mode=mode)
+
+        W, V = project_weights((
+            view(self.layers[0].W, self.ei, self.rec_mask, self.dale if self.ei is not None else None),
+            view(self.V, None, self.out_mask, None),
+        ))
+        return eqx.tree_at(lambda m: (m.layers[0].W, m.V), self, (W.raw, V.raw))
 
     def resolve(self) -> ARUResolved:
         layers = tuple(

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PyTree
 
+from .._checks import check_choice, check_memory, check_positive, check_positive_int
+
 READOUTS = ("current", "lagged")
 
 
@@ -71,6 +73,24 @@ class AbstractRNN(eqx.Module):
         """The effective time constants, by name (in the model's time units)."""
         raise NotImplementedError
 
+    def projected(self) -> "AbstractRNN":
+        """The model clamped back into its constraint set (Dale's law in `"project"`
+        mode, sparsity masks).
+
+        Every trainer applies it after each optimiser step, inside the compiled update,
+        and to the initial model. It must be pure, jittable and vmappable, change only
+        the values of trainable leaves (never the tree structure) and be idempotent.
+        The default projects each `Weight` of the model
+        (`adaptive_rnn._connectivity.project_weights`); a model without constrained
+        weights is returned unchanged. A family that keeps constrained parameters as
+        plain arrays (the ARU) overrides it.
+
+        **Returns:** the projected model, of the same structure.
+        """
+        from .._connectivity import project_weights
+
+        return project_weights(self)
+
     def min_time_constant(self, resolved) -> Array:
         """The smallest time constant of the resolved model (for step-size checks)."""
         raise NotImplementedError
@@ -89,22 +109,22 @@ class AbstractRNN(eqx.Module):
         return new
 
 
-def _check_dt(dt) -> float:
-    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0 or dt == float("inf"):
-        raise ValueError(f"dt: got {dt!r}, expected a positive finite number")
-    return float(dt)
+def _check_dt(dt, name: str = "dt") -> float:
+    return check_positive(name, dt)
 
 
 def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int,)) or value < 1:
-        raise ValueError(f"{name}: got {value!r}, expected a positive integer")
-    return int(value)
+    return check_positive_int(name, value)
 
 
 def _check_readout(readout: str) -> str:
-    if readout not in READOUTS:
-        raise ValueError(f"readout: got {readout!r}, expected one of {READOUTS}")
-    return readout
+    return check_choice("readout", readout, READOUTS)
+
+
+def _check_param_memory(name: str, got, n_params: int, dtype) -> None:
+    """Refuses a model whose `n_params` parameters of `dtype` would not fit in memory
+    (before any array is allocated); `name`/`got` name the size that sets it."""
+    check_memory(name, got, float(n_params) * default_dtype(dtype).itemsize, "the model's parameters")
 
 
 def normal_init(key, shape, std, dtype) -> Array:

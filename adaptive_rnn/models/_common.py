@@ -11,6 +11,7 @@ from jaxtyping import Array
 
 from .._activations import get_activation
 from .._connectivity import Weight, ei_signs, make_weight, weight_from_structure
+from .._checks import as_float_array
 from .._errors import InputError
 from .._params import Frozen
 from ._base import AbstractRNN
@@ -107,7 +108,7 @@ def make_bias(name: str, init, n: int, fan_in: int, key, dtype):
             k = 1 / np.sqrt(fan_in)
             return jax.random.uniform(key, (n,), dtype=dtype, minval=-k, maxval=k)
         raise InputError(f"{name}: got {init!r}, expected one of {BIAS_INITS} or an array")
-    arr = np.asarray(init, dtype=np.float64)
+    arr = as_float_array(name, init, f"one of {BIAS_INITS} or an array of shape ({n},)")
     if arr.shape != (n,):
         raise InputError(f"{name}: got an array of shape {arr.shape}, expected ({n},)")
     return jnp.asarray(arr, dtype=dtype)
@@ -118,7 +119,7 @@ def make_initial_state(value, n: int, learnable: bool, dtype):
     if value is None:
         v = jnp.zeros((n,), dtype=dtype)
     else:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = as_float_array("initial_state", value, f"an array of shape ({n},)")
         if arr.shape != (n,):
             raise InputError(f"initial_state: got shape {arr.shape}, expected ({n},)")
         v = jnp.asarray(arr, dtype=dtype)

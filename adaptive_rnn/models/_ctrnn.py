@@ -9,11 +9,13 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
 from .._activations import canonical_activation
+from .._checks import check_choice
 from .._connectivity import Weight, _check_dale
+from .._errors import InputError
 from .._fields import CTRNNFieldParams, ctrnn_field
 from .._noise import Noise, make_noise
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
-from ._base import _check_dt, _check_readout, _check_size, default_dtype
+from ._base import _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
     AbstractVoltageRNN,
     build_weights,
@@ -137,8 +139,9 @@ class CTRNN(AbstractVoltageRNN):
         - `readout`: `"current"` (default) or `"lagged"`.
         - `dtype`, `key`: parameter dtype and the `jax.random` key.
 
-        **Raises:** `InputError`/`ValueError` for bad sizes, options, masks, arrays of
-        the wrong shape, `e_fraction` outside (0, 1), or alpha >= 2.
+        **Raises:** `InputError` (a `ValueError`) for bad sizes, options, masks, arrays
+        of the wrong shape, `e_fraction` outside (0, 1), alpha >= 2, or parameters too
+        large for the memory available.
         """
         n_in = _check_size("n_in", n_in)
         n = _check_size("n_hidden", n_hidden)
@@ -146,18 +149,15 @@ class CTRNN(AbstractVoltageRNN):
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
         self.activation = canonical_activation(activation)
-        if time_constants not in MODES:
-            raise ValueError(f"time_constants: got {time_constants!r}, expected one of {MODES}")
-        if parametrisation not in PARAMETRISATIONS:
-            raise ValueError(f"parametrisation: got {parametrisation!r}, expected one of {PARAMETRISATIONS}")
-        self.mode = time_constants
-        self.parametrisation = parametrisation
-        self.tau_min = self.dt if tau_min is None else _check_dt(tau_min)
+        self.mode = check_choice("time_constants", time_constants, MODES)
+        self.parametrisation = check_choice("parametrisation", parametrisation, PARAMETRISATIONS)
+        self.tau_min = self.dt if tau_min is None else _check_dt(tau_min, "tau_min")
         self.dale = _check_dale(dale)
         self.noise = make_noise(noise)
         dtype = default_dtype(dtype)
+        _check_param_memory("n_hidden", n_hidden, n * (n_in + n + 3) + n_out * (n + 1), dtype)
         if tau is not None and alpha is not None:
-            raise ValueError("give tau or alpha, not both")
+            raise InputError(f"tau, alpha: got both (tau={tau!r}, alpha={alpha!r}), expected one of them")
         init = {"tau": tau} if tau is not None else {"alpha": 0.1 if alpha is None else alpha}
         self.tau_ = make_time_constant(
             name="tau", mode=time_constants, parametrisation=parametrisation, n=n,
@@ -165,7 +165,7 @@ class CTRNN(AbstractVoltageRNN):
         )
         a = np.max(self.dt / np.asarray(self.tau_.tau()))
         if a >= 2:
-            raise ValueError(f"tau: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; expected alpha < 2")
+            raise InputError(f"tau: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; expected alpha < 2")
         import jax
 
         k_w, k_bh, k_bo = jax.random.split(key, 3)
@@ -177,7 +177,7 @@ class CTRNN(AbstractVoltageRNN):
             dtype=dtype, key=k_w,
         )
         if not isinstance(biases, (list, tuple)) or len(biases) != 2:
-            raise ValueError(f"biases: got {biases!r}, expected a pair (b_hid, b_out)")
+            raise InputError(f"biases: got {biases!r}, expected a pair (b_hid, b_out)")
         self.b_hid = make_bias("b_hid", biases[0], n, n, k_bh, dtype)
         self.b_out = make_bias("b_out", biases[1], n_out, n, k_bo, dtype)
         self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)

@@ -10,12 +10,13 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
 from .._activations import canonical_activation
+from .._checks import as_float_array, check_choice
 from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
 from .._noise import Noise, make_noise
 from .._params import _inverse_softplus
-from ._base import _check_dt, _check_readout, _check_size, default_dtype
+from ._base import _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
     AbstractVoltageRNN,
     build_weights,
@@ -41,7 +42,7 @@ class ShuntingResolved(eqx.Module):
 
 
 def _positive(name: str, value, shape, *, allow_zero: bool) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
+    arr = as_float_array(name, value, f"a scalar or an array of shape {shape}")
     try:
         arr = np.broadcast_to(arr, shape).copy()
     except ValueError as e:
@@ -144,8 +145,9 @@ class Shunting(AbstractVoltageRNN):
         - `bias_out`: readout bias (default none).
         - `dt`: step of the discrete model (default 0.1, in units of 1/G_b).
 
-        **Raises:** `InputError` for `G_b <= 0`, `A < 0` (with `positive_A`), arrays of
-        the wrong shape, bad masks or `e_fraction`.
+        **Raises:** `InputError` for bad sizes or options, `G_b <= 0`, `A < 0` (with
+        `positive_A`), arrays of the wrong shape, bad masks or `e_fraction`, or
+        parameters too large for the memory available.
         """
         n_in = _check_size("n_in", n_in)
         n = _check_size("n_hidden", n_hidden)
@@ -156,15 +158,14 @@ class Shunting(AbstractVoltageRNN):
         self.dale = _check_dale(dale)
         self.state_dependent_leak = bool(state_dependent_leak)
         self.positive_A = bool(positive_A)
-        if A_shape not in A_SHAPES:
-            raise InputError(f"A_shape: got {A_shape!r}, expected one of {A_SHAPES}")
-        self.A_shape = A_shape
+        self.A_shape = check_choice("A_shape", A_shape, A_SHAPES)
         self.noise = make_noise(noise)
         dtype = default_dtype(dtype)
+        _check_param_memory("n_hidden", n_hidden, n * (n_in + 2 * n + 3) + n_out * (n + 1), dtype)
         g = _positive("G_b", G_b, (n,), allow_zero=False)
         self.g_raw = jnp.asarray(_inverse_softplus(g), dtype=dtype)
         a_shape = {"matrix": (n, n), "neuron": (n, 1), "global": (1, 1)}[A_shape]
-        A_arr = np.asarray(A, dtype=np.float64)
+        A_arr = as_float_array("A", A, f"a scalar or an array of shape {a_shape}")
         if A_shape == "neuron" and A_arr.shape == (n,):
             A_arr = A_arr[:, None]
         if self.positive_A:

@@ -5,11 +5,18 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._checks import check_int, check_positive_int
+from .._errors import InputError
+
 
 def savgol_coefficients(window: int, order: int) -> np.ndarray:
-    """Savitzky-Golay smoothing coefficients (value at the window centre) by least squares."""
-    if window % 2 != 1 or window <= order:
-        raise ValueError(f"window: got {window}, expected an odd number > order = {order}")
+    """Savitzky-Golay smoothing coefficients (value at the window centre) by least squares.
+
+    **Raises:** `InputError` unless `order >= 0` and `window` is an odd integer > `order`.
+    """
+    order = check_int("order", order, 0)
+    if check_int("window", window, order + 1) % 2 != 1:
+        raise InputError(f"window: got {window!r}, expected an odd integer > order = {order}")
     half = window // 2
     x = np.arange(-half, half + 1, dtype=np.float64)
     A = np.vander(x, order + 1, increasing=True)
@@ -21,7 +28,7 @@ def savgol_smooth(x: Float[Array, "... T"], window: int = 7, order: int = 2) -> 
     (the behaviour of `scipy.signal.savgol_filter(mode="interp")`)."""
     T = x.shape[-1]
     if T < window:
-        raise ValueError(f"savgol_smooth: sequence length {T} < window {window}")
+        raise InputError(f"x: got a sequence of length {T}, expected at least the window {window} steps")
     half = window // 2
     coef = jnp.asarray(savgol_coefficients(window, order), dtype=x.dtype)
     windows = jnp.stack([x[..., i : T - window + 1 + i] for i in range(window)], axis=-1)
@@ -45,7 +52,13 @@ def smoothed_uniform_inputs(
     with a Savitzky-Golay filter (window 7, order 2), times 10.
 
     **Returns:** shape `(n_sequences, n_steps, n_in)`.
+
+    **Raises:** `InputError` for non-positive sizes, or `n_steps` shorter than `window`.
     """
+    check_positive_int("n_sequences", n_sequences)
+    check_positive_int("n_in", n_in)
+    if check_positive_int("n_steps", n_steps) < window:
+        raise InputError(f"n_steps: got {n_steps!r}, expected at least the smoothing window of {window} steps")
     dtype = jnp.result_type(float) if dtype is None else dtype
     u = jax.random.uniform(key, (n_sequences, n_in, n_steps), dtype=dtype)
     return scale * jnp.swapaxes(savgol_smooth(u, window, order), -1, -2)

@@ -2,7 +2,6 @@
 grid of time constants, hidden sizes, activations and seeds; simulate or train at each
 point. The format is documented in docs/training.md (example: examples/sweep_fig2.toml)."""
 
-import math
 import tomllib
 from pathlib import Path
 
@@ -11,13 +10,118 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import check_choice, check_int, check_keys, check_number, check_type
 from .._errors import InputError
-from .._params import SIGMOID_SLOPE, FixedTau, SigmoidRate, SoftplusTau
+from .._params import MODES as TC_MODES
+from .._params import PARAMETRISATIONS, SIGMOID_SLOPE, FixedTau, SigmoidRate, SoftplusTau
+from ..models._base import READOUTS
 from ._core import fit_scan, paper_optimiser
 from ._sweep import sweep
 
-MODEL_KEYS = ("n_hidden", "activation", "time_constants", "parametrisation", "readout", "dt", "alpha_s", "alpha_r")
-GRID_KEYS = ("alpha_s", "alpha_r", "tau_s", "tau_r", "n_hidden", "activation", "time_constants", "seed")
+SOLVERS = ("discrete", "tsit5", "dopri5", "kvaerno5", "heun")
+MODES = ("train", "simulate")
+MIN_STEPS = 7  # the smoothing window of the random inputs
+
+
+# --------------------------------------------------------------------------------------
+# The schema: every section and key a CONFIG.toml may hold, each with its check
+# --------------------------------------------------------------------------------------
+
+
+def _int(low=None, high=None):
+    return lambda name, v: check_int(name, v, low, high)
+
+
+def _number(low=None, high=None, **kw):
+    return lambda name, v: check_number(name, v, low, high, **kw)
+
+
+def _choice(choices):
+    return lambda name, v: check_choice(name, v, choices)
+
+
+def _string(name, v):
+    return check_type(name, v, str, "a string")
+
+
+def _activation(name, v):
+    from .._activations import canonical_activation
+
+    try:
+        return canonical_activation(v)
+    except InputError as e:
+        raise InputError(f"{name}: {str(e).removeprefix('activation: ')}") from None
+
+
+def _list_of(check):
+    def run(name, v):
+        if not isinstance(v, list) or not v:
+            raise InputError(f"{name}: got {v!r}, expected a non-empty list")
+        return [check(f"{name}[{i}]", x) for i, x in enumerate(v)]
+
+    return run
+
+
+_positive = _number(0, low_open=True)
+_SEED = _int(0, 2**32 - 1)
+
+SCHEMA: dict[str, dict] = {
+    "sweep": {
+        "mode": _choice(MODES),
+        "seed": _SEED,
+        "chunk_size": _int(1),
+    },
+    "grid": {
+        "alpha_s": _list_of(_positive),
+        "alpha_r": _list_of(_positive),
+        "tau_s": _list_of(_positive),
+        "tau_r": _list_of(_positive),
+        "n_hidden": _list_of(_int(1)),
+        "activation": _list_of(_activation),
+        "time_constants": _list_of(_choice(TC_MODES)),
+        "seed": _list_of(_SEED),
+    },
+    "model": {
+        "n_hidden": _int(1),
+        "activation": _activation,
+        "time_constants": _choice(TC_MODES),
+        "parametrisation": _choice(PARAMETRISATIONS),
+        "readout": _choice(READOUTS),
+        "dt": _positive,
+        "alpha_s": _positive,
+        "alpha_r": _positive,
+    },
+    "data": {
+        "path": _string,
+        "val_fraction": _number(0, 1, high_open=True),
+        "n_steps": _int(1),
+        "teacher_alpha_s": _number(0, 2, low_open=True, high_open=True),
+        "teacher_alpha_r": _number(0, 2, low_open=True, high_open=True),
+        "teacher_seed": _SEED,
+        "teacher_local_sd": _positive,
+        "teacher_activation": _activation,
+        "n_sequences": _int(2),
+        "n_train": _int(1),
+    },
+    "train": {
+        "epochs": _int(1),
+        "learning_rate": _positive,
+        "tau_learning_rate": _positive,
+        "batch_size": _int(1),
+    },
+    "simulate": {
+        "n_sequences": _int(1),
+        "n_steps": _int(MIN_STEPS),
+        "input_seed": _SEED,
+        "solver": _choice(SOLVERS),
+        "max_steps": _int(1),
+    },
+}
+# Keys of [data] that only the file (`path`) or only the teacher uses.
+_FILE_KEYS = ("path", "val_fraction", "n_steps")
+# The grid keys the model section may also set (grid values override).
+MODEL_KEYS = tuple(SCHEMA["model"])
+GRID_KEYS = tuple(SCHEMA["grid"])
 
 
 def set_alpha(tc, alpha, dt: float):
@@ -39,7 +143,16 @@ def set_alpha(tc, alpha, dt: float):
 
 
 def load_config(path) -> dict:
-    """Reads and checks a sweep CONFIG.toml.
+    """Reads and checks a sweep CONFIG.toml against `SCHEMA`.
+
+    Every section and key is checked: an unknown one is an error that suggests the
+    nearest valid name, a value of the wrong type or range is an error naming the
+    section, the key, the value and what was expected. A section the chosen mode does not
+    use (`[simulate]` in a training sweep, `[train]`/`[data]` in a simulation sweep) is an
+    error too, as are keys that contradict each other.
+
+    **Returns:** the config as a dict of sections (values checked; activations in their
+    canonical names).
 
     **Raises:** `InputError` naming the section and key that is wrong.
     """
@@ -48,36 +161,106 @@ def load_config(path) -> dict:
         raise InputError(f"{path}: file not found")
     try:
         cfg = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not valid TOML ({e})") from e
-    cfg.setdefault("sweep", {})
-    mode = cfg["sweep"].get("mode", "train")
-    if mode not in ("train", "simulate"):
-        raise InputError(f"[sweep] mode: got {mode!r}, expected 'train' or 'simulate'")
-    grid = cfg.get("grid")
-    if not isinstance(grid, dict) or not grid:
-        raise InputError(f"{path}: [grid] missing or empty; expected e.g. alpha_s = [0.1, 0.5]")
-    for k, v in grid.items():
-        if k not in GRID_KEYS:
-            raise InputError(f"[grid] {k}: unknown parameter; expected one of {GRID_KEYS}")
-        if not isinstance(v, list) or not v:
-            raise InputError(f"[grid] {k}: got {v!r}, expected a non-empty list")
-    for k in cfg.get("model", {}):
-        if k not in MODEL_KEYS:
-            raise InputError(f"[model] {k}: unknown option; expected one of {MODEL_KEYS}")
-    return cfg
+    return check_config(cfg, where=str(path))
+
+
+def check_config(cfg: dict, *, where: str = "config") -> dict:
+    """Checks a sweep config dict (as read from TOML) against `SCHEMA`; see `load_config`.
+
+    **Returns:** a checked copy.
+
+    **Raises:** `InputError` naming the section and key that is wrong.
+    """
+    check_type(where, cfg, dict, "a dict of sections")
+    check_keys(f"{where}: section", cfg, SCHEMA)
+    out = {}
+    for section, table in cfg.items():
+        if not isinstance(table, dict):
+            raise InputError(f"[{section}]: got {type(table).__name__} {table!r}, expected a section of keys")
+        check_keys(f"[{section}]", table, SCHEMA[section])
+        out[section] = {k: SCHEMA[section][k](f"[{section}] {k}", v) for k, v in table.items()}
+    if not out.get("grid"):
+        raise InputError(f"{where}: [grid] missing or empty; expected e.g. alpha_s = [0.1, 0.5]")
+    for name in ("s", "r"):
+        if f"alpha_{name}" in out["grid"] and f"tau_{name}" in out["grid"]:
+            raise InputError(
+                f"[grid] tau_{name}: given together with alpha_{name}; expected one of them "
+                f"(alpha = dt/tau)"
+            )
+    mode = out.setdefault("sweep", {}).get("mode", "train")
+    unused = ("simulate",) if mode == "train" else ("train", "data")
+    for section in unused:
+        if section in out:
+            raise InputError(
+                f"[{section}]: given, but [sweep] mode is {mode!r}, which does not use it; "
+                f"expected mode = {'simulate' if section == 'simulate' else 'train'!r} or no "
+                f"[{section}] section"
+            )
+    data = out.get("data", {})
+    if "teacher_local_sd" in data:
+        for k in ("teacher_alpha_s", "teacher_alpha_r"):
+            if k in data:  # per-neuron draws are kept inside (0, 1)
+                check_number(f"[data] {k} (with teacher_local_sd)", data[k], 0, 1, low_open=True, high_open=True)
+    wrong = [k for k in data if (k in _FILE_KEYS) != ("path" in data)]
+    if wrong:
+        used = "a data file (path)" if "path" in data else "the teacher (no path)"
+        raise InputError(
+            f"[data] {wrong[0]}: not used with {used}; expected "
+            + (f"only {', '.join(_FILE_KEYS)}" if "path" in data else
+               f"teacher keys, or path = \"data.npz\" with {', '.join(_FILE_KEYS[1:])}")
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Why a point fails
+# --------------------------------------------------------------------------------------
+
+
+def point_problem(point: dict, model_cfg: dict) -> str:
+    """Why the time constants of a grid point cannot be built, or `""`.
+
+    A learnable time constant (`"global"`, `"local"`) keeps `alpha = dt/tau < 1` in both
+    parametrisations (sigmoid: alpha in (0, 1); softplus: tau > tau_min = dt); a fixed
+    one (`"static"`) needs `alpha < 2`, where explicit Euler is stable.
+    """
+    dt = float(model_cfg.get("dt", 1.0))
+    mode = point.get("time_constants", model_cfg.get("time_constants", "global"))
+    for name in ("s", "r"):
+        if f"tau_{name}" in point:
+            a, given = dt / point[f"tau_{name}"], f"tau_{name} = {point[f'tau_{name}']:g} (alpha_{name} = {dt / point[f'tau_{name}']:.4g})"
+        else:
+            a = point.get(f"alpha_{name}", model_cfg.get(f"alpha_{name}"))
+            if a is None:
+                continue
+            given = f"alpha_{name} = {a:g}"
+        if mode == "static" and a >= 2:
+            return f"{given} >= 2: explicit Euler diverges (expected alpha < 2)"
+        if mode != "static" and a >= 1:
+            return (
+                f"{given} >= 1 cannot be a learnable ({mode!r}) time constant (expected "
+                f"alpha < 1, or time_constants = \"static\")"
+            )
+    return ""
 
 
 def run_config(cfg: dict, *, progress: bool | None = None):
-    """Runs a sweep described by a config dict (see `load_config`).
+    """Runs a sweep described by a config dict (see `load_config`; checked again here).
 
     **Returns:** the `xarray.Dataset` of `sweep`. Train mode: `best_val_loss`,
     `best_epoch`, `val_loss` (per epoch), `learned_alpha_s`/`learned_alpha_r` (mean over neurons)
-    at the best epoch. Simulate mode: `outputs` (sequences, T, n_out) and `success`.
+    at the best epoch. Simulate mode: `outputs` (sequences, T, n_out). Both: `success`
+    and `failure_reason` (`""` where the point succeeded, else why it failed: time
+    constants that cannot be built, non-finite outputs, a solve that did not finish).
+
+    **Raises:** `InputError` for a config that breaks `SCHEMA`, or bad data.
     """
     from ..models import ARU
     from .._solve import simulate, solve
 
+    cfg = check_config(cfg)
     sw, grid, mcfg = cfg.get("sweep", {}), cfg["grid"], dict(cfg.get("model", {}))
     mode = sw.get("mode", "train")
     dt = float(mcfg.get("dt", 1.0))
@@ -86,10 +269,9 @@ def run_config(cfg: dict, *, progress: bool | None = None):
     if mode == "train":
         dcfg = cfg.get("data", {})
         if "path" in dcfg:
-            from .._commands._common import load_npz
-            from ._data import make_train_data
+            from ._data import load_npz, make_train_data
 
-            raw = load_npz(dcfg["path"], ("inputs", "targets"))
+            raw = load_npz(dcfg["path"], ("inputs", "targets"), "[data] path")
             data = make_train_data(raw["inputs"], raw["targets"], raw.get("mask"),
                                    val_fraction=dcfg.get("val_fraction", 0.2), n_steps=dcfg.get("n_steps"))
         else:
@@ -159,8 +341,57 @@ def run_config(cfg: dict, *, progress: bool | None = None):
                 tr = solve(model, smoothed, solver=solver, throw=False,
                            stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-6),
                            max_steps=int(scfg.get("max_steps", 4096)))
-            return dict(outputs=tr.outputs, success=jnp.all(tr.success))
+            finished = jnp.all(tr.success)
+            return dict(outputs=tr.outputs, success=finished, solve_finished=finished)
 
     attrs = {"sweep_mode": mode, "sweep_config": repr(cfg)}
-    return sweep(grid, run_point, key=jax.random.key(int(sw.get("seed", 0))),
-                 chunk_size=sw.get("chunk_size"), progress=progress, attrs=attrs)
+    ds = sweep(grid, run_point, key=jax.random.key(int(sw.get("seed", 0))),
+               chunk_size=sw.get("chunk_size"), progress=progress, attrs=attrs)
+    solver_note = None if mode == "train" or solver_name == "discrete" else (
+        f"the {solver_name} solve did not reach its end within max_steps = {int(scfg.get('max_steps', 4096))}"
+    )
+    return _with_failure_reasons(ds, grid, mcfg, solver_note)
+
+
+def _with_failure_reasons(ds, grid: dict, mcfg: dict, solver_note: str | None):
+    """`ds` with a `failure_reason` per point, and `success` false where the point's
+    time constants cannot be built (`point_problem`)."""
+    names = list(grid)
+    shape = tuple(len(grid[k]) for k in names)
+    success = np.asarray(ds["success"]).copy()
+    reasons = np.full(shape, "", dtype=object)
+    finished = np.asarray(ds["solve_finished"]).astype(bool) if "solve_finished" in ds else np.ones(shape, bool)
+    outputs = [k for k in ds.data_vars if k != "success" and np.issubdtype(ds[k].dtype, np.inexact)]
+    for idx in np.ndindex(*shape):
+        point = {k: grid[k][i] for k, i in zip(names, idx)}
+        problem = point_problem(point, mcfg)
+        if problem:
+            success[idx] = False
+            reasons[idx] = problem
+        elif not finished[idx]:
+            reasons[idx] = solver_note
+        elif not success[idx]:
+            bad = [k for k in outputs if not np.all(np.isfinite(np.asarray(ds[k].values[idx])))]
+            reasons[idx] = f"non-finite {', '.join(bad)}" if bad else "run_point reported success = False"
+    ds = ds.drop_vars("solve_finished", errors="ignore")
+    ds["success"] = (names, success)
+    ds["failure_reason"] = (names, reasons.astype(str))
+    return ds
+
+
+def failure_summary(ds, limit: int = 3) -> str:
+    """`""` when every point succeeded, else one line: how many points failed and the
+    first `limit` distinct reasons with a point each."""
+    ok = np.asarray(ds["success"]).astype(bool)
+    if ok.all():
+        return ""
+    names = list(ds["success"].dims)
+    reasons = np.asarray(ds["failure_reason"]) if "failure_reason" in ds else np.full(ok.shape, "")
+    seen: dict[str, str] = {}
+    for idx in zip(*np.nonzero(~ok)):
+        r = str(reasons[idx]) or "failed"
+        if r not in seen:
+            seen[r] = ", ".join(f"{k}={ds[k].values[i]}" for k, i in zip(names, idx))
+    first = "; ".join(f"{r} (at {at})" for r, at in list(seen.items())[:limit])
+    more = f"; and {len(seen) - limit} other reasons" if len(seen) > limit else ""
+    return f"{int((~ok).sum())} of {ok.size} points failed: {first}{more}"
