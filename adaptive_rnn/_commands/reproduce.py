@@ -2,6 +2,8 @@
 
 import argparse
 
+from ._common import seed_int
+
 NAMES = ("fig2", "fig3", "size", "relu", "local", "memory", "hierarchy", "all")
 
 
@@ -19,18 +21,21 @@ def add_parser(sub) -> None:
     p.add_argument("name", choices=NAMES, help="experiment, or all")
     p.add_argument("--scale", choices=("quick", "paper", "tiny"), default="quick",
                    help="quick (default), paper, or tiny (a smoke test)")
-    p.add_argument("--seed", type=int, default=0, help="base random seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="base random seed (default 0)")
     p.add_argument("--out", default="results", help="output folder (default ./results)")
     prog = p.add_mutually_exclusive_group()
     prog.add_argument("--progress", dest="progress", action="store_true", default=None,
-                      help="show progress bars (default: when stderr is a terminal)")
-    prog.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+                      help="show progress bars (default: bars when stderr is a terminal, "
+                           "else one line per stage on stdout)")
+    prog.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars and no stage lines")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..paper import EXPERIMENTS, reproduce
+    from ._common import check_output_dir
 
+    check_output_dir("--out", args.out)
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     for name in names:
         res = reproduce(name, args.scale, args.seed, args.out, args.progress)

@@ -31,17 +31,31 @@ def plot_connectivity(model_or_W, *, areas=None, signs=None, title: str | None =
     fig = Figure(figsize=(5.5, 4.5), layout="constrained")
     ax = fig.subplots()
     im = ax.imshow(Wo, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="weight")
+    fig.colorbar(im, ax=ax, label="effective weight W[post, pre]")
     a, s = areas[order], signs[order]
+    seen = set()
+
+    def boundary(k, kind, **style):
+        label = kind if kind not in seen else "_nolegend_"
+        seen.add(kind)
+        ax.axhline(k - 0.5, label=label, **style)
+        ax.axvline(k - 0.5, label="_nolegend_", **style)
+
     for k in range(1, n):
         if a[k] != a[k - 1]:
-            ax.axhline(k - 0.5, color="k", lw=1); ax.axvline(k - 0.5, color="k", lw=1)
+            boundary(k, "area boundary", color="k", lw=1)
         elif s[k] != s[k - 1]:
-            ax.axhline(k - 0.5, color="grey", lw=0.5, ls="--"); ax.axvline(k - 0.5, color="grey", lw=0.5, ls="--")
-    ax.set_xlabel("presynaptic unit"); ax.set_ylabel("postsynaptic unit")
+            boundary(k, "E / I boundary", color="grey", lw=0.5, ls="--")
+    ax.set_xlabel("presynaptic unit (by area, E before I)")
+    ax.set_ylabel("postsynaptic unit (by area, E before I)")
+    if seen:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize=8)
     if title:
         ax.set_title(title)
     return fig
+
+
+_NAMES = {"in": "input weights", "rec": "recurrent weights", "out": "readout weights"}
 
 
 def plot_weight_histograms(model, *, bins: int = 40) -> Figure:
@@ -51,8 +65,9 @@ def plot_weight_histograms(model, *, bins: int = 40) -> Figure:
     for ax, which in zip(axes, ("in", "rec", "out")):
         w = _effective(model, which).ravel()
         ax.hist(w[w != 0], bins=bins)
-        ax.set_title(f"W_{which}")
-        ax.set_xlabel("weight")
+        ax.set_title(f"{_NAMES[which]} (non-zero)", fontsize=9)
+        ax.set_xlabel(f"effective weight W_{which}")
+        ax.set_ylabel("number of weights")
     return fig
 
 
@@ -62,8 +77,11 @@ def plot_eigenvalues(model_or_W, *, title: str | None = None) -> Figure:
     fig = Figure(figsize=(4.5, 4.5), layout="constrained")
     ax = fig.subplots()
     th = np.linspace(0, 2 * np.pi, 200)
-    ax.plot(np.cos(th), np.sin(th), color="grey", lw=0.8)
-    ax.scatter(ev.real, ev.imag, s=10)
-    ax.set_aspect("equal"); ax.set_xlabel("Re"); ax.set_ylabel("Im")
+    ax.plot(np.cos(th), np.sin(th), color="grey", lw=0.8, label="unit circle")
+    ax.scatter(ev.real, ev.imag, s=10, label="eigenvalues of W")
+    ax.set_aspect("equal")
+    ax.set_xlabel("real part")
+    ax.set_ylabel("imaginary part")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, fontsize=8)
     ax.set_title(title or f"spectral radius {np.max(np.abs(ev)):.3g}")
     return fig

@@ -81,24 +81,29 @@ def plot_fixed_points(
     else:
         fig = ax.figure
     if X is not None:
-        for traj in X[:max_trajectories]:
+        for i, traj in enumerate(X[:max_trajectories]):
             p = (traj - mean) @ comps.T
-            ax.plot(p[:, 0], p[:, 1], lw=0.8, alpha=0.6)
-            ax.plot(p[:1, 0], p[:1, 1], "o", ms=3, color="0.5")
+            ax.plot(p[:, 0], p[:, 1], lw=0.8, alpha=0.6, color="tab:blue",
+                    label="trajectory (one per trial)" if i == 0 else "_nolegend_")
+            ax.plot(p[:1, 0], p[:1, 1], "o", ms=3, color="0.5",
+                    label="trajectory start" if i == 0 else "_nolegend_")
     P = (fixed_points.points - mean) @ comps.T
     fixed = fixed_points.is_fixed
     st = fixed_points.stable
     sel = fixed & st
-    ax.plot(P[sel, 0], P[sel, 1], "o", color="k", ms=8, label="stable fixed point")
+    if sel.any():
+        ax.plot(P[sel, 0], P[sel, 1], "o", color="k", ms=8, ls="none", label="stable fixed point")
     sel = fixed & ~st
-    ax.plot(P[sel, 0], P[sel, 1], "o", mfc="none", mec="tab:red", mew=1.5, ms=8,
-            label="unstable fixed point")
+    if sel.any():
+        ax.plot(P[sel, 0], P[sel, 1], "o", mfc="none", mec="tab:red", mew=1.5, ms=8, ls="none",
+                label="unstable fixed point")
     sel = ~fixed
     if sel.any():
-        ax.plot(P[sel, 0], P[sel, 1], "x", color="0.4", ms=6, label="slow point")
+        ax.plot(P[sel, 0], P[sel, 1], "x", color="0.4", ms=6, ls="none", label="slow point")
     ax.set_xlabel(f"PC 1 ({100 * explained[0]:.0f} % var.)")
     ax.set_ylabel(f"PC 2 ({100 * explained[1]:.0f} % var.)")
-    ax.legend(fontsize=8, loc="best")
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize=8, loc="best")
     if title:
         ax.set_title(title)
     return fig
@@ -110,6 +115,7 @@ def plot_eigenvalue_spectrum(
     index: int | None = None,
     title: str | None = None,
     ax=None,
+    time_unit: str = "model time unit",
 ) -> Figure:
     """The eigenvalues of the linearisation in the complex plane, with the stability
     boundary Re(lambda) = 0 marked (dashed).
@@ -120,6 +126,8 @@ def plot_eigenvalue_spectrum(
         complex eigenvalues of any shape.
     - `index`: draw only this point's spectrum.
     - `ax`: draw into this axes (else a new figure).
+    - `time_unit`: the unit of the model's time (e.g. `"ms"`); eigenvalues are in
+        1 / that unit.
 
     **Returns:** the matplotlib `Figure`.
     """
@@ -137,12 +145,18 @@ def plot_eigenvalue_spectrum(
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    for i, row in enumerate(lam.reshape(-1, lam.shape[-1]) if lam.size else []):
-        ax.plot(row.real, row.imag, "o", ms=4, alpha=0.8, label=f"point {i}" if len(lam) <= 6 else None)
+    rows = lam.reshape(-1, lam.shape[-1]) if lam.size else []
+    for i, row in enumerate(rows):
+        if len(rows) <= 6:
+            label = f"point {i}" if index is None else f"point {index}"
+            ax.plot(row.real, row.imag, "o", ms=4, alpha=0.8, ls="none", label=label)
+        else:
+            ax.plot(row.real, row.imag, "o", ms=4, alpha=0.6, ls="none", color="tab:blue",
+                    label=f"eigenvalues ({len(rows)} points)" if i == 0 else "_nolegend_")
     ax.axvline(0.0, color="k", ls="--", lw=1, label="stability boundary Re = 0")
-    ax.axhline(0.0, color="0.7", lw=0.5)
-    ax.set_xlabel(r"Re $\lambda$ (1 / time)")
-    ax.set_ylabel(r"Im $\lambda$ (1 / time)")
+    ax.axhline(0.0, color="0.7", lw=0.5, label="_nolegend_")
+    ax.set_xlabel(rf"Re $\lambda$ (1 / {time_unit})")
+    ax.set_ylabel(rf"Im $\lambda$ (1 / {time_unit})")
     ax.legend(fontsize=8, loc="best")
     if title:
         ax.set_title(title)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from . import fig2 as fig2, fig3 as fig3, hierarchy as hierarchy, local as local, memory as memory, relu as relu, size as size
+from ._common import Stages
 
 EXPERIMENTS = {
     "fig2": fig2,
@@ -58,7 +59,10 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0, out_dir: str | os.
     - `scale`: `"paper"` (the paper's protocol), `"quick"` (reduced seeds and epochs:
         all experiments within minutes on a laptop CPU) or `"tiny"` (seconds; for tests).
     - `seed`: base seed; `out_dir`: the output folder (created).
-    - `progress`: progress bars (`None`: when stderr is a terminal).
+    - `progress`: `True`: progress bars (on stderr); `False`: silent; `None`: bars when
+        stderr is a terminal, else one flushed line per stage on stdout (e.g.
+        `fig2: target (0.342, 0.684): 200 students, 50 epochs (stage 2/6)... done in
+        41.2 s`), so that a log shows where a long run is.
 
     **Returns:** the results (for `"all"`: a dict name -> results).
 
@@ -79,6 +83,8 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0, out_dir: str | os.
     results = module.run(config, progress=progress)
     runtime = time.perf_counter() - t0
     results = dict(results, name=name, scale=scale, seed=int(seed), runtime_s=runtime)
+    writing = Stages(name, None, progress)
+    writing.start(f"writing {name}.json" + "".join(f", .{fmt}" for fmt in formats))
     atomic_write_json(out / f"{name}.json", results)
     if name == "fig3" and (out / "fig2.json").exists():
         fig = module.plot(results, json.loads((out / "fig2.json").read_text()))
@@ -86,4 +92,5 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0, out_dir: str | os.
         fig = module.plot(results)
     for fmt in formats:
         fig.savefig(out / f"{name}.{fmt}", dpi=120)
+    writing.done()
     return results

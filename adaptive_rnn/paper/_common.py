@@ -1,8 +1,10 @@
 """Shared pieces of the paper reproductions: keys, teachers, ensembles, JSON helpers."""
 
+import contextlib
 import dataclasses
 import math
 import sys
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -68,16 +70,89 @@ class ExperimentConfig:
         return cls(**{**cls.TINY, **kw})
 
 
-def use_progress(progress: bool | None) -> bool:
-    """`None`: show progress bars when stderr is a terminal."""
-    return sys.stderr.isatty() if progress is None else bool(progress)
+def progress_mode(progress: bool | None) -> str:
+    """How an experiment reports its progress: `"bars"` (tqdm bars on stderr), `"lines"`
+    (one line per stage on stdout) or `"off"`. `None`: bars when stderr is a terminal,
+    else lines (a log file, a pipe, a notebook); `True`: bars; `False`: nothing."""
+    if progress is None:
+        return "bars" if sys.stderr.isatty() else "lines"
+    return "bars" if progress else "off"
 
 
-def bar(total: int, desc: str, progress: bool):
-    """An outer tqdm progress bar (disabled when `progress` is false)."""
-    from tqdm.auto import tqdm
+class Stages:
+    """The stages of one experiment (e.g. one training ensemble each), reported as a tqdm
+    bar on a terminal, or as one flushed line per stage on stdout elsewhere:
+    `fig2: target (0.342, 0.684): 9 students, 2 epochs (stage 1/2)... done in 12.3 s`.
 
-    return tqdm(total=total, desc=desc, disable=not progress, leave=False)
+    Call `start(what)` at the beginning of each stage (it ends the previous one) and
+    `done()` after the last (or `with stages.stage(what):`); used as a context manager,
+    a stage left open by an exception is reported as failed. `bars` says whether inner
+    progress bars (of `fit_ensemble`) should show. `total=None`: stages are not
+    numbered.
+    """
+
+    def __init__(self, name: str, total: int | None, progress: bool | None):
+        self.name = name
+        self.total = None if total is None else int(total)
+        self.mode = progress_mode(progress)
+        self.count = 0
+        self._bar = None
+        self._t0 = None
+
+    @property
+    def bars(self) -> bool:
+        """Whether progress bars are shown (inner bars follow the outer one)."""
+        return self.mode == "bars"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._t0 is not None:  # a stage left open by an exception
+            self._end(" failed")
+        self._close()
+        return False
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def start(self, what: str) -> None:
+        """Begins the next stage, described by `what`."""
+        if self._t0 is not None:
+            self.done()
+        self.count += 1
+        self._t0 = time.perf_counter()
+        if self.bars and self.total is not None and self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.total, desc=f"{self.name} stages", leave=False)
+        if self.mode == "lines":
+            number = "" if self.total is None else f" (stage {self.count}/{self.total})"
+            print(f"{self.name}: {what}{number}...", end="", flush=True)
+        if self._bar is not None:
+            self._bar.set_postfix_str(what, refresh=True)
+
+    def done(self) -> None:
+        """Ends the current stage (its line says how long it took)."""
+        self._end(f" done in {time.perf_counter() - self._t0:.1f} s")
+        if self._bar is not None:
+            self._bar.update(1)
+            if self.count == self.total:
+                self._close()
+
+    def _end(self, tail: str) -> None:
+        if self.mode == "lines":
+            print(tail, flush=True)
+        self._t0 = None
+
+    @contextlib.contextmanager
+    def stage(self, what: str):
+        """`start(what)` on entry, `done()` on a normal exit."""
+        self.start(what)
+        yield self
+        self.done()
 
 
 def subkey(seed: int, *path: int):
@@ -164,6 +239,20 @@ def config_dict(config) -> dict:
         return v
 
     return {f.name: conv(getattr(config, f.name)) for f in dataclasses.fields(config)}
+
+
+def figure_legend(fig, *, ncols: int = 4, **kw):
+    """One legend for the whole figure, below its panels: every distinct label drawn in
+    its axes (the first artist of each label as the handle)."""
+    seen = {}
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    if not seen:
+        return None
+    kw.setdefault("fontsize", 8)
+    return fig.legend(list(seen.values()), list(seen), loc="outside lower center",
+                      ncols=min(ncols, len(seen)), **kw)
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, size=(4.0, 3.4), **kw):

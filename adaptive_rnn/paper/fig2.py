@@ -52,13 +52,13 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     `[alpha_s, alpha_r]` of the lowest mean loss), `argmin_distance` (its Euclidean
     distance to the target) and `config`.
     """
-    progress = C.use_progress(progress)
     grid = np.asarray(config.grid, dtype=float)
     G, S = len(grid), int(config.seeds)
     cells = [(i, j, s) for i in range(G) for j in range(G) for s in range(S)]
     loss, per_seed, argmin, dist = [], [], [], []
-    with C.bar(len(config.targets), "fig2 targets", progress) as outer:
+    with C.Stages("fig2", len(config.targets), progress) as stages:
         for t, target in enumerate(config.targets):
+            stages.start(f"target {tuple(target)}: {len(cells)} students, {config.epochs} epochs")
             data = C.make_teacher(config.seed, 0, target, n_sequences=config.n_sequences,
                                   n_train=config.n_train, n_hidden=config.n_hidden,
                                   activation=config.activation)
@@ -69,7 +69,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 for i, j, s in cells
             ]
             res = C.train(models, data.train_data(), key=C.subkey(config.seed, 3, t),
-                          epochs=config.epochs, learning_rate=config.learning_rate, progress=progress)
+                          epochs=config.epochs, learning_rate=config.learning_rate, progress=stages.bars)
             vals = np.asarray(res.best_val_loss, dtype=float).reshape(G, G, S)
             vals = np.where(np.isfinite(vals), vals, np.nan)
             mean = np.nanmean(vals, axis=-1) if S > 1 else vals[..., 0]
@@ -78,7 +78,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             per_seed.append(C.flist(vals))
             argmin.append([float(grid[i]), float(grid[j])])
             dist.append(math.hypot(grid[i] - target[0], grid[j] - target[1]))
-            outer.update(1)
+            stages.done()
     return dict(
         targets=[[float(a) for a in t] for t in config.targets],
         grid=[float(g) for g in grid],
@@ -100,15 +100,16 @@ def draw_map(ax, results: dict, index: int, *, colorbar: bool = True):
     ext = (grid[0] - step / 2, grid[-1] + step / 2, grid[0] - step / 2, grid[-1] + step / 2)
     im = ax.imshow(np.log10(loss), origin="lower", extent=ext, aspect="auto", cmap="viridis")
     ta_s, ta_r = results["targets"][index]
-    ax.plot([ta_r], [ta_s], marker="*", color="red", ms=12, ls="none", label="target")
-    ax.plot([1.0], [1.0], marker="s", color="white", mec="black", ms=6, ls="none", label="Elman")
-    ax.axhline(1.0, color="white", ls="--", lw=0.8)
-    ax.axvline(1.0, color="white", ls="--", lw=0.8)
-    ax.set_xlabel(r"model $\alpha_r$")
-    ax.set_ylabel(r"model $\alpha_s$")
+    ax.plot([ta_r], [ta_s], marker="*", color="red", ms=12, ls="none", label="target (the teacher's alphas)")
+    ax.plot([1.0], [1.0], marker="s", color="white", mec="black", ms=6, ls="none",
+            label=r"Elman ($\alpha_s$ = $\alpha_r$ = 1)")
+    ax.axhline(1.0, color="white", ls="--", lw=0.8, label=r"$\alpha$ = 1 ($\tau$ = dt)")
+    ax.axvline(1.0, color="white", ls="--", lw=0.8, label="_nolegend_")
+    ax.set_xlabel(r"model $\alpha_r$ (= dt / $\tau_r$)")
+    ax.set_ylabel(r"model $\alpha_s$ (= dt / $\tau_s$)")
     ax.set_title(rf"target ($\alpha_s$, $\alpha_r$) = ({ta_s:g}, {ta_r:g})", fontsize=9)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, label=r"log$_{10}$ val. loss")
+        ax.figure.colorbar(im, ax=ax, label=r"log$_{10}$ best validation loss")
     return im
 
 
@@ -124,6 +125,8 @@ def plot(results: dict):
             draw_map(ax, results, k)
         else:
             ax.set_axis_off()
-    axes.flat[0].legend(loc="upper left", fontsize=7)
-    fig.suptitle("Fig. 2: best validation loss over fixed (alpha_s, alpha_r)")
+    # A grey background: the white markers and lines stay visible.
+    C.figure_legend(fig, facecolor="0.75")
+    fig.suptitle(r"Fig. 2: best validation loss of students with fixed ($\alpha_s$, $\alpha_r$)"
+                 " (mean over seeds)")
     return fig

@@ -77,11 +77,12 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
         loss of each repetition).
     - `config`.
     """
-    progress = C.use_progress(progress)
     learning, comparison = [], []
     rng = np.random.default_rng(config.seed)
-    with C.bar(len(config.targets), "fig3 targets", progress) as outer:
+    n_models = len(config.inits) + 2 * config.repetitions
+    with C.Stages("fig3", len(config.targets), progress) as stages:
         for t, target in enumerate(config.targets):
+            stages.start(f"target {tuple(target)}: {n_models} students, {config.epochs} epochs")
             data = C.make_teacher(config.seed, 0, target, n_sequences=config.n_sequences,
                                   n_train=config.n_train, n_hidden=config.n_hidden)
             models, kinds = [], []
@@ -101,7 +102,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 kinds.append(("elman", (1.0, 1.0)))
             res = C.train(models, data.train_data(), key=C.subkey(config.seed, 6, t),
                           epochs=config.epochs, learning_rate=config.learning_rate,
-                          tau_learning_rate=config.tau_learning_rate, progress=progress)
+                          tau_learning_rate=config.tau_learning_rate, progress=stages.bars)
             runs, aru_loss, elman_loss, aru_init, aru_final = [], [], [], [], []
             for (kind, init), model, hist, best in zip(kinds, res.models, res.histories, res.best_val_loss):
                 final = [C.alphas(model)[0][0], C.alphas(model)[1][0]]
@@ -126,7 +127,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 aru_mean=am, aru_sem=asem, elman_mean=em, elman_sem=esem,
                 welch_p=_welch(aru_loss, elman_loss), aru_init=aru_init, aru_final=aru_final,
             ))
-            outer.update(1)
+            stages.done()
     return dict(learning=learning, comparison=comparison, config=C.config_dict(config))
 
 
@@ -139,13 +140,15 @@ def final_distances(results: dict) -> list[list[float]]:
 
 
 def plot(results: dict, fig2_results: dict | None = None):
-    """Panel A (trajectories, over the Fig. 2 maps of the same targets when
-    `fig2_results` holds them) and panel B (bars: mean +- SEM of the best validation
-    loss, ARU vs Elman, with Welch's p). **Returns:** a `matplotlib.figure.Figure`."""
+    """Panel A (trajectories of the learned alphas, over the Fig. 2 maps of the same
+    targets when `fig2_results` holds them) and panel B (best validation loss of every
+    repetition, and their mean +- SEM, ARU vs Elman, on a log axis; Welch's p in the
+    title). **Returns:** a `matplotlib.figure.Figure`."""
+    from ..analysis._plots import log_ticks
     from .fig2 import draw_map
 
     n = len(results["learning"])
-    fig, axes = C.figure(2, n)
+    fig, axes = C.figure(2, n, size=(4.4, 3.6))
     for k, L in enumerate(results["learning"]):
         ax = axes[0, k]
         idx = None
@@ -154,29 +157,49 @@ def plot(results: dict, fig2_results: dict | None = None):
                 if np.allclose(t, L["target"]):
                     idx = i
         if idx is not None:
-            draw_map(ax, fig2_results, idx, colorbar=False)
+            draw_map(ax, fig2_results, idx, colorbar=True)
         else:
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1)
-            ax.set_xlabel(r"$\alpha_r$")
-            ax.set_ylabel(r"$\alpha_s$")
-            ax.plot([L["target"][1]], [L["target"][0]], marker="*", color="red", ms=12, ls="none")
-            ax.set_title(f"target ({L['target'][0]:g}, {L['target'][1]:g})", fontsize=9)
-        for r in L["runs"]:
+            ax.set_xlabel(r"learned $\alpha_r$ (= dt / $\tau_r$)")
+            ax.set_ylabel(r"learned $\alpha_s$ (= dt / $\tau_s$)")
+            ax.plot([L["target"][1]], [L["target"][0]], marker="*", color="red", ms=12, ls="none",
+                    label="target (the teacher's alphas)")
+            ax.set_title(f"A: target ({L['target'][0]:g}, {L['target'][1]:g})", fontsize=9)
+        for i, r in enumerate(L["runs"]):
             tr = np.asarray(r["trajectory"], dtype=float)
-            ax.plot(tr[:, 1], tr[:, 0], "-", color="orange", lw=1)
-            ax.plot(tr[0, 1], tr[0, 0], "o", color="orange", ms=4)
-            ax.plot(r["final"][1], r["final"][0], "x", color="black", ms=6)
+            first = i == 0
+            ax.plot(tr[:, 1], tr[:, 0], "-", color="orange", lw=1,
+                    label=r"learned ($\alpha_s$, $\alpha_r$), one point per epoch" if first else "_nolegend_")
+            ax.plot(tr[0, 1], tr[0, 0], "o", color="orange", ms=4,
+                    label="initial alphas" if first else "_nolegend_")
+            ax.plot(r["final"][1], r["final"][0], "x", color="black", ms=6,
+                    label="selected model (best validation)" if first else "_nolegend_")
     for k, Cm in enumerate(results["comparison"]):
         ax = axes[1, k]
-        means = [Cm["aru_mean"] or np.nan, Cm["elman_mean"] or np.nan]
-        sems = [Cm["aru_sem"] or 0.0, Cm["elman_sem"] or 0.0]
-        ax.bar([0, 1], means, yerr=sems, color=["tab:orange", "tab:gray"], capsize=4)
-        ax.set_xticks([0, 1], ["ARU (learned)", "Elman"])
-        ax.set_yscale("log")
+        every, labels = [], {"dots": "one repetition", "mean": "mean ± SEM"}
+        for x, kind in enumerate(("aru", "elman")):
+            vals = np.asarray([v for v in Cm[f"{kind}_loss"] if v is not None], dtype=float)
+            every += list(vals)
+            jitter = np.linspace(-0.15, 0.15, len(vals)) if len(vals) > 1 else np.zeros(len(vals))
+            if len(vals):
+                ax.plot(x - 0.1 + jitter, vals, "o", ms=3.5, color="0.55", alpha=0.7, ls="none",
+                        label=labels.pop("dots", "_nolegend_"))
+            mean, sem = Cm[f"{kind}_mean"], Cm[f"{kind}_sem"]
+            if mean is not None:
+                ax.errorbar([x + 0.25], [mean], yerr=[sem or 0.0], fmt="D", color="black", ms=5,
+                            capsize=4, label=labels.pop("mean", "_nolegend_"))
+        ax.set_xticks([0, 1], [r"ARU (learned $\alpha$)", r"Elman ($\alpha$ = 1)"])
+        ax.set_xlim(-0.6, 1.6)
+        ax.set_xlabel("student")
+        if any(v > 0 for v in every):
+            ax.set_yscale("log")
+            log_ticks(ax)
         ax.set_ylabel("best validation loss")
         p = Cm["welch_p"]
-        ax.set_title(f"target ({Cm['target'][0]:g}, {Cm['target'][1]:g}); Welch p = "
+        ax.set_title(f"B: target ({Cm['target'][0]:g}, {Cm['target'][1]:g}); Welch p = "
                      f"{'n/a' if p is None else f'{p:.2g}'}", fontsize=9)
+    # A grey background: the white markers and lines of the maps stay visible.
+    C.figure_legend(fig, facecolor="0.75")
     fig.suptitle("Fig. 3: learned rate constants (A) and ARU vs Elman (B)")
     return fig

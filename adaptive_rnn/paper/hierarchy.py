@@ -81,7 +81,8 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
 
     from ..tasks import hierarchy_data
 
-    progress = C.use_progress(progress)
+    stages = C.Stages("hierarchy", 2, progress)
+    stages.start(f"{len(config.conditions) * config.repetitions} teachers' data and students")
     models, conds, datas = [], [], []
     for c, name in enumerate(config.conditions):
         alphas = CONDITIONS[name]
@@ -95,9 +96,11 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                                     alpha_r=config.init))
             conds.append((name, k, [list(p) for p in alphas]))
     data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *datas)
+    stages.start(f"training {len(models)} students, {config.epochs} epochs")
     res = C.train(models, data, key=C.subkey(config.seed, 16), epochs=config.epochs,
                   learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=progress)
+                  progress=stages.bars)
+    stages.done()
     runs = []
     for (name, k, alphas), model, best in zip(conds, res.models, res.best_val_loss):
         a_s = [np.ravel(np.asarray(a, float)) for a in model.alpha_s]
@@ -123,32 +126,52 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
 
 
 def plot(results: dict):
-    """Left: learned tau (tau_s + tau_r) of layer 1 vs layer 2, one point per run, per
-    condition (above the diagonal: layer 2 slower). Right: the log ratios per condition.
+    """Left: learned tau (tau_s + tau_r, in steps of dt) of layer 1 vs layer 2, one point
+    per run, per condition, with the teachers' values (above the diagonal: layer 2
+    slower). Right: the log ratios per condition and their medians.
     **Returns:** a `matplotlib.figure.Figure`."""
-    fig, axes = C.figure(1, 2)
+    from ..analysis._plots import log_ticks
+
+    fig, axes = C.figure(1, 2, size=(4.4, 3.8))
     ax = axes[0, 0]
     names = list(dict.fromkeys(r["condition"] for r in results["runs"]))
     colours = ["tab:purple", "tab:olive", "tab:cyan"]
+    same = r"no hierarchy ($\tau_2$ = $\tau_1$)"
     for c, name in enumerate(names):
-        t = np.asarray([r["tau"] for r in results["runs"] if r["condition"] == name], dtype=float)
-        ax.scatter(t[:, 0], t[:, -1], s=16, color=colours[c % 3], label=name)
-    lim = [2.0, max(3.0, ax.get_xlim()[1], ax.get_ylim()[1])]
-    ax.plot(lim, lim, ":", color="gray")
+        rs = [r for r in results["runs"] if r["condition"] == name]
+        t = np.asarray([r["tau"] for r in rs], dtype=float)
+        ax.scatter(t[:, 0], t[:, -1], s=16, color=colours[c % 3], label=f"learned, teacher {name}")
+        teacher = [1 / a_s + 1 / a_r for a_s, a_r in rs[0]["teacher_alphas"]]
+        ax.plot([teacher[0]], [teacher[-1]], "*", ms=13, color=colours[c % 3], mec="black",
+                ls="none", label=f"teacher {name}")
+    lo = min(ax.get_xlim()[0], ax.get_ylim()[0])
+    hi = max(ax.get_xlim()[1], ax.get_ylim()[1])
+    lo, hi = max(lo, 1.0) / 1.15, max(hi, 3.0) * 1.15  # room for the teachers' stars
+    ax.plot([lo, hi], [lo, hi], ":", color="gray", label=same)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(r"layer 1 $\tau_s + \tau_r$")
-    ax.set_ylabel(r"layer 2 $\tau_s + \tau_r$")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    log_ticks(ax, "x")
+    log_ticks(ax, "y")
+    ax.set_xlabel(r"layer 1: $\tau_s + \tau_r$ (steps of dt)")
+    ax.set_ylabel(r"layer 2: $\tau_s + \tau_r$ (steps of dt)")
     ax.legend(fontsize=7)
     ax = axes[0, 1]
     for c, name in enumerate(names):
         d = [r["log_ratio"] for r in results["runs"] if r["condition"] == name]
-        ax.scatter(np.full(len(d), c) + np.linspace(-0.1, 0.1, len(d)), d, s=14, color=colours[c % 3])
-    ax.axhline(0, color="black", lw=0.8)
+        ax.scatter(np.full(len(d), c) + np.linspace(-0.1, 0.1, len(d)), d, s=14, color=colours[c % 3],
+                   label=f"learned, teacher {name}")
+        ax.plot([c - 0.2, c + 0.2], [np.median(d)] * 2, color="black", lw=2,
+                label="median" if c == 0 else "_nolegend_")
+    ax.axhline(0, color="gray", ls=":", lw=1, label=same)
     ax.set_xticks(range(len(names)), names)
-    ax.set_ylabel(r"log($\tau_2$ / $\tau_1$)")
-    title = "; ".join(f"{t['condition']}: {t['k']}/{t['n']}, p={t['p_value']:.2g}"
-                      for t in results["tests"] if t["p_value"] is not None)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_xlabel("teacher (speed of layer 1 -> layer 2)")
+    ax.set_ylabel(r"log($\tau_2$ / $\tau_1$), $\tau$ in steps of dt")
+    ax.legend(fontsize=7)
+    title = "\n".join(f"{t['condition']}: {t['k']}/{t['n']} runs of predicted sign, p = {t['p_value']:.2g}"
+                       for t in results["tests"] if t["p_value"] is not None)
     ax.set_title(title, fontsize=8)
     fig.suptitle("E8: learned time scales along a two-layer hierarchy")
     return fig

@@ -59,7 +59,8 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     import jax
     import jax.numpy as jnp
 
-    progress = C.use_progress(progress)
+    stages = C.Stages("local", 2, progress)
+    stages.start(f"{len(config.sds) * config.repetitions} teachers' data and students")
     models, conds, datas = [], [], []
     for i, sd in enumerate(config.sds):
         for k in range(config.repetitions):
@@ -71,9 +72,11 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                                     time_constants="local", alpha_s=config.init, alpha_r=config.init))
             conds.append((float(sd), k, [float(x) for x in td.alpha_s], [float(x) for x in td.alpha_r]))
     data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *datas)
+    stages.start(f"training {len(models)} students, {config.epochs} epochs")
     res = C.train(models, data, key=C.subkey(config.seed, 12), epochs=config.epochs,
                   learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=progress)
+                  progress=stages.bars)
+    stages.done()
     runs = []
     for (sd, k, ts, tr), model, best in zip(conds, res.models, res.best_val_loss):
         a_s, a_r = C.alphas(model)
@@ -117,12 +120,13 @@ def plot(results: dict):
             x = np.concatenate([np.sort(r[f"target_alpha_{name}"]) for r in rs])
             y = np.concatenate([np.sort(r[f"alpha_{name}"]) for r in rs])
             ax.scatter(x, y, s=10, alpha=0.7, color=colour, label=rf"$\alpha_{name}$")
-        ax.plot([0, 1], [0, 1], ":", color="gray")
+        ax.plot([0, 1], [0, 1], ":", color="gray", label="perfect recovery")
         s = results["summary"][k]
-        ax.set_title(f"teacher sd {sd:g}: W1 s {s['w1_s']:.3f} (init {s['w1_s_init']:.3f}), "
-                     f"r {s['w1_r']:.3f} (init {s['w1_r_init']:.3f})", fontsize=8)
-        ax.set_xlabel("teacher alpha (sorted)")
-        ax.set_ylabel("learned alpha (sorted)")
+        ax.set_title(f"teacher sd {sd:g}; Wasserstein-1 distance to the teacher:\n"
+                     rf"$\alpha_s$ {s['w1_s']:.3f} (initially {s['w1_s_init']:.3f}), "
+                     rf"$\alpha_r$ {s['w1_r']:.3f} (initially {s['w1_r_init']:.3f})", fontsize=8)
+        ax.set_xlabel(r"teacher $\alpha$ (sorted within each network)")
+        ax.set_ylabel(r"learned $\alpha$ (sorted within each network)")
         ax.legend(fontsize=7)
     fig.suptitle("E6: local alphas from a heterogeneous teacher (compared as sorted values)")
     return fig

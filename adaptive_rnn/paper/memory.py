@@ -86,7 +86,8 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
 
     from ..tasks import memory_task
 
-    progress = C.use_progress(progress)
+    stages = C.Stages("memory", 2, progress)
+    stages.start(f"task data for {len(config.delays)} delays and students")
     T = config.onset + max(config.delays) + 1
     tasks = [memory_task(C.subkey(config.seed, 500, d), int(d), n_sequences=config.n_sequences,
                          n_train=config.n_train, n_steps=T, onset=config.onset)
@@ -107,9 +108,11 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 conds.append((i, kind, k))
                 member_data.append(datas[i])
     data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *member_data)
+    stages.start(f"training {len(models)} students, {config.epochs} epochs")
     res = C.train(models, data, key=C.subkey(config.seed, 14), epochs=config.epochs,
                   learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=progress)
+                  progress=stages.bars)
+    stages.done()
     results = []
     for i, d in enumerate(config.delays):
         chance = tasks[i].chance_loss
@@ -147,30 +150,35 @@ def plot(results: dict):
     """Left: best validation loss / chance per delay (mean +- SEM; 1 = chance; filled
     markers above chance). Right: learned alphas per delay (mean over repetitions and
     neurons). **Returns:** a `matplotlib.figure.Figure`."""
-    fig, axes = C.figure(1, 2)
+    fig, axes = C.figure(1, 2, size=(4.4, 3.6))
     delays = results["delays"]
     colours = {"elman": "tab:gray", "global": "tab:orange", "local": "tab:green"}
+    names = {"elman": "Elman", "global": r"ARU, global $\alpha$", "local": r"ARU, local $\alpha$"}
     ax = axes[0, 0]
     for kind in results["models"]:
         ms = [e["models"][kind] for e in results["results"]]
         ch = [e["chance"] for e in results["results"]]
         y = np.asarray([np.nan if m["mean"] is None else m["mean"] / c for m, c in zip(ms, ch)])
         err = np.asarray([0.0 if m["sem"] is None else m["sem"] / c for m, c in zip(ms, ch)])
-        ax.errorbar(delays, y, yerr=err, color=colours[kind], label=kind, capsize=3)
+        ax.errorbar(delays, y, yerr=err, color=colours[kind], label=names.get(kind, kind), capsize=3)
         ab = np.asarray([m["above_chance"] for m in ms])
-        ax.plot(np.asarray(delays)[ab], y[ab], "o", color=colours[kind])
-        ax.plot(np.asarray(delays)[~ab], y[~ab], "o", mfc="white", color=colours[kind])
+        ax.plot(np.asarray(delays)[ab], y[ab], "o", color=colours[kind], label="_nolegend_")
+        ax.plot(np.asarray(delays)[~ab], y[~ab], "o", mfc="white", color=colours[kind], label="_nolegend_")
     ax.axhline(1.0, ls="--", color="black", lw=0.8, label="chance")
-    ax.set_xlabel("delay (steps)")
-    ax.set_ylabel("best val. loss / chance")
+    # Marker fill: explained by two entries drawn in neutral grey.
+    ax.plot([], [], "o", color="0.4", ls="none", label="filled: above chance")
+    ax.plot([], [], "o", mfc="white", color="0.4", ls="none", label="open: not above chance")
+    ax.set_xlabel("delay (steps of dt)")
+    ax.set_ylabel("best validation loss / chance")
     ax.legend(fontsize=7)
     ax = axes[0, 1]
     for kind in ("global", "local"):
         for name, ls in (("alpha_s", "-"), ("alpha_r", "--")):
             y = [float(np.mean([np.mean(a) for a in e["models"][kind][name]])) for e in results["results"]]
-            ax.plot(delays, y, ls, marker=".", color=colours[kind], label=f"{kind} {name}")
-    ax.set_xlabel("delay (steps)")
-    ax.set_ylabel("learned alpha (mean)")
+            sym = r"$\alpha_s$" if name == "alpha_s" else r"$\alpha_r$"
+            ax.plot(delays, y, ls, marker=".", color=colours[kind], label=f"{names[kind]}: {sym}")
+    ax.set_xlabel("delay (steps of dt)")
+    ax.set_ylabel(r"learned $\alpha$ (mean over runs, neurons)")
     ax.legend(fontsize=7)
     fig.suptitle("E7: memory capacity (our delayed-recall protocol)")
     return fig

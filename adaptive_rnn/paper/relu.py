@@ -43,11 +43,12 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     activation: mean/SD of the alphas, fraction within 0.1 of the target and of the
     swapped target) and `config`.
     """
-    progress = C.use_progress(progress)
     rng = np.random.default_rng(config.seed + 5)
     runs, summary = [], []
-    with C.bar(len(config.targets), "relu targets", progress) as outer:
+    n_models = len(config.activations) * config.seeds
+    with C.Stages("relu", len(config.targets), progress) as stages:
         for t, target in enumerate(config.targets):
+            stages.start(f"target {tuple(target)}: {n_models} students, {config.epochs} epochs")
             target = [float(x) for x in target]
             models, conds = [], []
             # One teacher per (target, activation); members carry their own data.
@@ -64,7 +65,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             data = _stack_data([d.train_data() for d in datas])
             res = C.train(models, data, key=C.subkey(config.seed, 10, t), epochs=config.epochs,
                           learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                          progress=progress)
+                          progress=stages.bars)
             these = []
             for (act, s, init), model, best in zip(conds, res.models, res.best_val_loss):
                 a_s, a_r = C.alphas(model)
@@ -73,7 +74,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             runs += these
             for s in summarise(these, "activation", target):
                 summary.append({"target": target, **s})
-            outer.update(1)
+            stages.done()
     return dict(runs=runs, summary=summary, config=C.config_dict(config))
 
 
@@ -91,6 +92,6 @@ def plot(results: dict):
     fig, axes = C.figure(1, len(targets))
     for k, t in enumerate(targets):
         runs = [r for r in results["runs"] if tuple(r["target"]) == t]
-        scatter(axes[0, k], runs, "activation", list(t), title=f"target {t}")
-    fig.suptitle("E5: sigmoid vs ReLU, learned alphas")
+        scatter(axes[0, k], runs, "activation", list(t), title=rf"target ($\alpha_s$, $\alpha_r$) = {t}")
+    fig.suptitle("E5: sigmoid vs ReLU teachers and students, learned alphas")
     return fig

@@ -43,7 +43,8 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     `summary` (per size: mean and SD of the learned alphas, mean distance to the target,
     fraction of runs within 0.1 of it) and `config`.
     """
-    progress = C.use_progress(progress)
+    stages = C.Stages("size", 2, progress)
+    stages.start(f"teacher data and {len(config.sizes) * config.seeds} students")
     data = C.make_teacher(config.seed, 0, config.target, n_sequences=config.n_sequences,
                           n_train=config.n_train, n_hidden=config.teacher_hidden)
     rng = np.random.default_rng(config.seed + 4)
@@ -53,9 +54,11 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             a_s, a_r = (float(x) for x in rng.choice(C.INIT_POINTS, size=2))
             models.append(C.student(C.subkey(config.seed, 7, n, s), n_hidden=n, alpha_s=a_s, alpha_r=a_r))
             conds.append((int(n), s, [a_s, a_r]))
+    stages.start(f"training {len(models)} students, {config.epochs} epochs")
     res = C.train(models, data.train_data(), key=C.subkey(config.seed, 8), epochs=config.epochs,
                   learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=progress)
+                  progress=stages.bars)
+    stages.done()
     target = [float(x) for x in config.target]
     runs = []
     for (n, s, init), model, best in zip(conds, res.models, res.best_val_loss):
@@ -85,20 +88,25 @@ def summarise(runs: list, by: str, target, *, tol: float = 0.1) -> list:
     return out
 
 
+_BY_NAMES = {"n_hidden": "hidden units", "activation": "activation"}
+
+
 def scatter(ax, runs: list, by: str, target, *, title: str = ""):
     """Scatter of learned (alpha_r, alpha_s), one colour per value of `by`."""
     vals = list(dict.fromkeys(r[by] for r in runs))
     cmap = __import__("matplotlib").colormaps["viridis"]
     for k, v in enumerate(vals):
         a = np.asarray([[r["alpha_s"], r["alpha_r"]] for r in runs if r[by] == v], dtype=float)
-        ax.scatter(a[:, 1], a[:, 0], s=14, color=cmap(k / max(1, len(vals) - 1)), alpha=0.8, label=f"{by}={v}")
+        ax.scatter(a[:, 1], a[:, 0], s=14, color=cmap(k / max(1, len(vals) - 1)), alpha=0.8,
+                   label=f"{_BY_NAMES.get(by, by)}: {v}")
     ax.plot([target[1]], [target[0]], "*", color="red", ms=14, label="target")
-    ax.plot([target[0]], [target[1]], "*", color="none", mec="red", ms=12, label="swapped")
-    ax.plot([0, 1], [0, 1], ":", color="gray", lw=0.8)
+    ax.plot([target[0]], [target[1]], "*", color="none", mec="red", ms=12,
+            label=r"swapped target ($\alpha_s \leftrightarrow \alpha_r$)")
+    ax.plot([0, 1], [0, 1], ":", color="gray", lw=0.8, label=r"$\alpha_s$ = $\alpha_r$")
     ax.set_xlim(0, 1.05)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel(r"learned $\alpha_r$")
-    ax.set_ylabel(r"learned $\alpha_s$")
+    ax.set_xlabel(r"learned $\alpha_r$ (= dt / $\tau_r$)")
+    ax.set_ylabel(r"learned $\alpha_s$ (= dt / $\tau_s$)")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6)
 
@@ -106,13 +114,17 @@ def scatter(ax, runs: list, by: str, target, *, title: str = ""):
 def plot(results: dict):
     """Scatter of the learned alphas per network size, and the mean distance to the
     target per size. **Returns:** a `matplotlib.figure.Figure`."""
+    from ..analysis._plots import log_ticks
+
     fig, axes = C.figure(1, 2)
     scatter(axes[0, 0], results["runs"], "n_hidden", results["target"], title="learned alphas per size")
     summ = results["summary"]
     ax = axes[0, 1]
     ax.plot([s["n_hidden"] for s in summ], [s["distance_mean"] for s in summ], "o-")
     ax.set_xscale("log")
-    ax.set_xlabel("hidden units")
-    ax.set_ylabel("mean distance to target")
-    fig.suptitle(f"E4: network size, target {tuple(results['target'])}")
+    log_ticks(ax, "x")
+    ax.set_xlabel("hidden units (log scale)")
+    ax.set_ylabel(r"mean distance of learned ($\alpha_s$, $\alpha_r$) to target")
+    t = tuple(results["target"])
+    fig.suptitle(rf"E4: network size, target ($\alpha_s$, $\alpha_r$) = {t}")
     return fig
