@@ -1,0 +1,16 @@
+"""Recordings: trials of binned spike counts or continuous signals, with the bin width in
+milliseconds, read from arrays, `.npz`, HDF5 or NWB, checked before anything compiles."""
+
+from ._load import (
+    load_hdf5_recording as load_hdf5_recording,
+    load_npz_recording as load_npz_recording,
+    load_nwb_recording as load_nwb_recording,
+    load_recording as load_recording,
+    save_recording as save_recording,
+)
+from ._recording import (
+    BinnedSpikes as BinnedSpikes,
+    Recording as Recording,
+    bin_spike_times as bin_spike_times,
+    bootstrap_indices as bootstrap_indices,
+)
