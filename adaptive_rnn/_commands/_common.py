@@ -9,7 +9,7 @@ import numpy as np
 
 from .._checks import check_int, check_nonnegative, check_positive, check_positive_int
 from .._errors import InputError
-from .._io import atomic_write_bytes
+from .._io import atomic_write_bytes, check_writable_dir, check_writable_file
 
 # --------------------------------------------------------------------------------------
 # Argument types: a bad value is an argparse error (one line, exit status 2)
@@ -59,15 +59,10 @@ def load_npz(path: str, required: tuple[str, ...], option: str | None = None) ->
 
 
 def check_output_file(option: str, path: str, *, inputs: tuple[str | None, ...] = ()) -> Path:
-    """Checks, before any work starts, that `path` can receive an output file: not an
-    existing folder, its parent not a file, and not the same file as any of `inputs`
+    """Checks, before any work starts, that `path` can receive an output file
+    (`adaptive_rnn._io.check_writable_file`) and is not the same file as any of `inputs`
     (which the output would overwrite). An existing regular file is replaced."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{option}: got {path!r}, an existing folder; expected a file path")
-    for parent in p.parents:
-        if parent.exists() and not parent.is_dir():
-            raise InputError(f"{option}: got {path!r}, but {str(parent)!r} is a file; expected a folder there")
+    p = check_writable_file(path, name=option)
     for src in inputs:
         if src is not None and p.resolve() == Path(src).resolve():
             raise InputError(
@@ -79,13 +74,8 @@ def check_output_file(option: str, path: str, *, inputs: tuple[str | None, ...] 
 
 def check_output_dir(option: str, path: str) -> Path:
     """Checks, before any work starts, that `path` is an existing folder or can become
-    one (neither it nor a parent is a file)."""
-    p = Path(path)
-    for q in (p, *p.parents):
-        if q.exists() and not q.is_dir():
-            what = "is" if q == p else f"lies under {str(q)!r}, which is"
-            raise InputError(f"{option}: got {path!r}, which {what} an existing file; expected a folder")
-    return p
+    one (`adaptive_rnn._io.check_writable_dir`)."""
+    return check_writable_dir(path, name=option)
 
 
 def save_npz(path: str, **arrays) -> None:
