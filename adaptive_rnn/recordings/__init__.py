@@ -8,9 +8,8 @@ from ._load import (
     load_recording as load_recording,
     save_recording as save_recording,
 )
+from ._binning import BinnedSpikes as BinnedSpikes, bin_spike_times as bin_spike_times
 from ._recording import (
-    BinnedSpikes as BinnedSpikes,
     Recording as Recording,
-    bin_spike_times as bin_spike_times,
     bootstrap_indices as bootstrap_indices,
 )

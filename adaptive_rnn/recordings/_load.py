@@ -1,5 +1,8 @@
 """Reading and writing recordings: `.npz`, HDF5 (h5py) and NWB (pynwb).
 
+One room (over 400 lines): one job, recording files, behind one `load_recording`; a
+section per format, all sharing the path, optional-import and bin-width checks at the top.
+
 h5py and pynwb are optional (`pip install adaptive_rnn[recordings]`); they are imported
 only by the functions that need them.
 """
@@ -12,7 +15,8 @@ import numpy as np
 
 from .._checks import check_choice, check_keys, check_type, suggest
 from .._errors import InputError
-from ._recording import Recording, _check_bin_ms, bin_spike_times
+from ._binning import _check_bin_ms, bin_spike_times
+from ._recording import Recording
 
 FORMATS = ("npz", "hdf5", "nwb")
 _SUFFIXES = {".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5", ".nwb": "nwb"}
