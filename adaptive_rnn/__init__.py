@@ -51,7 +51,7 @@ from ._connectivity import (
     ei_signs as ei_signs,
     make_weight as make_weight,
     multi_area as multi_area,
-    project as project,
+    project_weights as project_weights,
     spectral_radius as spectral_radius,
 )
 from ._noise import Noise as Noise
@@ -104,6 +104,23 @@ from .tasks import (
     task_accuracy as task_accuracy,
 )
 # --- end analysis ---
+
+# --- the model contract and its extension surface: what a new family uses (docs/extending.md) ---
+from ._fields import InputDrive as InputDrive, recurrent_input as recurrent_input
+from ._params import (
+    MODES as MODES,
+    PARAMETRISATIONS as PARAMETRISATIONS,
+    is_frozen as is_frozen,
+)
+from .models import (
+    FAMILIES as FAMILIES,
+    AbstractNoisyRNN as AbstractNoisyRNN,
+    family_names as family_names,
+    get_family as get_family,
+    project as project,
+    register_family as register_family,
+)
+# --- end model contract ---
 
 try:
     __version__ = importlib.metadata.version("adaptive_rnn")

@@ -20,11 +20,18 @@ from ._activations import get_activation
 
 
 class InputDrive(NamedTuple):
-    """The input drive `U x (+ offset)`, not yet multiplied out.
+    """The input drive `U x (+ offset)`, not yet multiplied out (public as
+    `adaptive_rnn.InputDrive`).
 
     The integrators pass it as the `drive` of a field when the model's drive is linear
-    (`AbstractRNN.drive_weights`), so that `recurrent_input` computes the recurrent and
-    the input current of a step as one matmul. A field sees the same value either way.
+    (`AbstractRNN.drive_weights` returns `U`), so that `recurrent_input` computes the
+    recurrent and the input current of a step as one matmul. A field that adds its drive
+    with `recurrent_input` sees the same value either way; a field must never use an
+    `InputDrive` as an array directly.
+
+    - `U`: the input weights `(n, n_in)`.
+    - `x`: the input sample `(n_in,)`.
+    - `offset`: an extra current `(n,)` (e.g. drive noise), or `None`.
     """
 
     U: Float[Array, "n n_in"]
@@ -33,11 +40,21 @@ class InputDrive(NamedTuple):
 
 
 def recurrent_input(W, r, drive):
-    r"""The total input current $W r + d$ of a layer.
+    r"""The total input current $W r + d$ of a layer (public as
+    `adaptive_rnn.recurrent_input`).
 
     With an `InputDrive` $d = U x + o$, this is one matmul $[W\;U]\,[r; x] + o$: at the
     sizes of these models a step's cost is dominated by the number of kernels it
     launches, and two matmuls cost about twice one (measured in `benchmarks/README.md`).
+    Every field of a model whose `drive_weights` returns a matrix adds its drive with it.
+
+    **Arguments:**
+
+    - `W`: the recurrent weights `(n, n)`.
+    - `r`: the presynaptic rates `(n,)`.
+    - `drive`: an array `(n,)` or an `InputDrive`.
+
+    **Returns:** the current, shape `(n,)`.
     """
     if isinstance(drive, InputDrive):
         out = jnp.concatenate([W, drive.U], axis=-1) @ jnp.concatenate([r, drive.x], axis=-1)
@@ -121,9 +138,9 @@ def ctrnn_field(t, y, args):
 
     $$\tau \frac{dv}{dt} = -v + W f(v) + d(t) + b$$
 
-    with $d(t) = W_{in} u(t)$ the input drive. Its `SequentialEuler` step with
-    $\gamma = dt/\tau$ is NN4N's update
-    $v_{t+1} = v_t + \gamma(-v_t + W f(v_t) + W_{in} u_t + b)$.
+    with $d(t) = W_{in} u(t)$ the input drive. Its `SequentialEuler` step with the rate
+    constant $\alpha = dt/\tau$ (NN4N's $\gamma$) is NN4N's update
+    $v_{t+1} = v_t + \alpha(-v_t + W f(v_t) + W_{in} u_t + b)$.
 
     **Arguments:**
 
@@ -165,7 +182,7 @@ def shunting_leak(params: ShuntingFieldParams, V):
 
 
 def shunting_field(t, y, args):
-    r"""The conductance-based (shunting) rate RNN of seed 003.
+    r"""The conductance-based (shunting) rate RNN (Cheng, 2023).
 
     $$\frac{dV}{dt} = -z \odot V + W r + d(t), \qquad r = f(V), \qquad
       z_i = G_{b,i} + \sum_j A_{ij} |W_{ij}| r_j,$$
@@ -186,3 +203,108 @@ def shunting_field(t, y, args):
     f = get_activation(params.activation)
     z = shunting_leak(params, V)
     return (-z * V + recurrent_input(params.W, f(V), drive),)
+
+
+# --------------------------------------------------------------------------------------
+# The liquid time-constant (LTC) network
+# --------------------------------------------------------------------------------------
+
+
+class LTCFieldParams(NamedTuple):
+    """Resolved parameters of the liquid time-constant network (all conductances >= 0).
+
+    Matrices are indexed `[i, j]`, from presynaptic unit `j` to unit `i` (the transpose
+    of `ncps`'s storage), sparsity masks already applied to `w`.
+
+    - `gleak`, `vleak`, `cm`: leak conductance, leak (resting) potential and membrane
+        capacitance, shape `(n,)` (`gleak`, `cm` > 0).
+    - `w`, `sigma`, `mu`, `erev`: maximal conductance, slope, midpoint and reversal
+        potential of each recurrent synapse, shape `(n, n)`.
+    """
+
+    gleak: Float[Array, " n"]
+    vleak: Float[Array, " n"]
+    cm: Float[Array, " n"]
+    w: Float[Array, "n n"]
+    sigma: Float[Array, "n n"]
+    mu: Float[Array, "n n"]
+    erev: Float[Array, "n n"]
+
+
+class LTCDrive(NamedTuple):
+    r"""The input of an LTC network, as its sensory synapses deliver it to each unit:
+    the total conductance $G_i = \sum_k g_{ik}$ and the conductance-weighted reversal
+    potential $N_i = \sum_k g_{ik} E_{ik}$, so that the sensory current is $N_i - G_i v_i$.
+    """
+
+    num: Float[Array, "... n"]
+    den: Float[Array, "... n"]
+
+
+def ltc_synapses(w, sigma, mu, erev, pre) -> LTCDrive:
+    r"""Conductance-based sigmoid synapses onto each unit:
+    $g_{ij} = w_{ij}\,\mathrm{sigmoid}(\sigma_{ij}(u_j - \mu_{ij}))$, summed as
+    $(\sum_j g_{ij} E_{ij}, \sum_j g_{ij})$.
+
+    **Arguments:**
+
+    - `w`, `sigma`, `mu`, `erev`: shape `(n, m)`, from presynaptic `j` to unit `i`.
+    - `pre`: presynaptic potentials (or mapped inputs), shape `(..., m)`.
+
+    **Returns:** an `LTCDrive` with arrays of shape `(..., n)`.
+    """
+    g = w * get_activation("sigmoid")(sigma * (pre[..., None, :] - mu))
+    return LTCDrive(num=jnp.sum(g * erev, axis=-1), den=jnp.sum(g, axis=-1))
+
+
+def ltc_field(t, y, args):
+    r"""The liquid time-constant (LTC) network of Hasani et al. (2021), as `ncps` defines it.
+
+    $$C_{m,i} \frac{dv_i}{dt} = g_{l,i}(v_{l,i} - v_i)
+      + \sum_j g_{ij}(v_j)\,(E_{ij} - v_i) + \sum_k g^s_{ik}(x_k)\,(E^s_{ik} - v_i),$$
+
+    $g_{ij}(v_j) = w_{ij}\,\mathrm{sigmoid}(\sigma_{ij}(v_j - \mu_{ij}))$ (recurrent) and
+    $g^s_{ik}$ the same of the mapped input (sensory; the drive). The conductances make
+    the effective time constant $C_{m,i} / (g_{l,i} + \sum_j g_{ij} + \sum_k g^s_{ik})$
+    depend on the state and the input.
+
+    **Arguments:**
+
+    - `t`: time (unused).
+    - `y`: the state `(v,)`, shape `(n,)`.
+    - `args`: `(params, drive)` with `params` an `LTCFieldParams` and `drive` an
+        `LTCDrive` (the sensory synapses at the current input).
+
+    **Returns:** `(dv/dt,)`.
+    """
+    del t
+    (v,) = y
+    params, drive = args
+    rec = ltc_synapses(params.w, params.sigma, params.mu, params.erev, v)
+    num = rec.num + drive.num
+    den = rec.den + drive.den
+    return ((params.gleak * (params.vleak - v) + num - den * v) / params.cm,)
+
+
+def ltc_unfold(params: LTCFieldParams, v, drive: LTCDrive, h, epsilon):
+    r"""One semi-implicit (fused Euler) step of `ltc_field` of length `h`, `ncps`'s unfold:
+
+    $$v \leftarrow \frac{(C_m/h)\, v + g_l v_l + \sum_j g_{ij}(v) E_{ij} + N}
+      {C_m/h + g_l + \sum_j g_{ij}(v) + G + \epsilon},$$
+
+    the conductances taken at the old state, the leak and synaptic currents at the new
+    one. For positive conductances the new $v_i$ is a weighted mean of $v_i$, $v_{l,i}$
+    and the reversal potentials: stable at any `h`.
+
+    **Arguments:**
+
+    - `params`: an `LTCFieldParams`; `v`: the state, shape `(n,)`; `drive`: an `LTCDrive`.
+    - `h`: the step; `epsilon`: added to the denominator (`ncps`: 1e-8).
+
+    **Returns:** the new `v`.
+    """
+    rec = ltc_synapses(params.w, params.sigma, params.mu, params.erev, v)
+    cm_h = params.cm / h
+    num = cm_h * v + params.gleak * params.vleak + (rec.num + drive.num)
+    den = cm_h + params.gleak + (rec.den + drive.den)
+    return num / (den + epsilon)

@@ -15,8 +15,9 @@ import equinox as eqx
 import jax
 
 from ._errors import CheckpointError, InputError
-from .models import MODEL_FAMILIES
 from .models._base import AbstractRNN
+from .models._common import SavedLayout
+from .models._registry import FAMILIES
 
 FORMAT = "adaptive_rnn.model"
 FORMAT_VERSION = 2
@@ -259,15 +260,16 @@ def read_sealed(
     return meta, files
 
 
-def model_skeleton(config: dict) -> AbstractRNN:
-    """A model of the structure described by `config` (random values)."""
+def model_skeleton(config: dict) -> AbstractRNN | SavedLayout:
+    """A model of the structure described by `config` (random values), built by the
+    `from_config` of the registered family `config["family"]` (`adaptive_rnn.models.FAMILIES`)."""
     family = config.get("family")
-    if family not in MODEL_FAMILIES:
+    if not isinstance(family, str) or family not in FAMILIES:
         raise CheckpointError(
-            f"model family: got {family!r}, expected one of {sorted(MODEL_FAMILIES)}"
+            f"model family: got {family!r}, expected one of the registered families {sorted(FAMILIES)}"
         )
     try:
-        return MODEL_FAMILIES[family].from_config(config, key=jax.random.key(0))
+        return FAMILIES[family].from_config(config, key=jax.random.key(0))
     except CheckpointError:
         raise
     except Exception as e:
@@ -286,6 +288,8 @@ def model_from_files(meta: dict, leaves: bytes, *, what: str) -> AbstractRNN:
     if not isinstance(meta.get("config"), dict):
         raise CheckpointError(f"{what}: no model config in the metadata")
     skeleton = model_skeleton(meta["config"])
+    if isinstance(skeleton, SavedLayout):  # arrays laid out as an earlier version held them
+        return skeleton.convert(tree_from_bytes(skeleton.like, leaves, what=what))
     return tree_from_bytes(skeleton, leaves, what=what)
 
 

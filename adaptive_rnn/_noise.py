@@ -1,10 +1,13 @@
 r"""Noise semantics: what `sigma` means, on both integration paths, at any `dt`.
 
-A model with noise carries a `Noise` (static metadata) and implements three small
-hooks: `noise_gain(resolved)` (the amplitude $g$ of unit white noise in its input drive,
+A model with noise is an `AbstractNoisyRNN` (`adaptive_rnn.models`): it carries a
+`Noise` (static metadata), returns it from `active_noise()` when a sigma is positive
+(every model's `active_noise()` is `None` otherwise), and implements three small hooks:
+`noise_gain(resolved)` (the amplitude $g$ of unit white noise in its input drive,
 $g = \sqrt{2\tau}$ for the CTRNN, $\sqrt{2 G_b}$ for the shunting model),
 `rate_to_drive(resolved, r)` (the recurrent current $W r$ a rate perturbation causes) and
-`output_noise(resolved, xi)` (the readout of a rate perturbation, $W_{out}\xi$).
+`output_noise(resolved, xi)` (the readout of a rate perturbation, $W_{out}\xi$). The
+functions below are called only for a model whose `active_noise()` is not `None`.
 
 **Convention `"continuous"` (default; Song, Yang & Wang 2016).** The noise is a property
 of the continuous-time model, an SDE driven by Brownian motion $B$:
@@ -16,8 +19,8 @@ $\sigma_{pre}$ is the stationary standard deviation of an isolated linear unit (
 Ornstein-Uhlenbeck process, variance $\sigma_{pre}^2$), whatever `dt`. On the discrete
 path the step is Euler-Maruyama, i.e. the `SequentialEuler` step of the field with the
 drive $d_k + g\,\xi_k/\sqrt{dt}$, $\xi_k \sim N(0, 1)$: the increment of $v$ is
-$\sqrt{2\gamma}\,\sigma_{pre}\,\xi_k$ with $\gamma = dt/\tau$, as Song et al.; its
-stationary variance is $\sigma_{pre}^2 / (1 - \gamma/2)$, which tends to $\sigma_{pre}^2$
+$\sqrt{2\alpha}\,\sigma_{pre}\,\xi_k$ with the rate constant $\alpha = dt/\tau$ (Song et
+al.'s $\gamma$); its stationary variance is $\sigma_{pre}^2 / (1 - \alpha/2)$, which tends to $\sigma_{pre}^2$
 as $dt \to 0$. `solve` integrates the same SDE with diffrax (a `VirtualBrownianTree`
 from an explicit key). Post-activation noise is observation noise on the rates: the
 readout sees $f(v_k) + \sigma_{post}\zeta_k$ at each output time (std $\sigma_{post}$ per
@@ -25,8 +28,8 @@ sample, independent of dt). With `feedback=True` a white rate noise of the same
 intensity also enters the recurrence (the bracketed term); default: it does not.
 
 **Convention `"nn4n"` (NN4N 1.x, discrete path only).** Per step, not dt-consistent:
-$v_{k+1} = v_k + \gamma(\dots + \sigma_{pre}\xi_k)$ (pre-activation noise scaled by
-$\gamma$) and $r_{k+1} = f(v_{k+1}) + \sigma_{post}\zeta_{k+1}$, read out and (with
+$v_{k+1} = v_k + \alpha(\dots + \sigma_{pre}\xi_k)$ (pre-activation noise scaled by
+$\alpha$) and $r_{k+1} = f(v_{k+1}) + \sigma_{post}\zeta_{k+1}$, read out and (with
 `feedback=True`, as NN4N) fed back into the next step. Its effect changes with `dt`:
 use it only to reproduce NN4N.
 """
@@ -92,15 +95,19 @@ def make_noise(noise) -> Noise:
     raise InputError(f"noise: got {type(noise).__name__}, expected None, a Noise or a dict")
 
 
-def model_noise(model) -> Noise | None:
-    """The model's active noise, or `None`."""
-    n = getattr(model, "noise", None)
-    return n if isinstance(n, Noise) and n.active else None
-
-
 def require_key(model, key):
-    """Raises if a noisy model is run without a key; returns the noise (or None)."""
-    noise = model_noise(model)
+    """Raises if a noisy model is run without a key; returns the noise (or None).
+
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model (its `active_noise()` is read).
+    - `key`: a `jax.random` key or `None`.
+
+    **Returns:** `model.active_noise()`.
+
+    **Raises:** `InputError` if the model has active noise and `key` is `None`.
+    """
+    noise = model.active_noise()
     if noise is not None and key is None:
         raise InputError(
             f"key: got None for a {type(model).__name__} with noise (sigma_pre = "
@@ -117,7 +124,7 @@ def discrete_noise(model, resolved, key, T: int, dtype):
     first is added to the input drive of each step (so the step stays the
     `SequentialEuler` step of the field), the second to the outputs.
     """
-    noise = model.noise
+    noise = model.active_noise()
     dt = model.dt
     k_pre, k_post, k_obs = jax.random.split(key, 3)
     shape = model.drive(resolved, jnp.zeros((T, model.n_in), dtype)).shape
@@ -154,7 +161,7 @@ class DriveNoiseTerm(diffrax.AbstractTerm):
     n: int = eqx.field(static=True)
 
     def _drive(self, model, resolved, dw):
-        noise = model.noise
+        noise = model.active_noise()
         g = model.noise_gain(resolved)
         d = noise.sigma_pre * g * dw[: self.n]
         if noise.feedback and noise.sigma_post > 0:
@@ -182,14 +189,14 @@ class DriveNoiseTerm(diffrax.AbstractTerm):
 
 def noise_term(model, t0, t1, h, key, dtype) -> DriveNoiseTerm:
     """The diffusion term of `model` over `[t0, t1]` (Brownian tree to tolerance h/16)."""
-    noise = model.noise
+    noise = model.active_noise()
     if noise.convention != "continuous":
         raise InputError(
             f"noise convention: got {noise.convention!r}, which is defined per step of the "
             f"discrete model; expected 'continuous' for `solve` (use `simulate` for 'nn4n')"
         )
-    resolved = model.resolve()
-    n = model.drive(resolved, jnp.zeros((1, model.n_in), dtype)).shape[-1]
+    # Only the size of the drive: traced, not computed (the caller has resolved the model).
+    n = jax.eval_shape(lambda m: m.drive(m.resolve(), jnp.zeros((1, m.n_in), dtype)), model).shape[-1]
     m = 2 * n if (noise.feedback and noise.sigma_post > 0) else n
     bm = diffrax.VirtualBrownianTree(
         t0, t1, tol=h / 16, shape=jax.ShapeDtypeStruct((m,), dtype), key=key
@@ -199,7 +206,7 @@ def noise_term(model, t0, t1, h, key, dtype) -> DriveNoiseTerm:
 
 def observation_noise(model, resolved, key, n_out_times: int, dtype):
     """Readout noise `(T_out, n_out)` from post-activation noise on the rates."""
-    noise = model.noise
+    noise = model.active_noise()
     n = model.drive(resolved, jnp.zeros((1, model.n_in), dtype)).shape[-1]
     zeta = jax.random.normal(key, (n_out_times, n), dtype)
     return jax.vmap(lambda z: model.output_noise(resolved, noise.sigma_post * z))(zeta)

@@ -1,29 +1,31 @@
 r"""Regularisers usable in any loss: weight norms, rate norms, firing-rate statistics.
 
 Each returns a scalar (differentiable with JAX). Weight penalties act on the
-*effective* weights (after Dale signs and masks), the ones the dynamics use.
+*effective* weights (after Dale signs and masks), the ones the dynamics use, as the model
+gives them (`AbstractRNN.weight_matrices`).
 """
 
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ._connectivity import Weight
+from ._checks import check_choice, check_type
 from ._errors import InputError
+from .models._base import AbstractRNN
 
-_WEIGHTS = {"in": "W_in", "rec": "W_hid", "out": "W_out"}
+WEIGHT_ROLES = ("in", "rec", "out")
 
 
 def _effective(model, which: str) -> Array:
-    if which in _WEIGHTS and isinstance(getattr(model, _WEIGHTS[which], None), Weight):
-        return getattr(model, _WEIGHTS[which]).effective()
-    if hasattr(model, "layers") and which in ("in", "rec", "out"):  # ARU
-        resolved = model.resolve()
-        if which == "in":
-            return resolved.U0
-        if which == "rec":
-            return resolved.layers[-1][0].W
-        return resolved.V
-    raise InputError(f"weight: got {which!r}, expected one of {tuple(_WEIGHTS)}")
+    """The effective weight matrix `which` of `model` (`AbstractRNN.weight_matrices`)."""
+    check_type("model", model, AbstractRNN, "an adaptive_rnn model")
+    check_choice("weight", which, WEIGHT_ROLES)
+    matrices = model.weight_matrices()
+    if which not in matrices:
+        raise InputError(
+            f"weight: got {which!r}, but a {type(model).__name__} has no such weight matrix; "
+            f"expected one of {tuple(matrices)}"
+        )
+    return matrices[which]
 
 
 def weight_l1(model, which: str = "rec") -> Float[Array, ""]:

@@ -156,6 +156,12 @@ CASES = {
     "import-nn4n missing": (["import-nn4n", "{dir}/none.pth", "--out", "{out}"], ["none.pth"]),
     "import-nn4n text": (["import-nn4n", "{file}", "--out", "{out}"], ["plain.txt"]),
     "import-nn4n out a file": (["import-nn4n", "{file}", "--out", "{file}"], ["--out", "existing file"]),
+    # import-ncps
+    "import-ncps missing": (["import-ncps", "{dir}/none.pt", "--out", "{out}"], ["none.pt", "not found"]),
+    "import-ncps text": (["import-ncps", "{file}", "--out", "{out}"], ["plain.txt", "not a zip-format torch file"]),
+    "import-ncps out a file": (["import-ncps", "{file}", "--out", "{file}"], ["--out", "existing file"]),
+    "import-ncps unfolds 0": (["import-ncps", "{file}", "--ode-unfolds", "0", "--out", "{out}"],
+                              ["--ode-unfolds", "got '0'"]),
     # train-task
     "train-task bogus task": (["train-task", "perceptual_decison", "--out", "{out}"],
                               ["task: got 'perceptual_decison'", "did you mean 'perceptual_decision'"]),
@@ -179,6 +185,9 @@ CASES = {
     "reproduce bogus scale": (["reproduce", "fig2", "--scale", "huge"], ["--scale", "invalid choice"]),
     "reproduce seed -1": (["reproduce", "fig2", "--seed", "-1"], ["--seed", "got '-1'"]),
     "reproduce out a file": (["reproduce", "fig2", "--out", "{file}"], ["--out", "existing file"]),
+    # fit-recording (more in tests/test_fit_recording.py)
+    "fit-recording not a recording": (["fit-recording", "{xy}", "--out", "{out}"], ["'targets'"]),
+    "fit-recording out a file": (["fit-recording", "{xy}", "--out", "{file}"], ["--out", "existing file"]),
 }
 
 # Cases that fail because of a part of the command line owned elsewhere, not yet done.
@@ -242,11 +251,12 @@ def test_memory_limit_from_available_memory(files, capsys, monkeypatch):
     rc = main(_argv(SIM + ["--hidden", "1000", "--out", "{out}"], files))
     err = capsys.readouterr().err
     assert rc == 2
-    # weights U, W, c and V, b, and the trajectory (I, r, y) twice: 2 sequences x 10 steps
-    n_values = 1000 * (1000 + 2 + 3) + 2 * 1001 + 2 * 2 * 10 * (2 * 1000 + 2)
+    # The constructor checks the parameters first: U (1000 x 2), W (1000 x 1000), c,
+    # V (2 x 1000), b and the two time constants per unit.
+    n_values = 1000 * (1000 + 2 + 3) + 2 * 1001
     estimate = _checks.format_bytes(n_values * np.dtype(jax.numpy.result_type(float)).itemsize)
-    assert f"--hidden: got 1000; the aru model (1000 hidden units) and its trajectory (2 x 10 steps) " \
-           f"would need about {estimate}, more than the 1 MB of memory available" in err
+    assert (f"--hidden: got 1000; the model's parameters would need about {estimate}, more than "
+            f"the 1 MB of memory available") in err
 
 
 def test_kvaerno5_alone_works(files, capsys):
@@ -280,3 +290,14 @@ def test_bad_arguments_in_a_real_process(files):
         assert len(lines) == 1, (name, err)
         for part in CASES[name][1]:
             assert part in lines[0], (name, part, lines[0])
+
+
+def test_seed_key_is_jax_random_key():
+    # The CLI's compile-free key equals jax.random.key for every seed it accepts.
+    from adaptive_rnn._commands._common import seed_key
+
+    for seed in (0, 1, 7, 123456789, 2**32 - 1):
+        np.testing.assert_array_equal(
+            np.asarray(jax.random.key_data(seed_key(seed))),
+            np.asarray(jax.random.key_data(jax.random.key(seed))),
+        )

@@ -99,7 +99,7 @@ def test_cli_fit_checks_outputs_before_any_work(tmp_path, capsys, monkeypatch):
         assert "existing file" in capsys.readouterr().err
     (tmp_path / "o" / "model.json").mkdir(parents=True)
     assert main(["fit", str(data), "--out", str(tmp_path / "o"), "--quiet"]) == 2
-    assert "model.json', an existing folder; expected a file path" in capsys.readouterr().err
+    assert "model.json', an existing folder; expected a path where a file can be written" in capsys.readouterr().err
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "checkpoint").write_text("")
     assert main(["fit", str(data), "--out", str(tmp_path / "c"), "--checkpoint-every", "1", "--quiet"]) == 2

@@ -13,6 +13,8 @@ from ._common import (
 
 
 def add_parser(sub) -> None:
+    from .._params import MODES, PARAMETRISATIONS
+
     p = sub.add_parser(
         "fit",
         help="train a model on inputs/targets from an .npz file",
@@ -28,9 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("data", help="an .npz file with inputs and targets (and optionally mask)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--hidden", type=positive_int, default=10, help="hidden units (default 10)")
-    p.add_argument("--time-constants", choices=("static", "global", "local"), default="global",
+    p.add_argument("--time-constants", choices=MODES, default="global",
                    help="time-constant mode (default global)")
-    p.add_argument("--parametrisation", choices=("sigmoid", "softplus"), default="sigmoid",
+    p.add_argument("--parametrisation", choices=PARAMETRISATIONS, default="sigmoid",
                    help="time-constant parametrisation (default sigmoid, the paper's)")
     p.add_argument("--activation", type=activation_name, default="sigmoid", help="activation (default sigmoid)")
     p.add_argument("--alpha-s", type=float, default=0.5, help="initial alpha_s (default 0.5)")

@@ -7,12 +7,15 @@ import diffrax
 import jax
 import numpy as np
 
-from .._checks import check_int, check_memory, check_number
+from .._checks import check_int, check_memory
 from .._errors import InputError
 from ._common import (
     add_model_options,
+    build_fresh_model,
     check_output_dir,
     check_output_file,
+    seed_key,
+    fresh_model_kwargs,
     load_npz,
     nonnegative_float,
     positive_float,
@@ -88,40 +91,30 @@ def _random_inputs(B: int, T: int, n_in: int, seed: int) -> np.ndarray:
     return np.asarray(smoothed_uniform_inputs(jax.random.key(seed + 1), B, T, n_in))
 
 
-# Per family: (n x n matrices among the parameters, state vectors of n saved per step).
-_FAMILY_SIZES = {"aru": (1, 2), "ctrnn": (1, 1), "shunting": (2, 2)}
+def _check_trajectory_memory(model, B: int, T: int, option: str, got) -> None:
+    """Refuses, before the run, a trajectory too large for memory: the outputs and every
+    recorded state (the model's `derived_states` included) of `B` sequences of `T` steps,
+    twice (the result, and its copy written to the .npz). The sizes per step come from
+    `jax.eval_shape` of a one-step simulation (nothing is computed)."""
+    from .. import simulate
+
+    spec = jax.ShapeDtypeStruct((1, 1, model.n_in), np.float32)  # cast to the model's dtype inside
+    traj = jax.eval_shape(lambda x: simulate(model, x, return_states=True, key=jax.random.key(0)), spec)
+    per_step = int(np.prod(traj.outputs.shape[2:])) + sum(int(np.prod(v.shape[2:])) for v in traj.states.values())
+    itemsize = np.dtype(traj.outputs.dtype).itemsize
+    check_memory(option, got, 2.0 * B * T * per_step * itemsize,
+                 f"the trajectory of the {type(model).__name__} ({B} x {T} steps, {per_step} values per step) "
+                 f"and its copy in the .npz")
 
 
-def _check_random_memory(args, B: int, T: int, n_in: int) -> None:
-    """Refuses, before the model is built, a fresh model and trajectory too large for
-    memory: the parameters, and the trajectory twice (the result, and its copy written to
-    the .npz)."""
-    import jax.numpy as jnp
+def _check_args(args, B: int, T: int, n_in_data: int | None) -> dict | None:
+    """Every check that needs no model and no compiling.
 
-    n, n_out = args.hidden, args.n_out
-    mats, states = _FAMILY_SIZES[args.random]
-    itemsize = np.dtype(jnp.result_type(float)).itemsize
-    params = n * (mats * n + n_in + 3) + n_out * (n + 1)
-    trajectory = 2 * B * T * (states * n + n_out)
-    check_memory("--hidden", n, float(params + trajectory) * itemsize,
-                 f"the {args.random} model ({n} hidden units) and its trajectory ({B} x {T} steps)")
-
-
-def _check_args(args, B: int, T: int, n_in_data: int | None) -> None:
-    """Every check that needs no model and no compiling."""
+    **Returns:** the constructor arguments of the fresh model (`--random`), else `None`.
+    """
     if args.n_in is not None and n_in_data is not None and args.n_in != n_in_data:
         raise InputError(f"--n-in: got {args.n_in}, but --inputs {args.inputs} has width {n_in_data}; expected the same")
-    if args.random is not None:
-        n_in = args.n_in or n_in_data or 2
-        if args.random in ("aru", "ctrnn"):
-            static = args.time_constants == "static"
-            names = ("--alpha-s", "--alpha-r") if args.random == "aru" else ("--alpha-s",)
-            for name in names:
-                check_number(
-                    f"{name} (with --time-constants {args.time_constants})", getattr(args, name[2:].replace("-", "_")),
-                    0, 2 if static else 1, low_open=True, high_open=True,
-                )
-        _check_random_memory(args, B, T, n_in)
+    kwargs = None if args.random is None else fresh_model_kwargs(args)
     if args.plot:
         check_int("--plot-index", args.plot_index, -B, B - 1)
     if args.rtol is not None and args.solver not in ADAPTIVE:
@@ -129,6 +122,7 @@ def _check_args(args, B: int, T: int, n_in_data: int | None) -> None:
             f"--rtol: got {args.rtol:g} with --solver {args.solver}, which takes fixed steps; expected "
             f"--solver {', '.join(ADAPTIVE)} for adaptive steps, or no --rtol"
         )
+    return kwargs
 
 
 def _check_outputs(args) -> None:
@@ -151,11 +145,12 @@ def _check_outputs(args) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import ARU, load_model, save_model, simulate, solve
+    from .. import load_model, save_model, simulate, solve
     from ..analysis import plot_trajectory
+    from ..models import family_names
 
     if (args.model is None) == (args.random is None):
-        raise InputError("simulate: give either MODEL (a saved model folder) or --random aru|ctrnn|shunting")
+        raise InputError(f"simulate: give either MODEL (a saved model folder) or --random {'|'.join(family_names())}")
     if (args.inputs is None) == (args.random_inputs is None):
         raise InputError("simulate: give either --inputs X.npz or --random-inputs B,T")
     _check_outputs(args)
@@ -167,33 +162,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         B, T = _parse_random_inputs(args.random_inputs)
         inputs, n_in_data = None, None
-    _check_args(args, B, T, n_in_data)
+    kwargs = _check_args(args, B, T, n_in_data)
     if args.model is not None:
         model = load_model(args.model)
     else:
         n_in = args.n_in or n_in_data or 2
-        key = jax.random.key(args.seed)
-        if args.random == "ctrnn":
-            from .. import CTRNN
-
-            model = CTRNN(
-                n_in, args.hidden, args.n_out, activation=args.activation,
-                time_constants=args.time_constants, alpha=args.alpha_s,
-                dt=args.dt or 1.0, key=key,
-            )
-        elif args.random == "shunting":
-            from .. import Shunting
-
-            model = Shunting(
-                n_in, args.hidden, args.n_out, activation=args.activation,
-                dt=args.dt or 0.1, key=key,
-            )
-        else:
-            model = ARU(
-                n_in, args.hidden, args.n_out, activation=args.activation,
-                time_constants=args.time_constants, alpha_s=args.alpha_s, alpha_r=args.alpha_r,
-                key=key,
-            )
+        model = build_fresh_model(args, n_in, kwargs, seed_key(args.seed))
+    if args.inputs is not None:
+        _check_trajectory_memory(model, B, T, "--inputs", f"{args.inputs} of shape {inputs.shape}")
+    else:
+        _check_trajectory_memory(model, B, T, "--random-inputs", args.random_inputs)
     if inputs is None:
         inputs = _random_inputs(B, T, model.n_in, args.seed)
     # Models with noise need a key (seeded by --seed); others ignore it.

@@ -4,10 +4,12 @@ the eigenvalue spectrum (matplotlib, no pyplot state kept)."""
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..models import AbstractRNN
+
 
 def _effective(model_or_W, which="rec"):
-    if hasattr(model_or_W, "W_hid"):
-        return np.asarray({"in": model_or_W.W_in, "rec": model_or_W.W_hid, "out": model_or_W.W_out}[which].effective())
+    if isinstance(model_or_W, AbstractRNN):
+        return np.asarray(model_or_W.weight_matrices()[which])
     return np.asarray(model_or_W)
 
 

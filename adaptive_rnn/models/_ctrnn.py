@@ -1,4 +1,4 @@
-"""The leaky continuous-time RNN (seed 004: NN4N; Song, Yang & Wang 2016)."""
+"""The leaky continuous-time RNN (NN4N; Song, Yang & Wang 2016)."""
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -15,7 +15,7 @@ from .._errors import InputError
 from .._fields import CTRNNFieldParams, ctrnn_field
 from .._noise import Noise, make_noise
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
-from ._base import _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
+from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
     AbstractVoltageRNN,
     build_weights,
@@ -36,19 +36,22 @@ class CTRNNResolved(eqx.Module):
     v0: Array
 
 
-class CTRNN(AbstractVoltageRNN):
+class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
     r"""The leaky continuous-time RNN of NN4N and Song, Yang & Wang (2016).
 
     $$\tau \frac{dv}{dt} = -v + W_{hid} f(v) + W_{in} u(t) + b_{hid}, \qquad
       y = W_{out} f(v) + b_{out}.$$
 
-    The discrete model (`adaptive_rnn.simulate`) is its Euler step with
-    $\gamma = dt/\tau$: $v_{t+1} = v_t + \gamma(-v_t + W_{hid} f(v_t) + W_{in} u_t + b_{hid})$,
+    The discrete model (`adaptive_rnn.simulate`) is its Euler step with the rate
+    constant $\alpha = dt/\tau$ (NN4N and Song et al. call it $\gamma$):
+    $v_{t+1} = v_t + \alpha(-v_t + W_{hid} f(v_t) + W_{in} u_t + b_{hid})$,
     NN4N's update (input sample $u_t$ drives the step from $t$ to $t + dt$).
     `adaptive_rnn.solve` integrates the continuous equation with diffrax.
 
     Weights are `Weight`s (see `adaptive_rnn._connectivity`): Dale's law, masks and
-    frozen entries are stored as `Frozen` leaves and applied in `resolve()`.
+    frozen entries are stored as `Frozen` leaves and applied in `resolve()`. The time
+    constant is the `AbstractTimeConstant` in the field `time_constant` (`tau` and
+    `alpha` read its values; `tau_` is an alias kept from earlier versions).
     """
 
     W_in: Weight
@@ -57,7 +60,7 @@ class CTRNN(AbstractVoltageRNN):
     b_hid: Array
     b_out: Array
     v0: Array
-    tau_: AbstractTimeConstant
+    time_constant: AbstractTimeConstant  # (named `tau_` before; same place in saved files)
     activation: str = eqx.field(static=True)
     dt: float = eqx.field(static=True)
     readout: str = eqx.field(static=True)
@@ -111,8 +114,8 @@ class CTRNN(AbstractVoltageRNN):
             learnable tau) or `"local"` (one per neuron), with `parametrisation`
             `"sigmoid"` (alpha = sigmoid(1.5 w) in (0, 1)) or `"softplus"`
             (tau = tau_min + softplus(theta)), as the ARU.
-        - `tau` or `alpha` (= dt/tau): initial value, scalar or per neuron (default
-            alpha 0.1, NN4N's dt = 10, tau = 100).
+        - `tau` or `alpha` (the rate constant dt/tau, NN4N's gamma): initial value,
+            scalar or per neuron (default alpha 0.1, NN4N's dt = 10, tau = 100).
         - `dt`: time step of the discrete model; `tau_min`: softplus floor (default dt).
         - `weights`: initialisation of `(W_in, W_hid, W_out)`: `"uniform"` (default,
             +-1/sqrt(fan_in)), `"normal"` (std 1/sqrt(fan_in)), `"zero"`, or arrays; one
@@ -159,11 +162,11 @@ class CTRNN(AbstractVoltageRNN):
         if tau is not None and alpha is not None:
             raise InputError(f"tau, alpha: got both (tau={tau!r}, alpha={alpha!r}), expected one of them")
         init = {"tau": tau} if tau is not None else {"alpha": 0.1 if alpha is None else alpha}
-        self.tau_ = make_time_constant(
+        self.time_constant = make_time_constant(
             name="tau", mode=time_constants, parametrisation=parametrisation, n=n,
             dt=self.dt, tau_min=self.tau_min, dtype=dtype, **init,
         )
-        a = np.max(self.dt / np.asarray(self.tau_.tau()))
+        a = np.max(self.dt / np.asarray(self.time_constant.tau()))
         if a >= 2:
             raise InputError(f"tau: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; expected alpha < 2")
         import jax
@@ -182,20 +185,22 @@ class CTRNN(AbstractVoltageRNN):
         self.b_out = make_bias("b_out", biases[1], n_out, n, k_bo, dtype)
         self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)
 
-    # ---- sizes and time constants --------------------------------------------------
-
-
-
+    # ---- time constants -------------------------------------------------------------
 
     @property
     def tau(self) -> Array:
         """The time constant(s): shape (1,) global/static-scalar or (n,) per neuron."""
-        return self.tau_.tau()
+        return self.time_constant.tau()
 
     @property
     def alpha(self) -> Array:
-        """gamma = dt / tau."""
-        return self.tau_.alpha(self.dt)
+        """The rate constant(s) alpha = dt / tau (NN4N's gamma), shaped as `tau`."""
+        return self.time_constant.alpha(self.dt)
+
+    @property
+    def tau_(self) -> AbstractTimeConstant:
+        """Alias of `time_constant` (the field's name in earlier versions)."""
+        return self.time_constant
 
     def time_constants(self) -> dict[str, Array]:
         return {"tau": self.tau, "alpha": self.alpha}
@@ -205,7 +210,7 @@ class CTRNN(AbstractVoltageRNN):
     def resolve(self) -> CTRNNResolved:
         return CTRNNResolved(
             params=CTRNNFieldParams(
-                W=self.W_hid.effective(), b=unwrap(self.b_hid), tau=self.tau_.tau(),
+                W=self.W_hid.effective(), b=unwrap(self.b_hid), tau=self.time_constant.tau(),
                 activation=self.activation,
             ),
             W_in=self.W_in.effective(),
@@ -218,10 +223,6 @@ class CTRNN(AbstractVoltageRNN):
         resolved, drive = args
         return ctrnn_field(t, y, (resolved.params, drive))
 
-
-
-
-
     def min_time_constant(self, resolved: CTRNNResolved):
         return jnp.min(resolved.params.tau)
 
@@ -232,7 +233,25 @@ class CTRNN(AbstractVoltageRNN):
         stationary variance of 1."""
         return jnp.broadcast_to(jnp.sqrt(2 * resolved.params.tau), resolved.v0.shape)
 
+    # ---- optional hooks, example ----------------------------------------------------
 
+    def weight_matrices(self) -> dict[str, Array]:
+        """The effective `W_in`, `W_hid` and `W_out` as `"in"`, `"rec"`, `"out"`."""
+        return {"in": self.W_in.effective(), "rec": self.W_hid.effective(), "out": self.W_out.effective()}
+
+    def dale_signs(self) -> Array | None:
+        """The sign of each unit under Dale's law (`dale=...`), else `None`."""
+        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+
+    @classmethod
+    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "CTRNN":
+        """A 2-4-2 tanh CTRNN with local learnable time constants, biases, a learnable
+        initial state and Dale's law (`"abs"`, 3 E and 1 I units)."""
+        return cls(
+            2, 4, 2, activation="tanh", time_constants="local", alpha=np.linspace(0.2, 0.6, 4),
+            biases=("normal", "normal"), initial_state=np.linspace(-0.5, 0.5, 4),
+            learn_initial_state=True, dale="abs", e_fraction=0.75, dtype=dtype, key=key,
+        )
 
     # ---- metadata -------------------------------------------------------------------
 
@@ -245,7 +264,7 @@ class CTRNN(AbstractVoltageRNN):
             "activation": self.activation,
             "time_constants": self.mode,
             "parametrisation": self.parametrisation,
-            "tau_size": int(self.tau.shape[0]),
+            "tau_sizes": [int(self.tau.shape[0])],
             "dt": self.dt,
             "tau_min": self.tau_min,
             "readout": self.readout,
@@ -258,8 +277,11 @@ class CTRNN(AbstractVoltageRNN):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, key) -> "CTRNN":
+        """A CTRNN of the structure `config` describes (values from `key`). Also reads
+        configs written before `"tau_sizes"` (`[k]`) replaced `"tau_size"` (`k`)."""
         n = config["n_hidden"]
-        per = config.get("tau_size", 1) == n and n > 1
+        size = config["tau_sizes"][0] if "tau_sizes" in config else config.get("tau_size", 1)
+        per = size == n and n > 1
         model = cls(
             config["n_in"], n, config["n_out"],
             activation=config["activation"], time_constants=config["time_constants"],

@@ -1,4 +1,4 @@
-"""The conductance-based (shunting) rate RNN of seed 003."""
+"""The conductance-based (shunting) rate RNN (Cheng, 2023)."""
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -16,7 +16,7 @@ from .._errors import InputError
 from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
 from .._noise import Noise, make_noise
 from .._params import _inverse_softplus
-from ._base import _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
+from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
     AbstractVoltageRNN,
     build_weights,
@@ -56,8 +56,8 @@ def _positive(name: str, value, shape, *, allow_zero: bool) -> np.ndarray:
     return arr
 
 
-class Shunting(AbstractVoltageRNN):
-    r"""The conductance-based (shunting) rate RNN of seed 003 (Cheng, 2023).
+class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
+    r"""The conductance-based (shunting) rate RNN (Cheng, 2023).
 
     $$\frac{dV}{dt} = -z \odot V + W r + P x(t), \qquad r = f(V), \qquad
       z_i = G_{b,i} + \sum_j A_{ij} |W_{ij}|\, r_j, \qquad y = W_{out} r + b_{out}.$$
@@ -66,7 +66,7 @@ class Shunting(AbstractVoltageRNN):
     to the presynaptic rates: the leak $z$ and the effective time constant $1/z(t)$
     depend on the state (`return_states=True` records it as `states["tau_eff"]`).
     $G_b > 0$ and $A \ge 0$ are learnable, kept positive by softplus; $W$ obeys Dale's
-    law by default. Switches relax one constraint at a time, walking the seed's
+    law by default. Switches relax one constraint at a time, walking the
     spectrum from the biological model to an ANN:
 
     - `state_dependent_leak=False`: $z = G_b$ (a leaky CTRNN with $\tau = 1/G_b$);
@@ -188,10 +188,7 @@ class Shunting(AbstractVoltageRNN):
         self.b_out = make_bias("bias_out", bias_out, n_out, n, k_b, dtype)
         self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)
 
-    # ---- sizes, parameters --------------------------------------------------------
-
-
-
+    # ---- parameters -----------------------------------------------------------------
 
     @property
     def G_b(self) -> Array:
@@ -235,10 +232,6 @@ class Shunting(AbstractVoltageRNN):
         resolved, drive = args
         return shunting_field(t, y, (resolved.params, drive))
 
-
-
-
-
     def leak(self, V, resolved: ShuntingResolved | None = None) -> Array:
         """z(V) = G_b + (A |W|) f(V); works on any leading batch/time axes."""
         resolved = self.resolve() if resolved is None else resolved
@@ -271,7 +264,26 @@ class Shunting(AbstractVoltageRNN):
         stationary variance of 1."""
         return jnp.sqrt(2 * resolved.params.G_b)
 
+    # ---- optional hooks, example ----------------------------------------------------
 
+    def weight_matrices(self) -> dict[str, Array]:
+        """The effective `P` (`W_in`), `W` (`W_hid`) and `W_out` as `"in"`, `"rec"`, `"out"`."""
+        return {"in": self.W_in.effective(), "rec": self.W_hid.effective(), "out": self.W_out.effective()}
+
+    def dale_signs(self) -> Array | None:
+        """The sign of each unit under Dale's law (the default), else `None`."""
+        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+
+    @classmethod
+    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "Shunting":
+        """A 2-4-2 shunting model with a state-dependent leak (A per synapse), baseline
+        leaks per neuron, a readout bias, a learnable initial state and Dale's law (the
+        default, `"abs"`, 3 E and 1 I units)."""
+        return cls(
+            2, 4, 2, G_b=np.linspace(0.8, 1.4, 4), A=0.5, bias_out="normal",
+            initial_state=np.linspace(-0.5, 0.5, 4), learn_initial_state=True, e_fraction=0.75,
+            dtype=dtype, key=key,
+        )
 
     # ---- metadata -----------------------------------------------------------------
 
