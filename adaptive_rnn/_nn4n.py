@@ -26,6 +26,9 @@ reader of the zip format that unpickles only tensors, storages and ordered dicts
 (anything else, e.g. NumPy arrays in `kwargs`, is refused) and checks every size,
 stride, offset, dtype and record a tensor claims against its storage before reading it:
 a malformed or crafted file is a `CheckpointError`, never a crash or stray memory.
+
+Over 400 lines with two jobs: that safe torch-file reader (`load_torch_file`, also used by
+`adaptive_rnn._ncps`) and the NN4N mapping; the reader is to move to its own module.
 """
 
 import io
@@ -278,18 +281,27 @@ def read_nn4n_checkpoint(path) -> tuple[dict, dict]:
     """
     path = Path(path)
     what = f"NN4N checkpoint {path}"
+    return _checkpoint_from(load_torch_file(path, what), what)
+
+
+def load_torch_file(path: Path, what: str):
+    """The object in a file written by `torch.save`, read safely: with
+    `torch.load(weights_only=True)` when torch is installed, else with
+    `_read_without_torch` (tensors become NumPy arrays there, stay tensors with torch).
+
+    **Raises:** `CheckpointError` (starting with `what`) for a missing, unreadable or
+    malformed file.
+    """
     if not path.is_file():
         raise CheckpointError(f"{what}: not found")
     try:
         import torch
     except ImportError:
-        obj = _read_without_torch(path, what)
-    else:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise CheckpointError(f"{what}: torch.load(weights_only=True) failed ({type(e).__name__}: {e})") from e
-    return _checkpoint_from(obj, what)
+        return _read_without_torch(path, what)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"{what}: torch.load(weights_only=True) failed ({type(e).__name__}: {e})") from e
 
 
 def _checkpoint_from(obj, what: str) -> tuple[dict, dict]:

@@ -14,8 +14,10 @@ COMMANDS = (
     "fit",
     "sweep",
     "import_nn4n",
+    "import_ncps",
     "train_task",
     "reproduce",
+    "fit_recording",
 )
 
 
