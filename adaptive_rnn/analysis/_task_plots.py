@@ -1,5 +1,6 @@
-"""Plots for trained cognitive-task networks: psychometric curves and time-constant
-distributions per E/I group (matplotlib, no pyplot state kept)."""
+"""Plots for trained cognitive-task networks: psychometric curves (choice and accuracy
+against coherence) and time-constant distributions per E/I group (matplotlib, no pyplot
+state kept)."""
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -28,9 +29,50 @@ def plot_psychometric(curves: dict, *, xlabel: str = "signed coherence (%)", tit
     ax.axvline(0.0, color="0.7", lw=0.8)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("P(choice 1 / right)")
+    ax.set_ylabel("P(choice 1 = right) (fraction)")
     if any(g is not None for g in curves):
         ax.legend(fontsize=8, title="group")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_accuracy_by_coherence(
+    curve: dict, *, xlabel: str = "coherence (%)", title: str | None = None, ax=None
+) -> Figure:
+    """Accuracy against coherence: the network's, with binomial standard errors, the
+    ideal observer's on the same trials (when given) and chance (0.5).
+
+    **Arguments:**
+
+    - `curve`: `{"coherence_percent": x, "accuracy": a, "n_trials": n}` and optionally
+        `"ideal_observer_accuracy"` (as `train_on_task` writes to
+        `summary["accuracy_by_coherence"]`; from `adaptive_rnn.tasks._cognitive.
+        accuracy_by_coherence`).
+    - `xlabel`, `title`: labels.
+    - `ax`: draw into this axes (else a new figure).
+
+    **Returns:** the matplotlib `Figure`.
+    """
+    if ax is None:
+        fig = Figure(figsize=(4.5, 3.5), layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    x = np.asarray(curve["coherence_percent"], dtype=np.float64)
+    a = np.asarray(curve["accuracy"], dtype=np.float64)
+    n = np.asarray(curve["n_trials"], dtype=np.float64)
+    se = np.sqrt(a * (1 - a) / np.maximum(n, 1))
+    ax.errorbar(x, a, yerr=se, fmt="o-", ms=4, capsize=2, label="network (+- s.e.)")
+    ideal = curve.get("ideal_observer_accuracy")
+    if ideal is not None:
+        ax.plot(x, np.asarray(ideal, dtype=np.float64), "k--", lw=1, label="ideal observer")
+    ax.axhline(0.5, color="0.6", lw=0.8, ls=":", label="chance")
+    low = np.nanmin(np.concatenate([a - se, [0.45]]))
+    ax.set_ylim(max(min(0.4, low - 0.05), -0.02), 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (fraction correct)")
+    ax.legend(fontsize=8, loc="lower right")
     if title:
         ax.set_title(title)
     return fig

@@ -17,7 +17,15 @@ import numpy as np
 
 from .._errors import InputError
 from ..models._base import AbstractRNN
-from ..tasks._cognitive import TASKS, TaskBatch, make_task, psychometric_curve, task_accuracy
+from ..tasks._cognitive import (
+    TASKS,
+    TaskBatch,
+    accuracy_by_coherence,
+    ideal_observer_accuracy,
+    make_task,
+    psychometric_curve,
+    task_accuracy,
+)
 from ._fixed_points import FixedPoints, find_fixed_points
 from ._identifiability import tau_invariants
 
@@ -26,6 +34,30 @@ TC_MODES = ("static", "global", "local")
 # Shunting: its field has no time constant on the drive, so it runs in time units of
 # SHUNTING_UNIT_MS (the baseline leak G_b = 1 is tau_b = 100 ms).
 SHUNTING_UNIT_MS = 100.0
+# The tasks whose psychometric curve is accuracy against the coherence of the relevant
+# stimulus, with the ideal observer's accuracy on the same trials as the ceiling.
+COHERENCE_TASKS = ("perceptual_decision", "context_decision")
+
+#: The defaults of `train_on_task`, which are also those of `adaptive-rnn train-task`:
+#: one source, so that the library and the command line cannot drift apart. Chosen so
+#: that a first run comes close to the ideal observer's accuracy on
+#: `perceptual_decision` and `context_decision` for every model family within about a
+#: minute or two on a small CPU; `results/train_task_defaults.json` records the accuracy
+#: and wall time of every family and seed (made by `benchmarks/train_task_defaults.py`).
+TRAIN_TASK_DEFAULTS: dict[str, Any] = {
+    "model": "aru",
+    "time_constants": "local",
+    "n_hidden": 32,
+    "epochs": 150,
+    "seed": 0,
+    "n_train": 1024,
+    "n_val": 256,
+    "n_test": 2000,
+    "batch_size": 32,
+    "learning_rate": 1e-2,
+    "tau": 100.0,
+    "n_fixed_point_inits": 32,
+}
 
 
 def unit_signs(model) -> np.ndarray | None:
@@ -94,7 +126,12 @@ def build_task_model(
         (tau > dt), model time in ms.
     - `ctrnn`: ReLU CTRNN, tau = `tau` ms, model time in ms.
     - `shunting`: sigmoid shunting model, baseline leak per neuron (always learnable, so
-        only `time_constants="local"`), model time in units of 100 ms (G_b = 1).
+        only `time_constants="local"`), model time in units of 100 ms (G_b = 1),
+        normal initial weights and one conductance scale A per neuron (`A_shape=
+        "neuron"`, initially 0.1): with uniform initial weights it stays longer on the
+        plateau of a constant answer, and with an A per synapse training can push the
+        largest possible leak past the explicit-Euler limit of the 20 ms step
+        (`simulate` then refuses the trained model).
 
     With `dale=True`: Dale's law (`"abs"`), 80 % excitatory units. (Shunting always uses
     Dale's law, its default.)
@@ -134,8 +171,8 @@ def build_task_model(
             f"time constants 1/G_b are learnable per neuron; expected 'local'"
         )
     model = Shunting(
-        n_in, n_hidden, n_out, activation="sigmoid", G_b=1.0, A=0.1, dale="abs",
-        dt=dt / SHUNTING_UNIT_MS, dtype=dtype, key=key,
+        n_in, n_hidden, n_out, activation="sigmoid", G_b=1.0, A=0.1, A_shape="neuron",
+        dale="abs", weights="normal", dt=dt / SHUNTING_UNIT_MS, dtype=dtype, key=key,
     )
     return model, SHUNTING_UNIT_MS
 
@@ -183,21 +220,21 @@ def _json_ready(x):
 def train_on_task(
     task: str,
     *,
-    model: str = "aru",
+    model: str = TRAIN_TASK_DEFAULTS["model"],
     dale: bool = False,
-    time_constants: str = "local",
-    n_hidden: int = 32,
-    epochs: int = 20,
-    seed: int = 0,
-    n_train: int = 256,
-    n_val: int = 64,
-    n_test: int = 200,
-    batch_size: int = 16,
-    learning_rate: float = 1e-2,
-    tau: float = 100.0,
+    time_constants: str = TRAIN_TASK_DEFAULTS["time_constants"],
+    n_hidden: int = TRAIN_TASK_DEFAULTS["n_hidden"],
+    epochs: int = TRAIN_TASK_DEFAULTS["epochs"],
+    seed: int = TRAIN_TASK_DEFAULTS["seed"],
+    n_train: int = TRAIN_TASK_DEFAULTS["n_train"],
+    n_val: int = TRAIN_TASK_DEFAULTS["n_val"],
+    n_test: int = TRAIN_TASK_DEFAULTS["n_test"],
+    batch_size: int = TRAIN_TASK_DEFAULTS["batch_size"],
+    learning_rate: float = TRAIN_TASK_DEFAULTS["learning_rate"],
+    tau: float = TRAIN_TASK_DEFAULTS["tau"],
     task_params: dict | None = None,
     fixed_points: bool = True,
-    n_fixed_point_inits: int = 32,
+    n_fixed_point_inits: int = TRAIN_TASK_DEFAULTS["n_fixed_point_inits"],
     out: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> TaskRun:
@@ -213,9 +250,19 @@ def train_on_task(
        learned time constants per E/I group (in ms), and the fixed points under the
        constant input of the response period of the first held-out trial (fixation off,
        stimuli off), searched from the states of held-out trials.
+       For `perceptual_decision` and `context_decision` the psychometric curve is the
+       accuracy at each coherence of the relevant stimulus (`accuracy_by_coherence`,
+       in `summary["accuracy_by_coherence"]`), next to that of the ideal observer on the
+       same trials (`ideal_observer_accuracy`, also averaged in
+       `summary["ideal_observer_accuracy"]`: no network does better on average; with
+       0 % among the coherences, as in the perceptual task's defaults, it is well below
+       1), and P(choice 1) against the signed coherence (`psychometric_curve`, in
+       `summary["psychometric"]`).
     4. With `out`: writes `out/task.json` (the summary), `out/model/` (the trained model)
        and the plots `psychometric.png` (where the task has one), `time_constants.png`,
        `fixed_points.png`.
+
+    The defaults are `TRAIN_TASK_DEFAULTS`.
 
     **Arguments:**
 
@@ -270,6 +317,18 @@ def train_on_task(
     traj = simulate(trained, test.inputs, return_states=True)
     outputs = np.asarray(traj.outputs)
     accuracy = task_accuracy(test, outputs)
+    by_coherence = None
+    if task in COHERENCE_TASKS:
+        ideal = ideal_observer_accuracy(test)
+        levels, acc_levels, n_levels = accuracy_by_coherence(test, outputs)
+        _, ideal_levels, _ = accuracy_by_coherence(test, correct=ideal)
+        by_coherence = {
+            "coherence_of": "stimulus" if task == "perceptual_decision" else "the modality the context cue selects",
+            "coherence_percent": levels,
+            "accuracy": acc_levels,
+            "ideal_observer_accuracy": ideal_levels,
+            "n_trials": n_levels,
+        }
 
     summary: dict[str, Any] = {
         "task": task,
@@ -283,6 +342,7 @@ def train_on_task(
         "epochs": int(epochs),
         "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
         "accuracy": accuracy,
+        **({} if by_coherence is None else {"ideal_observer_accuracy": float(np.mean(ideal))}),
         "best_epoch": int(result.history.best_epoch),
         "best_val_loss": float(result.history.best_val_loss),
         "train_loss": result.history.train_loss,
@@ -298,6 +358,8 @@ def train_on_task(
         curves = {
             f"context {c}": v for c, v in psychometric_curve(test, outputs, group="context").items()
         }
+    if by_coherence is not None:
+        summary["accuracy_by_coherence"] = by_coherence
     if curves is not None:
         summary["psychometric"] = {
             str(g): {"signed_coherence": x, "p_choice_1": p, "n": n} for g, (x, p, n) in curves.items()
@@ -306,7 +368,9 @@ def train_on_task(
     fp = None
     x_fp = None
     n_states = min(int(n_test), 16)
-    states = {k: np.asarray(v)[:n_states] for k, v in traj.states.items()}
+    # The state variables only: a model's derived quantities (the shunting model's
+    # tau_eff) are no coordinates of its state space.
+    states = {k: np.asarray(traj.states[k])[:n_states] for k in trained.state_names}
     if fixed_points:
         start = int(np.asarray(test.epochs["production" if task == "ready_set_go" else "decision"][0])[0])
         x_fp = np.asarray(test.inputs[0, start])
@@ -344,18 +408,27 @@ def train_on_task(
 
 
 def make_task_figures(summary: dict, fp: FixedPoints | None, states, curves) -> dict:
-    """The figures of a `train_on_task` run: `psychometric` (when `curves`),
-    `time_constants` and `fixed_points` (PC plane and eigenvalue spectrum)."""
+    """The figures of a `train_on_task` run: `psychometric` (when `curves`: accuracy
+    against coherence with the ideal observer's and chance, and P(choice 1) against the
+    signed coherence), `time_constants` and `fixed_points` (PC plane and eigenvalue
+    spectrum)."""
     from matplotlib.figure import Figure
 
     from ._dynamics_plots import plot_eigenvalue_spectrum, plot_fixed_points
-    from ._task_plots import plot_psychometric, plot_time_constant_groups
+    from ._task_plots import plot_accuracy_by_coherence, plot_psychometric, plot_time_constant_groups
 
     figs = {}
     title = f"{summary['model']} on {summary['task']} (accuracy {summary['accuracy']:.2f})"
     if curves is not None:
-        xlabel = "signed coherence (%)" if summary["task"] == "perceptual_decision" else "signed coherence of the relevant modality (%)"
-        figs["psychometric"] = plot_psychometric(curves, xlabel=xlabel, title=title)
+        what = "" if summary["task"] == "perceptual_decision" else " of the relevant modality"
+        fig = Figure(figsize=(9, 3.6), layout="constrained")
+        a1, a2 = fig.subplots(1, 2)
+        by_coh = summary.get("accuracy_by_coherence")
+        if by_coh is not None:
+            plot_accuracy_by_coherence(by_coh, xlabel=f"coherence{what} (%)", ax=a1)
+        plot_psychometric(curves, xlabel=f"signed coherence{what} (%)", ax=a2)
+        fig.suptitle(title)
+        figs["psychometric"] = fig
     figs["time_constants"] = plot_time_constant_groups(summary["time_constants"], title=title)
     if fp is not None:
         fig = Figure(figsize=(10, 4.2), layout="constrained")

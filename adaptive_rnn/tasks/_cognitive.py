@@ -36,8 +36,10 @@ from .._errors import InputError
 __all__ = [
     "TASKS",
     "TaskBatch",
+    "accuracy_by_coherence",
     "context_decision",
     "delayed_match_to_sample",
+    "ideal_observer_accuracy",
     "make_task",
     "perceptual_decision",
     "psychometric_curve",
@@ -731,3 +733,95 @@ def psychometric_curve(
         n = np.array([np.sum(sel & (x == v)) for v in xs])
         out[None if group is None else gv.item()] = (xs, p, n)
     return out
+
+
+# The decision tasks whose evidence is a coherence, and, per task, the (left, right)
+# input channels of each modality (indexed by the trial's `context`; one modality for
+# the perceptual task).
+_EVIDENCE_CHANNELS = {
+    "perceptual_decision": ((1, 2),),
+    "context_decision": ((1, 2), (3, 4)),
+}
+
+
+def _check_coherence_task(batch) -> None:
+    if not isinstance(batch, TaskBatch):
+        raise InputError(f"batch: got {type(batch).__name__}, expected a TaskBatch")
+    if batch.name not in _EVIDENCE_CHANNELS:
+        raise InputError(
+            f"batch: got a {batch.name!r} batch, expected one of {sorted(_EVIDENCE_CHANNELS)} "
+            f"(a task whose evidence has a coherence)"
+        )
+
+
+def ideal_observer_accuracy(batch: TaskBatch) -> np.ndarray:
+    r"""How often the ideal observer is right on each trial of a coherence task: no
+    decision rule is right more often on average (on a finite set of trials a network
+    can beat it by luck, e.g. on 0 % coherence trials).
+
+    The stimulus channels carry the evidence plus independent Gaussian noise of equal
+    variance, so the log-likelihood ratio of "right" against "left" is, for every
+    coherence, proportional to the summed difference $\sum_t (x_{right} - x_{left})$ of
+    the relevant modality over the stimulus period; choosing its sign is the Bayes-optimal
+    decision whatever the prior over coherences. At 0 % coherence nothing beats chance.
+
+    **Arguments:**
+
+    - `batch`: a `perceptual_decision` or `context_decision` `TaskBatch`.
+
+    **Returns:** a NumPy array of shape `(B,)`: 1 where the sign of the summed evidence
+    gives the correct choice, 0 where it gives the wrong one, 0.5 for a tie (no evidence,
+    e.g. 0 % coherence without noise: a fair guess).
+
+    **Raises:** `InputError` for another task.
+    """
+    _check_coherence_task(batch)
+    x = np.asarray(batch.inputs, dtype=np.float64)
+    start, end = (np.asarray(v) for v in batch.epochs["stimulus"])
+    t = np.arange(x.shape[1])
+    on = (t[None, :] >= start[:, None]) & (t[None, :] < end[:, None])
+    pairs = _EVIDENCE_CHANNELS[batch.name]
+    modality = np.asarray(batch.conditions["context"]) if len(pairs) > 1 else np.zeros(x.shape[0], int)
+    left = np.asarray([pairs[m][0] for m in modality])
+    right = np.asarray([pairs[m][1] for m in modality])
+    b = np.arange(x.shape[0])
+    diff = x[b, :, right] - x[b, :, left]
+    evidence = np.sum(np.where(on, diff, 0.0), axis=1)
+    sign = np.asarray(batch.conditions["choice"]) * 2 - 1
+    return np.where(evidence * sign > 0, 1.0, np.where(evidence == 0, 0.5, 0.0))
+
+
+def accuracy_by_coherence(batch: TaskBatch, outputs=None, *, correct=None) -> tuple:
+    """The psychometric curve of a coherence task as accuracy against coherence: the
+    fraction of correct trials at each coherence of the relevant stimulus (for
+    `context_decision`, the modality the context cue asks for).
+
+    **Arguments:**
+
+    - `batch`: a `perceptual_decision` or `context_decision` `TaskBatch`.
+    - `outputs`: the network's outputs, shape `(B, T, n_out)`, scored by
+        `task_choices`; or
+    - `correct`: instead of `outputs`, how often each trial is right, shape `(B,)`
+        (e.g. `ideal_observer_accuracy(batch)`).
+
+    **Returns:** `(coherence, accuracy, n)`: the coherences present (%, sorted, rounded
+    to 4 decimals), the mean correctness at each and the number of trials at each.
+
+    **Raises:** `InputError` for another task, or unless exactly one of `outputs` and
+    `correct` is given with the right shape.
+    """
+    _check_coherence_task(batch)
+    B = batch.inputs.shape[0]
+    if (outputs is None) == (correct is None):
+        raise InputError("outputs, correct: expected exactly one of them")
+    if correct is None:
+        ok = (task_choices(batch, outputs) == np.asarray(batch.conditions["choice"])).astype(np.float64)
+    else:
+        ok = np.asarray(correct, dtype=np.float64)
+        if ok.shape != (B,):
+            raise InputError(f"correct: got shape {ok.shape}, expected ({B},)")
+    coh = np.round(np.abs(np.asarray(batch.conditions["signed_coherence"], dtype=np.float64)), 4)
+    levels = np.unique(coh)
+    acc = np.array([ok[coh == c].mean() for c in levels])
+    n = np.array([int(np.sum(coh == c)) for c in levels])
+    return levels, acc, n
