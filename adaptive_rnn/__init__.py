@@ -34,7 +34,11 @@ from ._solve import (
     solve as solve,
 )
 from ._io import load_model as load_model, save_model as save_model
-from ._cpu import configure_cpu as configure_cpu, retain_freed_memory as retain_freed_memory
+from ._cpu import (
+    configure_cpu as configure_cpu,
+    retain_freed_memory as retain_freed_memory,
+    split_leading_axis as split_leading_axis,
+)
 from .models import AbstractRNN as AbstractRNN, ARU as ARU, ARULayer as ARULayer
 
 # --- seed models: CTRNN, shunting, Dale's law, masks, noise, regularisers (issue 3) ---
@@ -45,6 +49,7 @@ from ._fields import (
     shunting_field as shunting_field,
 )
 from ._connectivity import (
+    Connectivity as Connectivity,
     MultiArea as MultiArea,
     Weight as Weight,
     balance_ei as balance_ei,
@@ -94,8 +99,8 @@ from .analysis import (
     linearise as linearise,
     swap_time_constants as swap_time_constants,
     tau_invariants as tau_invariants,
-    train_on_task as train_on_task,
 )
+from .recipes import train_on_task as train_on_task
 from .tasks import (
     TASKS as TASKS,
     TaskBatch as TaskBatch,

@@ -1,6 +1,6 @@
 r"""Connectivity: Dale's law, sparsity masks, frozen weights, multi-area structure.
 
-Every weight matrix of the seed models is a `Weight`: a raw, trainable array plus
+Every weight matrix of every model family is a `Weight`: a raw, trainable array plus
 constant (`Frozen`) leaves that `trainable_filter` excludes from training:
 
 - `signs`: the sign of each *presynaptic* unit, shape `(1, n_pre)`, for Dale's law;
@@ -20,8 +20,13 @@ entries non-negative (same reparametrisations).
 
 Frozen weights are done by partitioning: their values live in `Frozen` leaves, so Adam
 (or weight decay) can never move them, whatever the gradients.
+
+`Connectivity` holds the options that every family's constructor takes (`dale`,
+`e_fraction`, masks, ...); `adaptive_rnn.models._common.build_weights` turns them into the
+input, recurrent and readout `Weight`s with `make_weight`.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -31,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
+from ._checks import check_keys
 from ._errors import InputError
 from ._params import Frozen
 
@@ -112,6 +118,70 @@ def _check_dale(dale) -> str | None:
     return dale
 
 
+@dataclasses.dataclass(frozen=True)
+class Connectivity:
+    """The connectivity options of a one-layer network, the same for every model family:
+    Dale's law, the E/I units, masks, frozen weights and the structure of the initial
+    weights. The model constructors take them as keyword arguments (`dale="abs"`, ...)
+    and `build_weights` turns them into the input, recurrent and readout `Weight`s.
+
+    - `dale`: Dale's law on the recurrent weights: `None` (none), `"abs"`
+        (W = |W_raw| D), `"rectify"` (W = [W_raw]_+ D, Song et al.) or `"project"`
+        (clamped with `adaptive_rnn.project` after each optimiser step, as NN4N); the
+        initial recurrent weights are |W| D.
+    - `e_fraction`: the excitatory fraction, in (0, 1) (default 0.8); or `ei`, an
+        explicit list (+1/-1, True/False or "E"/"I") per unit (see `ei_signs`).
+    - `self_connections`: `False` zeroes (and keeps zero) the diagonal of the recurrent
+        weights.
+    - `readout_excitatory_only`: the readout sees excitatory units only (needs `dale`).
+    - `nonneg_input`: non-negative input weights.
+    - `balance`: E/I-balanced initial recurrent weights (`balance_ei`).
+    - `spectral_radius`: rescale the initial recurrent weights to this spectral radius.
+    - `masks`: 0/1 sparsity masks `{"in": (n, n_in), "rec": (n, n), "out": (n_out, n)}`;
+        masked weights stay zero through training.
+    - `fixed`: frozen weights `{"in"/"rec"/"out": True or a 0/1 array of frozen
+        entries}`; frozen values are `Frozen` leaves, so no optimiser moves them.
+    """
+
+    dale: str | None = None
+    e_fraction: float = 0.8
+    ei: Sequence | None = None
+    self_connections: bool = True
+    readout_excitatory_only: bool = False
+    nonneg_input: bool = False
+    balance: bool = False
+    spectral_radius: float | None = None
+    masks: dict | None = None
+    fixed: dict | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "dale", _check_dale(self.dale))
+        if self.readout_excitatory_only and self.dale is None:
+            raise InputError("readout_excitatory_only: needs Dale's law (dale=...), got dale=None")
+
+    @classmethod
+    def from_options(cls, where: str, options: dict, **defaults) -> "Connectivity":
+        """The options given as keyword arguments to `where` (a constructor), over the
+        family's `defaults`.
+
+        **Raises:** `InputError` for a name that is not an option (with the nearest one)
+        or an invalid `dale`.
+        """
+        check_keys(f"{where} keyword arguments", options, CONNECTIVITY_OPTIONS)
+        return cls(**{**defaults, **options})
+
+    def changed(self) -> tuple[str, ...]:
+        """The names of the options that differ from their defaults."""
+        def differs(f):
+            value = getattr(self, f.name)
+            return value is not None if f.default is None else bool(value != f.default)
+
+        return tuple(f.name for f in dataclasses.fields(self) if differs(f))
+
+
+CONNECTIVITY_OPTIONS = tuple(f.name for f in dataclasses.fields(Connectivity))
+
+
 # --------------------------------------------------------------------------------------
 # A constrained weight matrix
 # --------------------------------------------------------------------------------------
@@ -174,7 +244,7 @@ class Weight(eqx.Module):
         }
 
 
-def _init_array(name, init, key, shape, dtype, scale_fan_in=True) -> np.ndarray:
+def _init_array(name, init, key, shape, dtype, scale_fan_in=True):
     fan_in = shape[-1]
     if isinstance(init, str):
         if init == "normal":
@@ -185,6 +255,10 @@ def _init_array(name, init, key, shape, dtype, scale_fan_in=True) -> np.ndarray:
         if init == "zero":
             return np.zeros(shape)
         raise InputError(f"{name}: initialisation {init!r}, expected one of {INITS} or an array")
+    if isinstance(init, jax.core.Tracer):  # traced (a model built under jit/vmap): no value to check
+        if init.shape != tuple(shape):
+            raise InputError(f"{name}: got an array of shape {init.shape}, expected shape {tuple(shape)}")
+        return init
     arr = np.asarray(init, dtype=np.float64)
     if arr.shape != tuple(shape):
         raise InputError(f"{name}: got an array of shape {arr.shape}, expected shape {tuple(shape)}")
@@ -266,10 +340,17 @@ def make_weight(
         s = np.asarray(signs, dtype=np.float64).reshape(1, -1)
         if s.shape[1] != shape[1]:
             raise InputError(f"{name}: got {s.shape[1]} signs, expected {shape[1]} (one per presynaptic unit)")
-    # Initial effective matrix, then the raw array that represents it.
-    eff = raw.copy()
+    # Initial effective matrix, then the raw array that represents it (traceable unless
+    # balanced or rescaled, which need the values).
+    traced = isinstance(raw, jax.core.Tracer)
+    if traced and (balance or radius is not None):
+        raise InputError(
+            f"{name}: balance and spectral_radius need concrete initial weights, got weights "
+            f"traced under jit/vmap; build the model outside them"
+        )
+    eff = raw if traced else raw.copy()
     if s is not None:
-        eff = np.abs(eff) * s
+        eff = (jnp if traced else np).abs(eff) * s
     if m is not None:
         eff = eff * m
     if balance and s is not None:
@@ -286,7 +367,9 @@ def make_weight(
         fw = check_mask(f"{name} fixed", fixed, shape)
         fixed_where = Frozen(jnp.asarray(fw, dtype=dtype))
         fixed_values = Frozen(jnp.asarray(eff * fw, dtype=dtype))
-    raw_arr = jnp.asarray(eff, dtype=dtype)
+    # The raw array whose effective matrix is `eff`: `eff` itself, but for `"rectify"`
+    # the magnitudes |eff| = eff * s (relu of a negative raw entry would be 0).
+    raw_arr = jnp.asarray(eff * s if dale == "rectify" and s is not None else eff, dtype=dtype)
     return Weight(
         raw=Frozen(raw_arr) if frozen_all else raw_arr,
         signs=None if s is None else Frozen(jnp.asarray(s, dtype=dtype)),
@@ -316,9 +399,9 @@ def project_weights(tree: PyTree) -> PyTree:
     """Every `Weight` in a pytree clamped into its constraint set (`Weight.projected`).
 
     This is the one projection of the library: `AbstractRNN.projected` (the hook the
-    trainers call after each optimiser step) applies it to a model's `Weight`s, and the
-    ARU to views of its plain weight arrays. Pure, jittable and vmappable; it changes
-    only the raw arrays of the weights, never the tree structure.
+    trainers call after each optimiser step) applies it to every `Weight` of a model, of
+    every family. Pure, jittable and vmappable; it changes only the raw arrays of the
+    weights, never the tree structure.
 
     **Arguments:**
 
@@ -331,40 +414,6 @@ def project_weights(tree: PyTree) -> PyTree:
         tree,
         is_leaf=lambda x: isinstance(x, Weight),
     )
-
-
-def project(model: PyTree) -> PyTree:
-    """Clamps every constrained weight of a model back into its constraint set.
-
-    For weights under Dale's law in `"project"` mode (NN4N's convention), entries whose
-    sign disagrees with their presynaptic unit are set to 0, and masked entries are
-    zeroed. The `"abs"` and `"rectify"` reparametrisations need no projection (their
-    effective weights hold the signs for any raw value); `project` leaves them unchanged
-    apart from masking.
-
-    The trainers (`fit`, `fit_ensemble`, `fit_scan` and everything built on them) call
-    it inside their compiled update, after every optimiser step; a hand-written training
-    loop does the same:
-
-        updates, opt_state = optim.update(grads, opt_state, params)
-        model = adaptive_rnn.project(eqx.apply_updates(model, updates))
-
-    **Arguments:**
-
-    - `model`: an adaptive_rnn model (its `projected()` method, which every family
-        implements with `project_weights`), or a `Weight`.
-
-    **Returns:** the projected model.
-
-    **Raises:** `InputError` for an object that is neither a model nor a `Weight`.
-    """
-    try:
-        projected = model.projected
-    except AttributeError:
-        raise InputError(
-            f"model: got {type(model).__name__}, expected an adaptive_rnn model or a Weight"
-        ) from None
-    return projected()
 
 
 # --------------------------------------------------------------------------------------

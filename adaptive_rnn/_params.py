@@ -52,15 +52,122 @@ def trainable_filter(tree: PyTree) -> PyTree[bool]:
 # --------------------------------------------------------------------------------------
 # Time constants
 # --------------------------------------------------------------------------------------
+#
+# The one home of the time-constant maths: each parametrisation converts its raw leaf to
+# tau (`tau()`, `alpha(dt)`) and back (`raw_from_tau`, `raw_from_alpha`), and
+# `with_tau` / `with_alpha` give a time constant new values in its own parametrisation.
+# `check_stable_alpha` is the one check of the values a time constant may take.
 
 SIGMOID_SLOPE = 1.5  # the paper's alpha = sigmoid(1.5 w)
+EULER_ALPHA_LIMIT = 2.0  # explicit Euler diverges at alpha = dt/tau >= 2
+PARAMETRISATIONS = ("sigmoid", "softplus")
+MODES = ("static", "global", "local")
+FIXED_MODE = "static"
+LEARNABLE_MODES = ("global", "local")
+
+
+def _xp(x):
+    """NumPy for concrete NumPy or Python values (float64 maths), `jax.numpy` for JAX
+    arrays and tracers (traceable, in their own dtype)."""
+    return jnp if isinstance(x, jax.Array) else np
+
+
+def _as_values(x):
+    return x if isinstance(x, jax.Array) else np.asarray(x, dtype=np.float64)
+
+
+def _concrete(x) -> np.ndarray | None:
+    """`x` as a float64 NumPy array, or `None` under tracing (no value to check)."""
+    return None if isinstance(x, jax.core.Tracer) else np.asarray(x, dtype=np.float64)
+
+
+def _fmt(x: np.ndarray) -> str:
+    x = np.asarray(x)
+    if x.size == 1:
+        return f"{float(x.reshape(())):.4g}"
+    return np.array2string(x, precision=4, threshold=8)
+
+
+def _inverse_softplus(x):
+    """`log(exp(x) - 1)`, the inverse of softplus, stable for large `x` (NumPy or JAX)."""
+    xp = _xp(x)
+    return x + xp.log(-xp.expm1(-x))
+
+
+def alpha_limit(mode: str, parametrisation: str, *, dt: float, tau_min: float) -> float:
+    """The bound that a rate constant `alpha = dt / tau` must stay below.
+
+    **Arguments:**
+
+    - `mode`: `"static"` (fixed), `"global"` or `"local"` (learnable).
+    - `parametrisation`: `"sigmoid"` or `"softplus"` (ignored for `"static"`).
+    - `dt`: the model's time step; `tau_min`: the softplus floor.
+
+    **Returns:** 2 for a fixed time constant (explicit Euler diverges at `alpha >= 2`);
+    1 for a learnable sigmoid one (`alpha = sigmoid(1.5 w) < 1`); `min(2, dt / tau_min)`
+    for a learnable softplus one (`tau > tau_min`).
+    """
+    if mode == FIXED_MODE:
+        return EULER_ALPHA_LIMIT
+    if parametrisation == "sigmoid":
+        return 1.0
+    return min(EULER_ALPHA_LIMIT, dt / tau_min)
+
+
+def check_stable_alpha(
+    name: str,
+    *,
+    alpha: ArrayLike | None = None,
+    tau: ArrayLike | None = None,
+    dt: float,
+    mode: str = FIXED_MODE,
+    parametrisation: str = "sigmoid",
+    tau_min: float | None = None,
+    initial: bool = False,
+) -> None:
+    """Refuses time constants whose rate constant `alpha = dt / tau` reaches
+    `alpha_limit`: values a learnable parametrisation cannot hold, or a step at which
+    explicit Euler diverges. The one check of the values a time constant may take.
+
+    **Arguments:**
+
+    - `name`: the time constant, for the message (`"tau_s"`, ...).
+    - `alpha` or `tau` (or both, the same values): concrete values.
+    - `dt`: the step `alpha` refers to; `mode`, `parametrisation`, `tau_min`: as
+        `alpha_limit` (`tau_min` defaults to `dt`).
+    - `initial`: the message calls them initial values.
+
+    **Raises:** `InputError` naming the time constant, the values and the bound.
+    """
+    tau_min = dt if tau_min is None else tau_min
+    a = np.asarray(dt / np.asarray(tau, np.float64) if alpha is None else alpha, dtype=np.float64)
+    t = np.asarray(dt / a if tau is None else tau, dtype=np.float64)
+    if not np.any(a >= alpha_limit(mode, parametrisation, dt=dt, tau_min=tau_min)):
+        return
+    got = "got initial" if initial else "got"
+    if mode != FIXED_MODE and parametrisation == "sigmoid":
+        raise InputError(
+            f"{name}: the sigmoid parametrisation keeps alpha = dt/tau in (0, 1), {got} alpha "
+            f"{_fmt(a)} (expected tau > dt = {dt:g}); use mode 'static' for alpha >= 1"
+        )
+    if mode != FIXED_MODE and np.any(t <= tau_min):
+        raise InputError(
+            f"{name}: the softplus parametrisation keeps tau > tau_min = {tau_min}, {got} tau "
+            f"{_fmt(t)}"
+        )
+    raise InputError(
+        f"{name}: alpha = dt/tau reaches {float(np.max(a)):.4g} >= 2 at dt = {dt}; explicit "
+        f"Euler diverges there. Expected alpha < 2 (tau > dt/2)."
+    )
 
 
 class AbstractTimeConstant(eqx.Module):
     """A time constant (one per layer, shape `(1,)`, or one per neuron, shape `(n,)`).
 
-    Subclasses implement `tau()`, which returns a positive array in the model's time
-    units. The rate constant for a step `dt` is `alpha = dt / tau`.
+    A subclass stores one raw leaf (`raw()`) and converts it both ways: `tau()` (the
+    positive values in the model's time units) and `raw_from_tau` (back). The rate
+    constant for a step `dt` is `alpha = dt / tau`. `with_tau` / `with_alpha` give it
+    new values in its own parametrisation.
     """
 
     def tau(self) -> Float[Array, " k"]:
@@ -77,18 +184,91 @@ class AbstractTimeConstant(eqx.Module):
     def kind(self) -> str:
         raise NotImplementedError
 
+    def raw(self) -> Float[Array, " k"]:
+        """The stored (raw) leaf."""
+        raise NotImplementedError
+
+    def raw_from_tau(self, tau):
+        """The raw values that represent the time constants `tau`: float64 NumPy for
+        NumPy values, JAX (traceable) for JAX values."""
+        raise NotImplementedError
+
+    def raw_from_alpha(self, alpha, dt: float):
+        """The raw values that represent the rate constants `alpha = dt / tau`."""
+        return self.raw_from_tau(dt / alpha)
+
+    def limits(self) -> dict | None:
+        """The `check_stable_alpha` arguments (`dt`, `mode`, `parametrisation`, `tau_min`)
+        of the values this parametrisation can hold, or `None` (any positive value)."""
+        return None
+
+    def with_tau(self, tau: ArrayLike, *, name: str = "tau") -> "AbstractTimeConstant":
+        """This time constant (same parametrisation, shape and dtype) holding `tau`.
+
+        Traceable: under `jit`/`vmap` the values are converted but not checked.
+
+        **Arguments:**
+
+        - `tau`: a scalar or one value per element (a time constant of shape `(1,)` also
+            takes `n` equal values).
+        - `name`: for error messages.
+
+        **Returns:** the new time constant.
+
+        **Raises:** `InputError` for concrete values that are not positive and finite,
+        that this parametrisation cannot hold (`limits`), or that differ across neurons
+        for a time constant of shape `(1,)`.
+        """
+        return self._with(_as_values(tau), None, name)
+
+    def with_alpha(self, alpha: ArrayLike, dt: float, *, name: str = "tau") -> "AbstractTimeConstant":
+        """This time constant holding the rate constants `alpha = dt / tau`; as `with_tau`."""
+        return self._with(_as_values(alpha), dt, name)
+
+    def _with(self, values, dt, name):
+        leaf = self.raw()
+        given = "tau" if dt is None else "alpha"
+        v = _concrete(values)
+        if v is not None:
+            if not np.all(np.isfinite(v)) or np.any(v <= 0):
+                raise InputError(f"{name}: {given} must be positive and finite, got {_fmt(v)}")
+            if leaf.shape[0] == 1 and v.size > 1:
+                if np.any(v != v.reshape(-1)[0]):
+                    raise InputError(
+                        f"{name}: holds one value for the layer, got {given} {_fmt(v)}, which "
+                        f"differ across neurons; expected one value (or a 'local' time constant)"
+                    )
+                values = values.reshape(-1)[:1]
+            lim = self.limits()
+            if lim is not None:
+                if dt is None:
+                    check_stable_alpha(name, tau=v, alpha=lim["dt"] / v, **lim)
+                else:  # alpha at the step of the limits (exact when it is dt)
+                    a = v if dt == lim["dt"] else v * (lim["dt"] / dt)
+                    check_stable_alpha(name, tau=dt / v, alpha=a, **lim)
+        raw = self.raw_from_tau(values) if dt is None else self.raw_from_alpha(values, dt)
+        new = jnp.asarray(_xp(raw).broadcast_to(raw, leaf.shape), dtype=leaf.dtype)
+        return eqx.tree_at(lambda t: t.raw(), self, new)
+
 
 class FixedTau(AbstractTimeConstant, AbstractFrozen):
     """A fixed (static) time constant: any positive value, never trained.
 
     A fixed rate constant `alpha = dt / tau` may exceed 1 (the paper's grid searches use
-    alphas up to 1.23); `ARU` refuses `alpha >= 2`, where explicit Euler is unstable.
+    alphas up to 1.23); `make_time_constant` refuses `alpha >= 2`, where explicit Euler
+    is unstable (`check_stable_alpha`).
     """
 
     value: Float[Array, " k"]
 
     def tau(self):
         return self.value
+
+    def raw(self):
+        return self.value
+
+    def raw_from_tau(self, tau):
+        return tau
 
     @property
     def kind(self) -> str:
@@ -115,6 +295,26 @@ class SigmoidRate(AbstractTimeConstant):
         # Exact when dt == dt_ref (avoids the round trip through tau).
         return a if dt == self.dt_ref else dt / (self.dt_ref / a)
 
+    def raw(self):
+        return self.w
+
+    @staticmethod
+    def w_from_alpha(alpha):
+        r"""The inverse of $\alpha = \sigma(1.5\,w)$: $w = \mathrm{logit}(\alpha) / 1.5$
+        (`alpha` at the step `dt_ref`)."""
+        xp = _xp(alpha)
+        return xp.log(alpha / (1 - alpha)) / SIGMOID_SLOPE
+
+    def raw_from_alpha(self, alpha, dt: float):
+        # From alpha directly when dt == dt_ref (no round trip through tau).
+        return self.w_from_alpha(alpha if dt == self.dt_ref else alpha * (self.dt_ref / dt))
+
+    def raw_from_tau(self, tau):
+        return self.w_from_alpha(self.dt_ref / tau)
+
+    def limits(self) -> dict:
+        return {"dt": self.dt_ref, "mode": "global", "parametrisation": "sigmoid"}
+
     @property
     def kind(self) -> str:
         return "sigmoid"
@@ -133,25 +333,35 @@ class SoftplusTau(AbstractTimeConstant):
     def tau(self):
         return self.tau_min + jax.nn.softplus(self.theta)
 
+    def raw(self):
+        return self.theta
+
+    @staticmethod
+    def theta_from_tau(tau, tau_min: float):
+        r"""The inverse of $\tau = \tau_{min} + \mathrm{softplus}(\theta)$."""
+        return _inverse_softplus(tau - tau_min)
+
+    def raw_from_tau(self, tau):
+        return self.theta_from_tau(tau, self.tau_min)
+
+    def limits(self) -> dict:
+        # At dt = tau_min the bound alpha < 1 is tau > tau_min.
+        return {"dt": self.tau_min, "mode": "global", "parametrisation": "softplus", "tau_min": self.tau_min}
+
     @property
     def kind(self) -> str:
         return "softplus"
 
 
-PARAMETRISATIONS = ("sigmoid", "softplus")
-MODES = ("static", "global", "local")
-
-
-def _fmt(x: np.ndarray) -> str:
-    x = np.asarray(x)
-    if x.size == 1:
-        return f"{float(x.reshape(())):.4g}"
-    return np.array2string(x, precision=4, threshold=8)
-
-
-def _inverse_softplus(x: np.ndarray) -> np.ndarray:
-    # log(exp(x) - 1), stable for large x.
-    return x + np.log(-np.expm1(-x))
+def _template(mode: str, parametrisation: str, size: int, dt: float, tau_min: float,
+              dtype) -> AbstractTimeConstant:
+    """A time constant of this mode, parametrisation and size (placeholder values)."""
+    zeros = jnp.zeros((size,), dtype=dtype)
+    if mode == FIXED_MODE:
+        return FixedTau(zeros)
+    if parametrisation == "sigmoid":
+        return SigmoidRate(zeros, float(dt))
+    return SoftplusTau(zeros, float(tau_min))
 
 
 def make_time_constant(
@@ -168,6 +378,9 @@ def make_time_constant(
 ) -> AbstractTimeConstant:
     """Builds a time constant from an initial value given as `tau` or as `alpha = dt/tau`.
 
+    The value is converted once, from the quantity given to the raw leaf
+    (`AbstractTimeConstant.with_tau` / `with_alpha`), after `check_stable_alpha`.
+
     **Arguments:**
 
     - `name`: used in error messages (`"tau_s"`, `"tau_r"`, ...).
@@ -182,8 +395,8 @@ def make_time_constant(
         `(n,)` (or `(1,)`).
 
     **Raises:** `InputError` (a `ValueError`) for an unknown mode or parametrisation, a
-    non-positive or non-finite value, a value the parametrisation cannot represent, or a
-    wrong shape.
+    non-positive or non-finite value, a value the parametrisation cannot represent, a
+    rate constant `alpha >= 2` (explicit Euler diverges), or a wrong shape.
     """
     check_choice(f"{name} mode", mode, MODES)
     check_choice(f"{name} parametrisation", parametrisation, PARAMETRISATIONS)
@@ -205,36 +418,18 @@ def make_time_constant(
             f"{name}: initial {given} must be positive and finite, got "
             f"{_fmt(value)}"
         )
-    tau_v = value if given == "tau" else dt / value
+    check_stable_alpha(name, **{given: value}, dt=dt, mode=mode, parametrisation=parametrisation,
+                       tau_min=tau_min, initial=True)
     # Local: one per neuron. Static: one per neuron if given per neuron, else shared.
-    per_neuron_given = tau_v.ndim == 1 and tau_v.shape[0] == n and n > 1
-    size = n if (mode == "local" or (mode == "static" and per_neuron_given)) else 1
-    if tau_v.ndim == 1 and tau_v.shape[0] == n and n != size:
-        if not np.allclose(tau_v, tau_v[0]):
-            raise InputError(
-                f"{name}: per-neuron initial {given} given for a {mode!r} time constant; "
-                f"use mode 'local' or a scalar"
-            )
-        tau_v = tau_v[:1]
-    tau_v = np.broadcast_to(tau_v, (size,)).copy()
-    dtype = jnp.result_type(float) if dtype is None else dtype
-
-    if mode == "static":
-        return FixedTau(jnp.asarray(tau_v, dtype=dtype))
-    if parametrisation == "sigmoid":
-        a = dt / tau_v
-        if np.any(a >= 1):
-            raise InputError(
-                f"{name}: the sigmoid parametrisation keeps alpha = dt/tau in (0, 1), got "
-                f"initial alpha {_fmt(a)}; use "
-                f"mode 'static' for alpha >= 1"
-            )
-        w = np.log(a / (1 - a)) / SIGMOID_SLOPE
-        return SigmoidRate(jnp.asarray(w, dtype=dtype), float(dt))
-    if np.any(tau_v <= tau_min):
+    per_neuron = value.ndim == 1 and value.shape[0] == n and n > 1
+    if per_neuron and mode != "local" and mode != FIXED_MODE and np.any(value != value[0]):
         raise InputError(
-            f"{name}: the softplus parametrisation keeps tau > tau_min = {tau_min}, got "
-            f"initial tau {_fmt(tau_v)}"
+            f"{name}: per-neuron initial {given} given for a {mode!r} time constant; "
+            f"use mode 'local' or a scalar"
         )
-    theta = _inverse_softplus(tau_v - tau_min)
-    return SoftplusTau(jnp.asarray(theta, dtype=dtype), float(tau_min))
+    size = n if (mode == "local" or (mode == FIXED_MODE and per_neuron)) else 1
+    dtype = jnp.result_type(float) if dtype is None else dtype
+    template = _template(mode, parametrisation, size, dt, tau_min, dtype)
+    if given == "tau":
+        return template.with_tau(value, name=name)
+    return template.with_alpha(value, dt, name=name)

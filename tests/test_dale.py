@@ -135,7 +135,7 @@ def test_multi_area(getkey):
 def test_aru_defaults_unchanged_and_dale_round_trip(getkey, tmp_path):
     k = getkey()
     m = ar.ARU(2, 4, 1, key=k)
-    assert m.ei is None and "connectivity" not in m.config()
+    assert m.dale_signs() is None and m.W_hid.signs is None and "connectivity" not in m.config()
     md = ar.ARU(2, 4, 1, dale="abs", ei=[1, 1, 1, -1], self_connections=False, key=k)
     ar.save_model(tmp_path / "a", md)
     m2 = ar.load_model(tmp_path / "a")
@@ -154,3 +154,55 @@ def test_connectivity_plots(getkey):
     assert plot_weight_histograms(m).axes[1].get_title() == "recurrent weights (non-zero)"
     ev = np.linalg.eigvals(np.asarray(m.W_hid.effective()))
     assert plot_eigenvalues(m).axes[0].get_title() == f"spectral radius {np.max(np.abs(ev)):.3g}"
+
+
+def test_aru_takes_the_connectivity_options_of_every_family(getkey, tmp_path):
+    # The ARU's weights are `Weight`s built by the same `build_weights` as the CTRNN's:
+    # masks, frozen weights, non-negative inputs and a spectral radius work as there.
+    n, n_in, n_out = 6, 3, 2
+    mask_rec = (np.asarray(jax.random.uniform(getkey(), (n, n))) < 0.6).astype(float)
+    kw = dict(masks={"rec": mask_rec}, fixed={"in": True}, nonneg_input=True, spectral_radius=0.9,
+              dale="rectify", ei=[1, 1, 1, 1, -1, -1], readout_excitatory_only=True)
+    m = ar.ARU(n_in, n, n_out, key=getkey(), **kw)
+    c = ar.CTRNN(n_in, n, n_out, key=getkey(), **kw)
+    for model in (m, c):
+        W = np.asarray(model.W_hid.effective())
+        assert np.all(W[mask_rec == 0] == 0) and np.all(W[:, :4] >= 0) and np.all(W[:, 4:] <= 0)
+        # eigvals of a 6 x 6 float64 matrix: the radius to 1e-12.
+        assert abs(ar.spectral_radius(W) - 0.9) < 1e-12
+        assert isinstance(model.W_in.raw, ar.Frozen) and np.all(np.asarray(model.W_in.effective()) >= 0)
+        assert np.all(np.asarray(model.W_out.effective())[:, 4:] == 0)
+        np.testing.assert_array_equal(model.dale_signs(), [1, 1, 1, 1, -1, -1])
+    # The effective weights are what the ARU's dynamics use.
+    r = m.resolve()
+    np.testing.assert_array_equal(r.layers[0][0].W, m.W_hid.effective())
+    np.testing.assert_array_equal(r.U0, m.W_in.effective())
+    # Saved and loaded with the same structure and values (bit for bit: same program).
+    m2 = ar.load_model(ar.save_model(tmp_path / "m", m))
+    assert jax.tree_util.tree_structure(m2) == jax.tree_util.tree_structure(m)
+    x = jax.random.normal(getkey(), (5, n_in))
+    np.testing.assert_array_equal(ar.simulate(m2, x).outputs, ar.simulate(m, x).outputs)
+
+
+def test_aru_connectivity_option_errors(getkey):
+    with pytest.raises(InputError, match=r"ARU keyword arguments: unknown key 'dal'; did you mean 'dale'\?"):
+        ar.ARU(2, 4, 1, dal="abs", key=getkey())
+    with pytest.raises(InputError, match=r"dale: connectivity options are for a single-layer ARU, got n_hidden = \(4, 3\)"):
+        ar.ARU(2, (4, 3), 1, dale="abs", key=getkey())
+    with pytest.raises(InputError, match=r"masks: connectivity options are for a single-layer ARU"):
+        ar.ARU(2, (4, 3), 1, masks={"rec": np.ones((4, 4))}, key=getkey())
+    with pytest.raises(InputError, match="readout_excitatory_only: needs Dale's law"):
+        ar.ARU(2, 4, 1, readout_excitatory_only=True, key=getkey())
+
+
+@pytest.mark.parametrize("family", ["aru", "ctrnn", "shunting"])
+def test_every_dale_mode_starts_from_the_same_signed_weights(getkey, family):
+    # The initial effective recurrent weights are |W| D in each mode; "rectify" stores
+    # their magnitudes (relu of a negative raw weight would zero the inhibitory columns).
+    cls = {"aru": ar.ARU, "ctrnn": ar.CTRNN, "shunting": ar.Shunting}[family]
+    k = getkey()
+    W = {mode: np.asarray(cls(2, 5, 1, dale=mode, ei=[1, 1, 1, -1, -1], key=k).W_hid.effective())
+         for mode in ("abs", "rectify", "project")}
+    assert np.all(W["abs"][:, :3] > 0) and np.all(W["abs"][:, 3:] < 0)
+    np.testing.assert_array_equal(W["rectify"], W["abs"])
+    np.testing.assert_array_equal(W["project"], W["abs"])

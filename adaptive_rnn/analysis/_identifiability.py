@@ -21,14 +21,8 @@ import numpy as np
 from jaxtyping import Array
 
 from .._errors import InputError
-from .._params import (
-    SIGMOID_SLOPE,
-    AbstractTimeConstant,
-    FixedTau,
-    SigmoidRate,
-    SoftplusTau,
-)
-from ..models._aru import ARU
+from .._params import AbstractTimeConstant, FixedTau
+from ..models import ARU
 
 __all__ = [
     "ExchangeProfile",
@@ -79,48 +73,8 @@ def tau_invariants(model):
     return pairs[0] if len(pairs) == 1 else tuple(pairs)
 
 
-def _inverse_softplus(x: np.ndarray) -> np.ndarray:
-    return x + np.log(-np.expm1(-x))
-
-
-def _with_tau(tc: AbstractTimeConstant, tau: np.ndarray, name: str) -> AbstractTimeConstant:
-    """A time constant of the same kind and shape as `tc` holding the values `tau`."""
-    leaf = jax.tree_util.tree_leaves(tc)[0]
-    size = leaf.shape[0]
-    tau = np.asarray(tau, dtype=np.float64)
-    if size == 1 and tau.size > 1:
-        if not np.allclose(tau, tau[0], rtol=0, atol=0):
-            raise InputError(
-                f"{name}: holds one value for the layer, but the values to move into it "
-                f"differ across neurons ({np.array2string(tau, precision=4, threshold=6)}); "
-                f"expected time constants of the same mode (both global or both local)"
-            )
-        tau = tau[:1]
-    tau = np.broadcast_to(tau, (size,))
-    if isinstance(tc, FixedTau):
-        new = tau
-    elif isinstance(tc, SigmoidRate):
-        a = tc.dt_ref / tau
-        if np.any(a >= 1):
-            raise InputError(
-                f"{name}: the sigmoid parametrisation needs tau > dt = {tc.dt_ref}, got "
-                f"tau {np.array2string(tau, precision=4, threshold=6)}"
-            )
-        new = np.log(a / (1 - a)) / SIGMOID_SLOPE
-    elif isinstance(tc, SoftplusTau):
-        if np.any(tau <= tc.tau_min):
-            raise InputError(
-                f"{name}: the softplus parametrisation needs tau > tau_min = {tc.tau_min}, "
-                f"got tau {np.array2string(tau, precision=4, threshold=6)}"
-            )
-        new = _inverse_softplus(tau - tc.tau_min)
-    else:
-        raise InputError(f"{name}: unknown time-constant kind {type(tc).__name__}")
-    return eqx.tree_at(lambda t: jax.tree_util.tree_leaves(t)[0], tc, jnp.asarray(new, dtype=leaf.dtype))
-
-
 def _same_kind(a: AbstractTimeConstant, b: AbstractTimeConstant) -> bool:
-    la, lb = jax.tree_util.tree_leaves(a)[0], jax.tree_util.tree_leaves(b)[0]
+    la, lb = a.raw(), b.raw()
     return (
         type(a) is type(b)
         and la.shape == lb.shape
@@ -153,8 +107,8 @@ def swap_time_constants(model):
         if _same_kind(layer.tau_s, layer.tau_r):
             new_s, new_r = layer.tau_r, layer.tau_s
         else:
-            new_s = _with_tau(layer.tau_s, np.asarray(layer.tau_r.tau()), f"tau_s{suffix}")
-            new_r = _with_tau(layer.tau_r, np.asarray(layer.tau_s.tau()), f"tau_r{suffix}")
+            new_s = layer.tau_s.with_tau(np.asarray(layer.tau_r.tau()), name=f"tau_s{suffix}")
+            new_r = layer.tau_r.with_tau(np.asarray(layer.tau_s.tau()), name=f"tau_r{suffix}")
         model = eqx.tree_at(
             lambda m, k=k: (m.layers[k].tau_s, m.layers[k].tau_r), model, (new_s, new_r)
         )

@@ -2,8 +2,10 @@
 in `FAMILIES` (see `_registry.py` and `docs/extending.md`)."""
 
 from ._aru import ARU as ARU, ARULayer as ARULayer
-from ._base import AbstractNoisyRNN as AbstractNoisyRNN, AbstractRNN as AbstractRNN, project as project
+from ._base import READOUTS as READOUTS, AbstractNoisyRNN as AbstractNoisyRNN, AbstractRNN as AbstractRNN, project as project
 from ._ctrnn import CTRNN as CTRNN
+from ._noise_settings import CONVENTIONS as CONVENTIONS, Noise as Noise, make_noise as make_noise
+from ._common import SavedLayout as SavedLayout
 from ._ltc import LTC as LTC
 from ._registry import (
     FAMILIES as FAMILIES,

@@ -12,16 +12,10 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import canonical_activation, get_activation
 from .._checks import check_choice
-from .._connectivity import Weight, _check_dale, balance_ei, ei_signs, project_weights
+from .._connectivity import Connectivity, Weight, make_weight
 from .._errors import InputError
 from .._fields import ARUFieldParams, stacked_aru_field
-from .._params import (
-    MODES,
-    PARAMETRISATIONS,
-    AbstractTimeConstant,
-    Frozen,
-    make_time_constant,
-)
+from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
 from ._base import (
     AbstractRNN,
     _check_dt,
@@ -32,27 +26,40 @@ from ._base import (
     default_dtype,
     normal_init,
 )
+from ._common import SavedLayout, build_weights, layout_with_leaves_last, restore_structure, weights_structure
 
 
 class ARULayer(eqx.Module):
     """One recurrent layer of adaptive-time-scale units.
 
-    - `U`: input weights `(n, n_prev)` (from the network input, or from the rates of the
-        layer below in a stack).
-    - `W`: recurrent weights `(n, n)`.
+    - `W_in`: input weights `U`, `(n, n_prev)` (from the network input, or from the rates
+        of the layer below in a stack), a `Weight`.
+    - `W_hid`: recurrent weights `W`, `(n, n)`, a `Weight` (Dale signs and masks).
     - `c`: learnable initial current `(n,)`; the initial rate is `f(c)`.
     - `tau_s`, `tau_r`: the synaptic and rate time constants.
+
+    `U` and `W` read the raw (trainable) arrays of `W_in` and `W_hid`.
     """
 
-    U: Float[Array, "n n_prev"]
-    W: Float[Array, "n n"]
+    W_in: Weight
+    W_hid: Weight
     c: Float[Array, " n"]
     tau_s: AbstractTimeConstant
     tau_r: AbstractTimeConstant
 
     @property
+    def U(self):
+        """The raw input weights (`W_in.raw`)."""
+        return self.W_in.raw
+
+    @property
+    def W(self):
+        """The raw recurrent weights (`W_hid.raw`)."""
+        return self.W_hid.raw
+
+    @property
     def n(self) -> int:
-        return self.W.shape[0]
+        return self.W_hid.shape[0]
 
 
 class ARUResolved(eqx.Module):
@@ -74,6 +81,17 @@ def _per_layer(name: str, value, n_layers: int) -> list:
         f"{name}: got {value!r}, expected for {n_layers} stacked layers a scalar or a "
         f"sequence of {n_layers} values"
     )
+
+
+def _initial(name: str, alpha, tau) -> tuple[str, Any]:
+    if alpha is not None and tau is not None:
+        raise InputError(
+            f"alpha_{name}, tau_{name}: got both (alpha_{name}={alpha!r}, tau_{name}={tau!r}), "
+            f"expected one of them"
+        )
+    if alpha is None and tau is None:
+        alpha = 0.5
+    return ("alpha", alpha) if tau is None else ("tau", tau)
 
 
 class ARU(AbstractRNN):
@@ -100,10 +118,14 @@ class ARU(AbstractRNN):
 
     `n_hidden` may be a sequence of sizes: the layers are then stacked, layer k driven by
     the rates of layer k - 1 through its own `U`, and the readout sees the last layer.
+
+    The weights `U`, `W` (in each layer, `W_in`, `W_hid`) and `V` (`W_out`) are `Weight`s
+    built by `build_weights`, as those of every family: Dale's law, masks and frozen
+    entries are `Frozen` leaves applied in `resolve()`.
     """
 
     layers: tuple[ARULayer, ...]
-    V: Float[Array, "n_out n_last"]
+    W_out: Weight
     b: Float[Array, " n_out"]
     activation: str = eqx.field(static=True)
     dt: float = eqx.field(static=True)
@@ -111,10 +133,6 @@ class ARU(AbstractRNN):
     modes: tuple[str, str] = eqx.field(static=True)
     parametrisation: str = eqx.field(static=True)
     tau_min: float = eqx.field(static=True)
-    dale: str | None = eqx.field(static=True)
-    ei: Frozen | None
-    rec_mask: Frozen | None
-    out_mask: Frozen | None
 
     family: ClassVar[str] = "aru"
     state_names: ClassVar[tuple[str, ...]] = ("I", "r")
@@ -136,13 +154,8 @@ class ARU(AbstractRNN):
         tau_min: float | None = None,
         readout: str = "current",
         dtype=None,
-        dale: str | None = None,
-        e_fraction: float = 0.8,
-        ei: Sequence | None = None,
-        self_connections: bool = True,
-        readout_excitatory_only: bool = False,
-        balance: bool = False,
         key: PRNGKeyArray,
+        **connectivity,
     ):
         """**Arguments:**
 
@@ -167,18 +180,16 @@ class ARU(AbstractRNN):
         - `key`: a `jax.random` key for the initialisation of PAPER §1.4: `U`, `W`, `V`
             normal with std `sqrt(1/fan_in)`, `b = 0`, `c` normal with std
             `sqrt(2/n)`.
-        - `dale`: Dale's law on the recurrent weights (single layer only): `None`
-            (default), `"abs"` (W = |W_raw| D), `"rectify"` (W = [W_raw]_+ D) or
-            `"project"` (clamp with `adaptive_rnn.project` after each optimiser step).
-            The initial W is |W| D.
-        - `e_fraction` (in (0, 1), default 0.8) or `ei` (explicit list): the E/I units.
-        - `self_connections`: `False` zeroes (and keeps zero) the diagonal of W.
-        - `readout_excitatory_only`: V reads out excitatory units only.
-        - `balance`: E/I-balanced initial W (`adaptive_rnn.balance_ei`).
+        - `**connectivity`: the options of `adaptive_rnn.Connectivity`, as for every
+            family (single layer only): `dale` (`None`, `"abs"`, `"rectify"` or
+            `"project"`), `e_fraction` or `ei`, `self_connections`,
+            `readout_excitatory_only`, `nonneg_input`, `balance`, `spectral_radius`,
+            `masks`, `fixed`.
 
         **Raises:** `InputError` (a `ValueError`) for non-positive sizes, unknown
         options, non-positive time constants, a fixed rate constant `alpha >= 2`
-        (explicit Euler would diverge), or parameters too large for the memory available.
+        (explicit Euler would diverge), connectivity options on stacked layers, or
+        parameters too large for the memory available.
         """
         n_in = _check_size("n_in", n_in)
         n_out = _check_size("n_out", n_out)
@@ -198,22 +209,15 @@ class ARU(AbstractRNN):
         self.modes = modes
         self.parametrisation = check_choice("parametrisation", parametrisation, PARAMETRISATIONS)
         self.tau_min = self.dt if tau_min is None else _check_dt(tau_min, "tau_min")
+        options = Connectivity.from_options("ARU", connectivity)
+        if len(sizes) > 1 and options.changed():
+            raise InputError(
+                f"{options.changed()[0]}: connectivity options are for a single-layer ARU, got "
+                f"n_hidden = {n_hidden!r}"
+            )
         dtype = default_dtype(dtype)
-
-        def initial(name, alpha, tau):
-            if alpha is not None and tau is not None:
-                raise InputError(
-                    f"alpha_{name}, tau_{name}: got both (alpha_{name}={alpha!r}, "
-                    f"tau_{name}={tau!r}), expected one of them"
-                )
-            if alpha is None and tau is None:
-                alpha = 0.5
-            return ("alpha", alpha) if tau is None else ("tau", tau)
-
-        init_s = initial("s", alpha_s, tau_s)
-        init_r = initial("r", alpha_r, tau_r)
-        vals_s = _per_layer(f"{init_s[0]}_s", init_s[1], len(sizes))
-        vals_r = _per_layer(f"{init_r[0]}_r", init_r[1], len(sizes))
+        inits = [_initial(name, a, t) for name, a, t in (("s", alpha_s, tau_s), ("r", alpha_r, tau_r))]
+        values = [_per_layer(f"{kind}_{name}", v, len(sizes)) for name, (kind, v) in zip("sr", inits)]
         n_params, n_prev = n_out * (sizes[-1] + 1), n_in
         for n in sizes:
             n_params += n * (n_prev + n + 3)
@@ -221,69 +225,37 @@ class ARU(AbstractRNN):
         _check_param_memory("n_hidden", n_hidden, n_params, dtype)
 
         keys = jax.random.split(key, 3 * len(sizes) + 1)
-        layers = []
-        n_prev = n_in
+        arrays, n_prev = [], n_in
         for k, n in enumerate(sizes):
             kU, kW, kc = keys[3 * k : 3 * k + 3]
-            tcs = []
-            for name, mode, (kind, val) in (
-                ("tau_s", modes[0], (init_s[0], vals_s[k])),
-                ("tau_r", modes[1], (init_r[0], vals_r[k])),
-            ):
-                tcs.append(
-                    make_time_constant(
-                        name=name if len(sizes) == 1 else f"{name} (layer {k})",
-                        mode=mode,
-                        parametrisation=parametrisation,
-                        n=n,
-                        dt=self.dt,
-                        tau_min=self.tau_min,
-                        dtype=dtype,
-                        **{kind: val},
-                    )
+            tcs = tuple(
+                make_time_constant(
+                    name=name if len(sizes) == 1 else f"{name} (layer {k})", mode=mode,
+                    parametrisation=parametrisation, n=n, dt=self.dt, tau_min=self.tau_min,
+                    dtype=dtype, **{kind: vals[k]},
                 )
-            for name, tc in zip(("tau_s", "tau_r"), tcs):
-                a = np.max(self.dt / np.asarray(tc.tau()))
-                if a >= 2:
-                    raise InputError(
-                        f"{name}: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; "
-                        f"explicit Euler diverges there. Expected alpha < 2 "
-                        f"(tau > dt/2)."
-                    )
-            layers.append(
-                ARULayer(
-                    U=normal_init(kU, (n, n_prev), math.sqrt(1 / n_prev), dtype),
-                    W=normal_init(kW, (n, n), math.sqrt(1 / n), dtype),
-                    c=normal_init(kc, (n,), math.sqrt(2 / n), dtype),
-                    tau_s=tcs[0],
-                    tau_r=tcs[1],
-                )
+                for name, mode, (kind, _), vals in zip(("tau_s", "tau_r"), modes, inits, values)
             )
+            U = normal_init(kU, (n, n_prev), math.sqrt(1 / n_prev), dtype)
+            W = normal_init(kW, (n, n), math.sqrt(1 / n), dtype)
+            arrays.append((U, W, normal_init(kc, (n,), math.sqrt(2 / n), dtype), tcs))
             n_prev = n
-        self.V = normal_init(keys[-1], (n_out, n_prev), math.sqrt(1 / n_prev), dtype)
-        self.b = jnp.zeros((n_out,), dtype=dtype)
-        self.dale = _check_dale(dale)
-        self.ei = self.rec_mask = self.out_mask = None
-        if not self_connections:
-            if len(sizes) != 1:
-                raise InputError(f"self_connections: only for a single layer, got n_hidden = {n_hidden!r}")
-            self.rec_mask = Frozen(jnp.asarray(1 - np.eye(sizes[0]), dtype=dtype))
-            layers[0] = eqx.tree_at(lambda l: l.W, layers[0], layers[0].W * self.rec_mask.value)
-        if self.dale is not None or readout_excitatory_only:
-            if self.dale is None:
-                raise InputError("readout_excitatory_only: needs Dale's law (dale=...), got dale=None")
-            if len(sizes) != 1:
-                raise InputError(f"dale: Dale's law is for a single-layer ARU, got n_hidden = {n_hidden!r}")
-            s = ei_signs(sizes[0], e_fraction, ei=ei)
-            self.ei = Frozen(jnp.asarray(s[None, :], dtype=dtype))
-            W0 = np.abs(np.asarray(layers[0].W)) * s[None, :]
-            if balance:
-                W0 = balance_ei(W0, s)
-            layers[0] = eqx.tree_at(lambda l: l.W, layers[0], jnp.asarray(W0, dtype=dtype))
-            if readout_excitatory_only:
-                self.out_mask = Frozen(jnp.asarray(np.broadcast_to(s[None, :] > 0, (n_out, sizes[0])), dtype=dtype))
-                self.V = self.V * self.out_mask.value
+        V = normal_init(keys[-1], (n_out, n_prev), math.sqrt(1 / n_prev), dtype)
+        if len(sizes) == 1:
+            (U, W, c, tcs), = arrays
+            W_in, W_hid, self.W_out, _ = build_weights(
+                n_in=n_in, n=sizes[0], n_out=n_out, weights=(U, W, V), dtype=dtype,
+                key=keys[-1], connectivity=options,
+            )
+            layers = [ARULayer(W_in, W_hid, c, *tcs)]
+        else:
+            def plain(name, w):
+                return make_weight(name, w.shape, init=w, key=keys[-1], dtype=dtype)
+
+            layers = [ARULayer(plain("W_in", U), plain("W_hid", W), c, *tcs) for U, W, c, tcs in arrays]
+            self.W_out = plain("W_out", V)
         self.layers = tuple(layers)
+        self.b = jnp.zeros((n_out,), dtype=dtype)
 
     # ---- special cases ---------------------------------------------------------------
 
@@ -304,11 +276,18 @@ class ARU(AbstractRNN):
         `r_t = (1 - alpha_r) r_{t-1} + alpha_r f(U x_t + W r_{t-1})`."""
         return cls(n_in, n_hidden, n_out, time_constants=("static", time_constants), alpha_s=1.0, **kwargs)
 
-    # ---- sizes -----------------------------------------------------------------------
+    @classmethod
+    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "ARU":
+        """A 2-4-2 sigmoid ARU with local learnable time constants (alpha_s from 0.2 to
+        0.8, alpha_r 0.5)."""
+        return cls(2, 4, 2, time_constants="local", alpha_s=np.linspace(0.2, 0.8, 4), alpha_r=0.5,
+                   dtype=dtype, key=key)
+
+    # ---- sizes and weights -----------------------------------------------------------
 
     @property
     def n_in(self) -> int:
-        return self.layers[0].U.shape[1]
+        return self.layers[0].W_in.shape[1]
 
     @property
     def n_hidden(self) -> int | tuple[int, ...]:
@@ -317,7 +296,28 @@ class ARU(AbstractRNN):
 
     @property
     def n_out(self) -> int:
-        return self.V.shape[0]
+        return self.W_out.shape[0]
+
+    @property
+    def W_in(self) -> Weight:
+        """The input weights of the first layer (a `Weight`)."""
+        return self.layers[0].W_in
+
+    @property
+    def W_hid(self) -> Weight:
+        """The recurrent weights of the first layer (the only one unless stacked): a
+        `Weight`, with the Dale signs and masks."""
+        return self.layers[0].W_hid
+
+    @property
+    def V(self):
+        """The raw readout weights (`W_out.raw`)."""
+        return self.W_out.raw
+
+    @property
+    def dale(self) -> str | None:
+        """The Dale mode of the recurrent weights (`W_hid.sign_mode`), or `None`."""
+        return self.W_hid.sign_mode
 
     # ---- effective time constants ----------------------------------------------------
 
@@ -358,53 +358,24 @@ class ARU(AbstractRNN):
 
     # ---- the interface used by the integrators ----------------------------------------
 
-    def _effective_W(self, W):
-        if self.ei is not None:
-            s = self.ei.value
-            if self.dale == "abs":
-                W = jnp.abs(W) * s
-            elif self.dale == "rectify":
-                W = jax.nn.relu(W) * s
-        if self.rec_mask is not None:
-            W = W * self.rec_mask.value
-        return W
-
-    def projected(self) -> "ARU":
-        """The model clamped into its constraint set: the first layer's `W` into Dale's
-        sign cone (`dale="project"`) and masked (`self_connections=False`), `V` masked
-        (`readout_excitatory_only`). The ARU keeps these as plain arrays, so it projects
-        `Weight` views of them with the library's one projection
-        (`adaptive_rnn._connectivity.project_weights`).
-
-        **Returns:** the projected ARU (same structure).
-        """
-        def view(w, signs, mask, mode):
-            return Weight(raw=w, signs=signs, mask=mask, fixed_where=None, fixed_values=None, sign_mode=mode)
-
-        W, V = project_weights((
-            view(self.layers[0].W, self.ei, self.rec_mask, self.dale if self.ei is not None else None),
-            view(self.V, None, self.out_mask, None),
-        ))
-        return eqx.tree_at(lambda m: (m.layers[0].W, m.V), self, (W.raw, V.raw))
-
     def resolve(self) -> ARUResolved:
         layers = tuple(
             (
                 ARUFieldParams(
-                    W=self._effective_W(layer.W),
+                    W=layer.W_hid.effective(),
                     tau_s=layer.tau_s.tau(),
                     tau_r=layer.tau_r.tau(),
                     activation=self.activation,
                 ),
-                layer.U,
+                layer.W_in.effective(),
             )
             for layer in self.layers
         )
         return ARUResolved(
             layers=layers,
-            U0=self.layers[0].U,
+            U0=layers[0][1],
             c=tuple(layer.c for layer in self.layers),
-            V=self.V if self.out_mask is None else self.V * self.out_mask.value,
+            V=self.W_out.effective(),
             b=self.b,
         )
 
@@ -437,17 +408,22 @@ class ARU(AbstractRNN):
             jnp.stack([jnp.min(jnp.minimum(p.tau_s, p.tau_r)) for p, _ in resolved.layers])
         )
 
+    # ---- optional hooks of AbstractRNN ----------------------------------------------
+
+    def weight_matrices(self) -> dict[str, Array]:
+        """The effective weights as `"in"` (`U` of the first layer), `"rec"` (`W` of the
+        last layer, Dale signs and mask applied) and `"out"` (`V`, masked)."""
+        resolved = self.resolve()
+        return {"in": resolved.U0, "rec": resolved.layers[-1][0].W, "out": resolved.V}
+
+    def dale_signs(self) -> Array | None:
+        """The sign of each unit under Dale's law (`dale=...`), else `None`."""
+        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+
     # ---- metadata --------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
-        extra = {}
-        if self.ei is not None or self.rec_mask is not None:
-            extra["connectivity"] = {
-                "dale": self.dale,
-                "self_connections": self.rec_mask is None,
-                "readout_excitatory_only": self.out_mask is not None,
-            }
-        return extra | {
+        return {
             "family": self.family,
             "n_in": self.n_in,
             "n_hidden": list(as_tuple(self.n_hidden)),
@@ -458,17 +434,23 @@ class ARU(AbstractRNN):
             "dt": self.dt,
             "tau_min": self.tau_min,
             "readout": self.readout,
-            "dtype": str(self.V.dtype),
+            "dtype": str(self.b.dtype),
             "tau_sizes": [
                 [int(layer.tau_s.tau().shape[0]), int(layer.tau_r.tau().shape[0])]
                 for layer in self.layers
             ],
+            "weights": weights_structure(self),
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, key) -> "ARU":
+    def from_config(cls, config: dict[str, Any], *, key) -> "ARU | SavedLayout":
         """A model with the structure described by `config` (values from `key`); the
-        saved leaves are then loaded into it by `adaptive_rnn.load_model`."""
+        saved leaves are then loaded into it by `adaptive_rnn.load_model`.
+
+        A config without `"weights"` was written when the ARU kept its weights as plain
+        arrays, with the Dale signs and masks in `"connectivity"`: its file holds the
+        same leaves, those three last (`_MOVED`).
+        """
         sizes = config["n_hidden"]
         modes = tuple(config["time_constants"])
         tau_sizes = config.get("tau_sizes", [[1, 1]] * len(sizes))
@@ -481,7 +463,8 @@ class ARU(AbstractRNN):
                 vals.append(np.full((k,), 0.5) if (modes[mode_i] == "static" and k == n and n > 1) else 0.5)
             return vals[0] if len(sizes) == 1 else vals
 
-        return cls(
+        legacy = config.get("connectivity", {})
+        model = cls(
             config["n_in"],
             sizes[0] if len(sizes) == 1 else tuple(sizes),
             config["n_out"],
@@ -495,5 +478,14 @@ class ARU(AbstractRNN):
             readout=config["readout"],
             dtype=config.get("dtype"),
             key=key,
-            **config.get("connectivity", {}),
+            **legacy,
         )
+        if "weights" in config:
+            return restore_structure(model, config)
+        return layout_with_leaves_last(model, _MOVED) if legacy else model
+
+
+# The files written before the ARU's weights were `Weight`s held the Dale signs, the
+# recurrent mask and the readout mask (then `ARU.ei`, `ARU.rec_mask`, `ARU.out_mask`)
+# after all other leaves.
+_MOVED = (lambda m: m.layers[0].W_hid.signs, lambda m: m.layers[0].W_hid.mask, lambda m: m.W_out.mask)

@@ -23,7 +23,7 @@ from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 from .._checks import check_choice, check_memory, check_positive, check_positive_int
 from .._connectivity import Weight, project_weights
 from .._errors import InputError
-from .._noise import Noise
+from ._noise_settings import Noise
 
 READOUTS = ("current", "lagged")
 

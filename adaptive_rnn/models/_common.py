@@ -1,7 +1,10 @@
-"""Construction shared by the CTRNN and the shunting model: the three weight matrices
-with their Dale signs, masks and frozen entries, biases and the initial state."""
+"""Construction shared by the model families: the three weight matrices with their Dale
+signs, masks and frozen entries (`build_weights`, every family), biases and the initial
+state (CTRNN, shunting), the structure of the weights in a file."""
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -10,7 +13,7 @@ import numpy as np
 from jaxtyping import Array
 
 from .._activations import get_activation
-from .._connectivity import Weight, ei_signs, make_weight, weight_from_structure
+from .._connectivity import Connectivity, Weight, ei_signs, make_weight, weight_from_structure
 from .._checks import as_float_array
 from .._errors import InputError
 from .._params import Frozen
@@ -44,31 +47,37 @@ def build_weights(
     n: int,
     n_out: int,
     weights,
-    dale,
-    e_fraction: float,
-    ei: Sequence | None,
-    self_connections: bool,
-    readout_excitatory_only: bool,
-    nonneg_input: bool,
-    balance: bool,
-    spectral_radius: float | None,
-    masks,
-    fixed,
     dtype,
     key,
     rec_scale: float = 1.0,
+    connectivity: Connectivity | None = None,
+    **options,
 ) -> tuple[Weight, Weight, Weight, np.ndarray | None]:
-    """The input, recurrent and readout `Weight`s of a one-layer network."""
+    """The input, recurrent and readout `Weight`s of a one-layer network: the one place
+    where the connectivity options of every family become weights.
+
+    **Arguments:**
+
+    - `n_in`, `n`, `n_out`: sizes.
+    - `weights`: initialisation of `(W_in, W_hid, W_out)` (see `make_weight`): one
+        value for all three or a sequence of three (strings or arrays).
+    - `dtype`, `key`: parameter dtype and the key of the random initialisations.
+    - `rec_scale`: scale of a random initial recurrent matrix.
+    - `connectivity`: a `Connectivity`, or its options as keyword arguments.
+
+    **Returns:** `(W_in, W_hid, W_out, signs)`, `signs` the E/I sign per unit (or `None`).
+
+    **Raises:** `InputError` for bad options, masks or arrays.
+    """
+    c = Connectivity.from_options("connectivity", options) if connectivity is None else connectivity
     inits = _triple("weights", weights, "uniform")
-    masks = _named("masks", masks)
-    fixed = _named("fixed", fixed)
-    signs = ei_signs(n, e_fraction, ei=ei) if dale is not None else None
-    if readout_excitatory_only and signs is None:
-        raise InputError("readout_excitatory_only: needs Dale's law (dale=...), got dale=None")
+    masks = _named("masks", c.masks)
+    fixed = _named("fixed", c.fixed)
+    signs = ei_signs(n, c.e_fraction, ei=c.ei) if c.dale is not None else None
     k_in, k_rec, k_out = jax.random.split(key, 3)
     W_in = make_weight(
         "W_in", (n, n_in), init=inits[0], key=k_in, dtype=dtype, dale=None,
-        nonneg=nonneg_input, mask=masks.get("in"), fixed=fixed.get("in", False),
+        nonneg=c.nonneg_input, mask=masks.get("in"), fixed=fixed.get("in", False),
     )
     rec_init = inits[1]
     if isinstance(rec_init, str) and rec_scale != 1.0:
@@ -76,12 +85,12 @@ def build_weights(
             make_weight("W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype).effective()
         ) * rec_scale
     W_hid = make_weight(
-        "W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype, dale=dale, signs=signs,
-        mask=masks.get("rec"), fixed=fixed.get("rec", False), no_self=not self_connections,
-        radius=spectral_radius, balance=balance,
+        "W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype, dale=c.dale, signs=signs,
+        mask=masks.get("rec"), fixed=fixed.get("rec", False), no_self=not c.self_connections,
+        radius=c.spectral_radius, balance=c.balance,
     )
     out_mask = masks.get("out")
-    if readout_excitatory_only:
+    if c.readout_excitatory_only:
         exc = np.broadcast_to((signs > 0)[None, :].astype(np.float64), (n_out, n))
         out_mask = exc if out_mask is None else np.asarray(out_mask) * exc
     W_out = make_weight(
@@ -89,6 +98,34 @@ def build_weights(
         mask=out_mask, fixed=fixed.get("out", False),
     )
     return W_in, W_hid, W_out, signs
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedLayout:
+    """What a family's `from_config` returns for a file whose arrays are laid out as an
+    earlier version of the family held them: `like`, a pytree of placeholders in the
+    file's order, and `convert`, which builds the model from `like` filled with the saved
+    values (`adaptive_rnn._io.model_from_files` does both)."""
+
+    like: Any
+    convert: Callable[[Any], AbstractRNN]
+
+
+def layout_with_leaves_last(model: AbstractRNN, moved: Sequence[Callable]) -> SavedLayout:
+    """The `SavedLayout` of files that held the same leaves as `model`, but the nodes
+    `moved` (functions `model -> node`; those that are `None` in `model` are skipped)
+    after all the others, in that order."""
+    getters = [g for g in moved if g(model) is not None]
+
+    def where(m):
+        return [g(m) for g in getters]
+
+    def convert(loaded) -> AbstractRNN:
+        rest, nodes = loaded
+        return eqx.tree_at(where, rest, replace=nodes, is_leaf=lambda x: x is None)
+
+    rest = eqx.tree_at(where, model, replace=[None] * len(getters))
+    return SavedLayout(like=(rest, where(model)), convert=convert)
 
 
 BIAS_INITS = (None, "zero", "normal", "uniform")
@@ -103,7 +140,7 @@ def make_bias(name: str, init, n: int, fan_in: int, key, dtype):
         if init == "zero":
             return jnp.zeros((n,), dtype=dtype)
         if init == "normal":
-            return jax.random.normal(key, (n,), dtype=dtype) / np.sqrt(fan_in)
+            return jax.random.normal(key, (n,), dtype=dtype) / float(np.sqrt(fan_in))  # a Python float keeps the dtype
         if init == "uniform":
             k = 1 / np.sqrt(fan_in)
             return jax.random.uniform(key, (n,), dtype=dtype, minval=-k, maxval=k)

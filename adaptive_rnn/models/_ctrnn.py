@@ -13,7 +13,7 @@ from .._checks import check_choice
 from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import CTRNNFieldParams, ctrnn_field
-from .._noise import Noise, make_noise
+from ._noise_settings import Noise, make_noise
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
 from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
@@ -166,9 +166,6 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
             name="tau", mode=time_constants, parametrisation=parametrisation, n=n,
             dt=self.dt, tau_min=self.tau_min, dtype=dtype, **init,
         )
-        a = np.max(self.dt / np.asarray(self.time_constant.tau()))
-        if a >= 2:
-            raise InputError(f"tau: alpha = dt/tau reaches {a:.4g} >= 2 at dt = {self.dt}; expected alpha < 2")
         import jax
 
         k_w, k_bh, k_bo = jax.random.split(key, 3)

@@ -14,7 +14,7 @@ from .._checks import as_float_array, check_choice
 from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
-from .._noise import Noise, make_noise
+from ._noise_settings import Noise, make_noise
 from .._params import _inverse_softplus
 from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
