@@ -41,58 +41,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._checks import check_choice, check_keys, check_nonnegative
 from ._errors import InputError
 
-CONVENTIONS = ("continuous", "nn4n")
-
-
-class Noise(eqx.Module):
-    """Pre- and post-activation noise of a model (see the module docstring).
-
-    **Arguments:**
-
-    - `sigma_pre`: pre-activation noise (inside the dynamics), >= 0.
-    - `sigma_post`: post-activation noise (on the rates), >= 0.
-    - `convention`: `"continuous"` (default: an SDE, same meaning at any dt) or
-        `"nn4n"` (NN4N's per-step noise, discrete path only).
-    - `feedback`: whether post-activation noise feeds back into the dynamics (default
-        `False`).
-    """
-
-    sigma_pre: float = eqx.field(static=True, default=0.0)
-    sigma_post: float = eqx.field(static=True, default=0.0)
-    convention: str = eqx.field(static=True, default="continuous")
-    feedback: bool = eqx.field(static=True, default=False)
-
-    def __check_init__(self):
-        for name in ("sigma_pre", "sigma_post"):
-            check_nonnegative(name, getattr(self, name))
-        check_choice("noise convention", self.convention, CONVENTIONS)
-
-    @property
-    def active(self) -> bool:
-        return self.sigma_pre > 0 or self.sigma_post > 0
-
-    def config(self) -> dict:
-        return {
-            "sigma_pre": float(self.sigma_pre),
-            "sigma_post": float(self.sigma_post),
-            "convention": self.convention,
-            "feedback": bool(self.feedback),
-        }
-
-
-def make_noise(noise) -> Noise:
-    """`None`, a `Noise`, or a dict of its arguments -> a `Noise`."""
-    if noise is None:
-        return Noise()
-    if isinstance(noise, Noise):
-        return noise
-    if isinstance(noise, dict):
-        check_keys("noise", noise, ("sigma_pre", "sigma_post", "convention", "feedback"))
-        return Noise(**noise)
-    raise InputError(f"noise: got {type(noise).__name__}, expected None, a Noise or a dict")
+from .models import Noise as Noise, make_noise as make_noise  # the settings live with the models
 
 
 def require_key(model, key):

@@ -10,7 +10,7 @@ from jaxtyping import Array, Float
 
 from ._checks import check_choice, check_type
 from ._errors import InputError
-from .models._base import AbstractRNN
+from .models import AbstractRNN
 
 WEIGHT_ROLES = ("in", "rec", "out")
 

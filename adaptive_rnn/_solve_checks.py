@@ -27,7 +27,7 @@ from ._checks import (
 )
 from ._errors import InputError, UnstableStepError
 from ._solve_common import SequentialEuler
-from .models._base import AbstractRNN
+from .models import AbstractRNN
 
 INTERPOLATIONS = ("linear", "cubic", "hold")
 

@@ -15,7 +15,7 @@ from equinox.internal import ω
 from jaxtyping import Array, Bool, Float
 
 from ._fields import InputDrive
-from .models._base import AbstractRNN
+from .models import AbstractRNN
 
 # --------------------------------------------------------------------------------------
 # The solver that defines the discrete models

@@ -20,7 +20,7 @@ from ._errors import InputError, SolverError
 from ._noise import noise_term, observation_noise
 from ._solve_checks import INTERPOLATIONS, check_solver, is_traced
 from ._solve_common import SequentialEuler, input_drive
-from .models._base import AbstractRNN
+from .models import AbstractRNN
 
 # --------------------------------------------------------------------------------------
 # Inputs as functions of time, and the vector field that reads them

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from ._noise import discrete_noise
 from ._solve_common import input_drive, sequential_update
 from ._solve_parallel import data_parallel
-from .models._base import AbstractRNN
+from .models import AbstractRNN
 
 
 def chunked_scan(body, carry, xs, T: int, remat: int | None, prepare=None):

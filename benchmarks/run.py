@@ -38,7 +38,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import adaptive_rnn as ar  # noqa: E402
-from adaptive_rnn._cpu import split_leading_axis  # noqa: E402
+from adaptive_rnn import split_leading_axis  # noqa: E402
 from _util import enable_compilation_cache, machine, time_fn, write_json  # noqa: E402
 
 

@@ -34,7 +34,8 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 import adaptive_rnn as arnn
-from adaptive_rnn.analysis import exchange_profile, plot_exchange_profile, tau_invariants, train_on_task
+from adaptive_rnn.analysis import exchange_profile, plot_exchange_profile, tau_invariants
+from adaptive_rnn.recipes import train_on_task
 from adaptive_rnn.tasks import make_task"""),
 new_markdown_cell("""## The task: inputs, targets, mask
 

@@ -8,7 +8,7 @@ import pytest
 
 from adaptive_rnn import InputError, load_sweep
 from adaptive_rnn.cli import main
-from adaptive_rnn.train._sweep_config import SCHEMA, check_config, load_config, point_problem, run_config
+from adaptive_rnn.recipes._sweep_config import SCHEMA, check_config, load_config, point_problem, run_config
 
 
 def _write(tmp_path, text: str):

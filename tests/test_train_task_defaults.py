@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from adaptive_rnn import InputError
-from adaptive_rnn.analysis._train_task import TRAIN_TASK_DEFAULTS, train_on_task
+from adaptive_rnn.recipes import TRAIN_TASK_DEFAULTS, train_on_task
 from adaptive_rnn.cli import build_parser, main
 from adaptive_rnn.tasks._cognitive import (
     accuracy_by_coherence,

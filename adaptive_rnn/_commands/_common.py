@@ -63,9 +63,9 @@ def activation_name(text: str) -> str:
 
 
 def load_npz(path: str, required: tuple[str, ...], option: str | None = None) -> dict[str, np.ndarray]:
-    """`adaptive_rnn.train._data.load_npz` (imported when first used: the parsers stay
+    """`adaptive_rnn._io.load_npz` (imported when first used: the parsers stay
     quick to build)."""
-    from ..train._data import load_npz as _load
+    from .._io import load_npz as _load
 
     return _load(path, required, option)
 

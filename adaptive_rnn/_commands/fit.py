@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from .._io import atomic_write_json
     from ..analysis import plot_history
     from ..train import fit, make_train_data, paper_optimiser
-    from ..train._checkpoint import CHECKPOINT_JSON
+    from ..train import CHECKPOINT_JSON
     from ._common import check_output_dir, check_output_file, load_npz, save_figure
 
     # Every output is checked before the data is read or anything trains.

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..analysis import plot_sweep
     from ..train import save_sweep
-    from ..train._sweep_config import failure_summary, load_config, run_config
+    from ..recipes import failure_summary, load_config, run_config
     from ._common import check_output_dir, check_output_file, save_figure
 
     out = check_output_dir("--out", args.out)

@@ -8,7 +8,7 @@ from ._common import nonnegative_int, positive_float, positive_int, seed_int
 
 
 def add_parser(sub) -> None:
-    from ..analysis._train_task import TRAIN_TASK_DEFAULTS as D
+    from ..recipes import TRAIN_TASK_DEFAULTS as D
     from ..tasks import TASKS
 
     p = sub.add_parser(
@@ -90,7 +90,7 @@ def _check_args(args) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import train_on_task
+    from ..recipes import train_on_task
 
     params = _check_args(args)
     res = train_on_task(

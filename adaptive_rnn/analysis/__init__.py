@@ -1,10 +1,9 @@
 """Analysis: plots, and (later) fixed points, linearisation, identifiability."""
 
-from ._plots import plot_trajectory as plot_trajectory
+from ._plots import log_ticks as log_ticks, plot_trajectory as plot_trajectory
 from ._history_plots import plot_history as plot_history, plot_sweep as plot_sweep
 from ._connectivity_plots import plot_connectivity as plot_connectivity, plot_eigenvalues as plot_eigenvalues, plot_weight_histograms as plot_weight_histograms
 from ._fixed_points import FixedPoints as FixedPoints, Linearisation as Linearisation, effective_time_constants as effective_time_constants, find_fixed_points as find_fixed_points, flatten_states as flatten_states, linearise as linearise
 from ._dynamics_plots import plot_eigenvalue_spectrum as plot_eigenvalue_spectrum, plot_fixed_points as plot_fixed_points, principal_components as principal_components
 from ._identifiability import ExchangeProfile as ExchangeProfile, exchange_profile as exchange_profile, plot_exchange_profile as plot_exchange_profile, swap_time_constants as swap_time_constants, tau_invariants as tau_invariants
-from ._task_plots import plot_psychometric as plot_psychometric, plot_time_constant_groups as plot_time_constant_groups
-from ._train_task import TaskRun as TaskRun, build_task_model as build_task_model, time_constants_by_group as time_constants_by_group, train_on_task as train_on_task, unit_signs as unit_signs
+from ._task_plots import plot_accuracy_by_coherence as plot_accuracy_by_coherence, plot_psychometric as plot_psychometric, plot_time_constant_groups as plot_time_constant_groups

@@ -16,7 +16,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._errors import InputError
 from .._solve import model_dtype
-from ..models._base import AbstractRNN
+from ..models import AbstractRNN
 
 __all__ = [
     "Linearisation",

@@ -144,7 +144,7 @@ def plot(results: dict, fig2_results: dict | None = None):
     targets when `fig2_results` holds them) and panel B (best validation loss of every
     repetition, and their mean +- SEM, ARU vs Elman, on a log axis; Welch's p in the
     title). **Returns:** a `matplotlib.figure.Figure`."""
-    from ..analysis._plots import log_ticks
+    from ..analysis import log_ticks
     from .fig2 import draw_map
 
     n = len(results["learning"])

@@ -130,7 +130,7 @@ def plot(results: dict):
     per run, per condition, with the teachers' values (above the diagonal: layer 2
     slower). Right: the log ratios per condition and their medians.
     **Returns:** a `matplotlib.figure.Figure`."""
-    from ..analysis._plots import log_ticks
+    from ..analysis import log_ticks
 
     fig, axes = C.figure(1, 2, size=(4.4, 3.8))
     ax = axes[0, 0]

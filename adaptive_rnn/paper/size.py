@@ -114,7 +114,7 @@ def scatter(ax, runs: list, by: str, target, *, title: str = ""):
 def plot(results: dict):
     """Scatter of the learned alphas per network size, and the mean distance to the
     target per size. **Returns:** a `matplotlib.figure.Figure`."""
-    from ..analysis._plots import log_ticks
+    from ..analysis import log_ticks
 
     fig, axes = C.figure(1, 2)
     scatter(axes[0, 0], results["runs"], "n_hidden", results["target"], title="learned alphas per size")

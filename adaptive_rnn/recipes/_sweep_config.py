@@ -13,10 +13,9 @@ import numpy as np
 from .._checks import check_choice, check_int, check_keys, check_number, check_type
 from .._errors import InputError
 from .._params import MODES as TC_MODES
-from .._params import PARAMETRISATIONS, SIGMOID_SLOPE, FixedTau, SigmoidRate, SoftplusTau
-from ..models._base import READOUTS
-from ._core import fit_scan, paper_optimiser
-from ._sweep import sweep
+from .._params import FIXED_MODE, PARAMETRISATIONS, alpha_limit
+from ..models import READOUTS
+from ..train import fit_scan, paper_optimiser, sweep
 
 SOLVERS = ("discrete", "tsit5", "dopri5", "kvaerno5", "heun")
 MODES = ("train", "simulate")
@@ -125,21 +124,10 @@ GRID_KEYS = tuple(SCHEMA["grid"])
 
 
 def set_alpha(tc, alpha, dt: float):
-    """The time constant `tc` with (traceable) rate constant `alpha = dt / tau`, in its
-    own parametrisation."""
-    alpha = jnp.asarray(alpha)
-    if isinstance(tc, FixedTau):
-        leaf, new = tc.value, dt / alpha
-    elif isinstance(tc, SigmoidRate):
-        a = alpha * tc.dt_ref / dt
-        leaf, new = tc.w, jnp.log(a / (1 - a)) / SIGMOID_SLOPE
-    elif isinstance(tc, SoftplusTau):
-        x = dt / alpha - tc.tau_min
-        leaf, new = tc.theta, x + jnp.log(-jnp.expm1(-x))
-    else:  # pragma: no cover
-        raise InputError(f"time constant {type(tc).__name__}: cannot set alpha")
-    new = jnp.broadcast_to(new, leaf.shape).astype(leaf.dtype)
-    return eqx.tree_at(lambda t: jax.tree_util.tree_leaves(t)[0], tc, new)
+    """The time constant `tc` with the (traceable) rate constant `alpha = dt / tau`, in
+    its own parametrisation: `tc.with_alpha(alpha, dt)` (`AbstractTimeConstant`), under
+    the name earlier code imports."""
+    return tc.with_alpha(alpha, dt)
 
 
 def load_config(path) -> dict:
@@ -228,6 +216,8 @@ def point_problem(point: dict, model_cfg: dict) -> str:
     """
     dt = float(model_cfg.get("dt", 1.0))
     mode = point.get("time_constants", model_cfg.get("time_constants", "global"))
+    # The bound of `adaptive_rnn._params` (the sweep's models have tau_min = dt).
+    limit = alpha_limit(mode, model_cfg.get("parametrisation", "sigmoid"), dt=dt, tau_min=dt)
     for name in ("s", "r"):
         if f"tau_{name}" in point:
             a, given = dt / point[f"tau_{name}"], f"tau_{name} = {point[f'tau_{name}']:g} (alpha_{name} = {dt / point[f'tau_{name}']:.4g})"
@@ -236,12 +226,12 @@ def point_problem(point: dict, model_cfg: dict) -> str:
             if a is None:
                 continue
             given = f"alpha_{name} = {a:g}"
-        if mode == "static" and a >= 2:
-            return f"{given} >= 2: explicit Euler diverges (expected alpha < 2)"
-        if mode != "static" and a >= 1:
+        if a >= limit and mode == FIXED_MODE:
+            return f"{given} >= {limit:g}: explicit Euler diverges (expected alpha < {limit:g})"
+        if a >= limit:
             return (
-                f"{given} >= 1 cannot be a learnable ({mode!r}) time constant (expected "
-                f"alpha < 1, or time_constants = \"static\")"
+                f"{given} >= {limit:g} cannot be a learnable ({mode!r}) time constant (expected "
+                f"alpha < {limit:g}, or time_constants = \"static\")"
             )
     return ""
 
@@ -269,7 +259,8 @@ def run_config(cfg: dict, *, progress: bool | None = None):
     if mode == "train":
         dcfg = cfg.get("data", {})
         if "path" in dcfg:
-            from ._data import load_npz, make_train_data
+            from .._io import load_npz
+            from ..train import make_train_data
 
             raw = load_npz(dcfg["path"], ("inputs", "targets"), "[data] path")
             data = make_train_data(raw["inputs"], raw["targets"], raw.get("mask"),
@@ -310,13 +301,13 @@ def run_config(cfg: dict, *, progress: bool | None = None):
         # jit/vmap (the weights still come from the traced key).
         with jax.ensure_compile_time_eval():
             model = ARU(n_in, n_hidden, n_out, alpha_s=0.5, alpha_r=0.5, dt=dt, key=key, **kw)
-        for name in ("s", "r"):
+        # The point's (traced) alphas, each converted once into its parametrisation.
+        for name, where in (("s", lambda m: m.layers[0].tau_s), ("r", lambda m: m.layers[0].tau_r)):
             a = point.get(f"alpha_{name}", mcfg.get(f"alpha_{name}"))
             if f"tau_{name}" in point:
                 a = dt / point[f"tau_{name}"]
             if a is not None:
-                model = eqx.tree_at(lambda m: getattr(m.layers[0], f"tau_{name}"), model,
-                                    set_alpha(getattr(model.layers[0], f"tau_{name}"), a, dt))
+                model = eqx.tree_at(where, model, where(model).with_alpha(a, dt, name=f"tau_{name}"))
         return model
 
     if mode == "train":

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import InputError
-from ..models._base import AbstractRNN
-from ..tasks._cognitive import (
+from ..models import AbstractRNN
+from ..tasks import (
     TASKS,
     TaskBatch,
     accuracy_by_coherence,
@@ -26,8 +26,7 @@ from ..tasks._cognitive import (
     psychometric_curve,
     task_accuracy,
 )
-from ._fixed_points import FixedPoints, find_fixed_points
-from ._identifiability import tau_invariants
+from ..analysis import FixedPoints, find_fixed_points, tau_invariants
 
 MODEL_KINDS = ("aru", "ctrnn", "shunting")
 TC_MODES = ("static", "global", "local")
@@ -62,15 +61,9 @@ TRAIN_TASK_DEFAULTS: dict[str, Any] = {
 
 def unit_signs(model) -> np.ndarray | None:
     """The Dale sign (+1 excitatory, -1 inhibitory) of each hidden unit, or `None` for a
-    model without Dale's law. Reads `model.ei` (ARU) or `model.W_hid.signs` (CTRNN,
-    Shunting)."""
-    ei = getattr(model, "ei", None)
-    if ei is not None:
-        return np.asarray(ei.value).reshape(-1)
-    signs = getattr(getattr(model, "W_hid", None), "signs", None)
-    if signs is not None:
-        return np.asarray(signs.value).reshape(-1)
-    return None
+    model without Dale's law (`AbstractRNN.dale_signs`)."""
+    s = model.dale_signs()
+    return None if s is None else np.asarray(s).reshape(-1)
 
 
 def time_constants_by_group(model, *, ms_per_unit: float = 1.0) -> dict[str, dict[str, list]]:
@@ -414,8 +407,13 @@ def make_task_figures(summary: dict, fp: FixedPoints | None, states, curves) -> 
     spectrum)."""
     from matplotlib.figure import Figure
 
-    from ._dynamics_plots import plot_eigenvalue_spectrum, plot_fixed_points
-    from ._task_plots import plot_accuracy_by_coherence, plot_psychometric, plot_time_constant_groups
+    from ..analysis import (
+        plot_accuracy_by_coherence,
+        plot_eigenvalue_spectrum,
+        plot_fixed_points,
+        plot_psychometric,
+        plot_time_constant_groups,
+    )
 
     figs = {}
     title = f"{summary['model']} on {summary['task']} (accuracy {summary['accuracy']:.2f})"

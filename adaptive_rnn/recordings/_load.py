@@ -15,6 +15,7 @@ import numpy as np
 
 from .._checks import check_choice, check_keys, check_type, suggest
 from .._errors import InputError
+from .._io import load_npz
 from ._binning import _check_bin_ms, bin_spike_times
 from ._recording import Recording
 
@@ -102,9 +103,6 @@ def load_recording(path: Any, format: str | None = None, **options: Any) -> Reco
 # .npz
 # --------------------------------------------------------------------------------------
 
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive (an empty one)
-
-
 def load_npz_recording(path: Any, *, bin_ms: Any = None) -> Recording:
     """Reads a recording from an `.npz` archive (as written by `save_recording`).
 
@@ -121,32 +119,8 @@ def load_npz_recording(path: Any, *, bin_ms: Any = None) -> Recording:
     an object array, an unknown array name (naming the nearest valid one), and every
     check of `Recording.from_arrays`.
     """
-    p = _file(path)
     where = f"path: {path}"
-    with open(p, "rb") as f:
-        head = f.read(4)
-    if head not in _ZIP_MAGIC:
-        raise InputError(
-            f"{where}: not an .npz (zip) archive (it starts with {head!r}); expected a file "
-            f"written by numpy.savez"
-        )
-    data: dict[str, np.ndarray] = {}
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            for k in z.files:
-                try:
-                    data[k] = z[k]
-                except ValueError as e:
-                    if "pickle" not in str(e):
-                        raise
-                    raise InputError(
-                        f"{where}: array {k!r} holds Python objects; expected numeric arrays "
-                        f"(pickled data is never loaded)"
-                    ) from None
-    except InputError:
-        raise
-    except Exception as e:  # a damaged archive: zipfile, zlib, format errors
-        raise InputError(f"{where}: not a readable .npz archive ({type(e).__name__}: {e})") from e
+    data = load_npz(_file(path), (), option="path")  # the library's one safe .npz reader
     check_keys(f"{where}: arrays", data, _KEYS)
     return _from_dict(data, bin_ms, where)
 

@@ -1,7 +1,7 @@
 """Training: `fit` one model, `fit_ensemble` many in one compiled program, `sweep` over
 grids of hyper-parameters; checkpoints and histories."""
 
-from ._checkpoint import load_checkpoint as load_checkpoint, save_checkpoint as save_checkpoint
+from ._checkpoint import CHECKPOINT_JSON as CHECKPOINT_JSON, load_checkpoint as load_checkpoint, save_checkpoint as save_checkpoint
 from ._core import (
     TrainState as TrainState,
     fit_scan as fit_scan,

@@ -1,6 +1,5 @@
 """Training data: validated at the edge, before anything compiles."""
 
-from pathlib import Path
 
 import numpy as np
 import equinox as eqx
@@ -8,6 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._errors import InputError
+from .._io import load_npz as load_npz  # the one safe .npz reader (re-exported here)
 
 
 class TrainData(eqx.Module):
@@ -168,58 +168,3 @@ def make_train_data(
         x, y, m, xv, yv, mv = (a[..., :n_steps, :] for a in (x, y, m, xv, yv, mv))
     dtype = jnp.result_type(float) if dtype is None else dtype
     return TrainData(*(jnp.asarray(a, dtype=dtype) for a in (x, y, m, xv, yv, mv)))
-
-
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive (an empty one)
-
-
-def load_npz(path: str, required: tuple[str, ...], option: str | None = None) -> dict[str, np.ndarray]:
-    """Reads an .npz file without pickle, checking that `required` keys are present.
-
-    **Arguments:**
-
-    - `path`: the file.
-    - `required`: names of arrays that must be present.
-    - `option`: the option or key that named the file, for the messages.
-
-    **Returns:** a dict of NumPy arrays.
-
-    **Raises:** `InputError` (messages start with `option` when given) for a missing
-    file, a file that is not an .npz (zip) archive, an array of Python objects (pickled
-    data, never loaded) or a missing array.
-    """
-    where = f"{option}: {path}" if option else str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{where}: file not found" + (" (a folder)" if p.is_dir() else ""))
-    try:
-        with open(p, "rb") as f:
-            head = f.read(4)
-    except OSError as e:
-        raise InputError(f"{where}: cannot be read ({e.strerror})") from e
-    if head not in _ZIP_MAGIC:
-        raise InputError(
-            f"{where}: not an .npz (zip) archive (it starts with {head!r}); expected a file "
-            f"written by numpy.savez"
-        )
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            data = {}
-            for k in z.files:
-                try:
-                    data[k] = z[k]
-                except ValueError as e:
-                    if "pickle" not in str(e):
-                        raise
-                    raise InputError(
-                        f"{where}: array {k!r} holds Python objects; expected numeric arrays "
-                        f"(pickled data is never loaded)"
-                    ) from None
-    except InputError:
-        raise
-    except Exception as e:  # a damaged archive: zipfile, zlib, format errors
-        raise InputError(f"{where}: not a readable .npz archive ({type(e).__name__}: {e})") from e
-    missing = [k for k in required if k not in data]
-    if missing:
-        raise InputError(f"{where}: missing arrays {missing}; found {sorted(data)}, expected {list(required)}")
-    return data

@@ -13,7 +13,7 @@ import optax
 from .._cpu import resolve_devices, split_leading_axis
 from .._errors import InputError
 from .._solve import model_dtype
-from ..models._base import AbstractRNN
+from ..models import AbstractRNN
 from ._core import RUNNING, Spec, _model, as_key_data, init_state, mse_loss, paper_optimiser, run_epoch, split_model
 from ._data import TrainData, make_train_data
 from ._fit import _check_int, stop_message

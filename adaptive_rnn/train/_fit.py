@@ -17,7 +17,7 @@ from .._checks import check_choice
 from .._errors import InputError, TrainingError
 from .._io import check_writable_dir, check_writable_file
 from .._solve import model_dtype
-from ..models._base import AbstractRNN
+from ..models import AbstractRNN
 from ._checkpoint import (
     CHECKPOINT_JSON,
     array_digest,
