@@ -1,8 +1,14 @@
-"""adaptive_rnn: biologically grounded continuous-time recurrent networks in JAX."""
+"""adaptive_rnn: biologically grounded continuous-time recurrent networks in JAX.
+
+The public face, by topic. Subpackages hold more: `adaptive_rnn.models`, `.train`,
+`.tasks`, `.recordings`, `.analysis`, `.paper`, `.recipes`.
+"""
 
 import importlib.metadata
 
-from ._activations import ACTIVATIONS as ACTIVATIONS, get_activation as get_activation
+# ---------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------
 from ._errors import (
     AdaptiveRNNError as AdaptiveRNNError,
     CheckpointError as CheckpointError,
@@ -11,42 +17,55 @@ from ._errors import (
     TrainingError as TrainingError,
     UnstableStepError as UnstableStepError,
 )
+
+# ---------------------------------------------------------------------------------------
+# Models: the families, their contract and registry (docs/model.md, docs/extending.md)
+# ---------------------------------------------------------------------------------------
+from .models import (
+    ARU as ARU,
+    ARULayer as ARULayer,
+    CTRNN as CTRNN,
+    FAMILIES as FAMILIES,
+    LTC as LTC,
+    AbstractNoisyRNN as AbstractNoisyRNN,
+    AbstractRNN as AbstractRNN,
+    Noise as Noise,
+    Shunting as Shunting,
+    family_names as family_names,
+    get_family as get_family,
+    project as project,
+    register_family as register_family,
+)
 from ._fields import (
     ARUFieldParams as ARUFieldParams,
+    CTRNNFieldParams as CTRNNFieldParams,
+    InputDrive as InputDrive,
+    ShuntingFieldParams as ShuntingFieldParams,
     aru_field as aru_field,
+    ctrnn_field as ctrnn_field,
+    recurrent_input as recurrent_input,
+    shunting_field as shunting_field,
     stacked_aru_field as stacked_aru_field,
 )
+from ._activations import ACTIVATIONS as ACTIVATIONS, get_activation as get_activation
+from ._io import load_model as load_model, save_model as save_model
+from ._nn4n import import_nn4n as import_nn4n, nn4n_to_ctrnn as nn4n_to_ctrnn
+
+# ---------------------------------------------------------------------------------------
+# Parametrisations and connectivity
+# ---------------------------------------------------------------------------------------
 from ._params import (
+    MODES as MODES,
+    PARAMETRISATIONS as PARAMETRISATIONS,
     AbstractFrozen as AbstractFrozen,
     AbstractTimeConstant as AbstractTimeConstant,
     FixedTau as FixedTau,
     Frozen as Frozen,
     SigmoidRate as SigmoidRate,
     SoftplusTau as SoftplusTau,
+    is_frozen as is_frozen,
     make_time_constant as make_time_constant,
     trainable_filter as trainable_filter,
-)
-from ._solve import (
-    HoldInterpolation as HoldInterpolation,
-    SequentialEuler as SequentialEuler,
-    Trajectory as Trajectory,
-    simulate as simulate,
-    solve as solve,
-)
-from ._io import load_model as load_model, save_model as save_model
-from ._cpu import (
-    configure_cpu as configure_cpu,
-    retain_freed_memory as retain_freed_memory,
-    split_leading_axis as split_leading_axis,
-)
-from .models import AbstractRNN as AbstractRNN, ARU as ARU, ARULayer as ARULayer
-
-# --- seed models: CTRNN, shunting, Dale's law, masks, noise, regularisers (issue 3) ---
-from ._fields import (
-    CTRNNFieldParams as CTRNNFieldParams,
-    ShuntingFieldParams as ShuntingFieldParams,
-    ctrnn_field as ctrnn_field,
-    shunting_field as shunting_field,
 )
 from ._connectivity import (
     Connectivity as Connectivity,
@@ -59,18 +78,32 @@ from ._connectivity import (
     project_weights as project_weights,
     spectral_radius as spectral_radius,
 )
-from ._noise import Noise as Noise
-from .models import CTRNN as CTRNN, Shunting as Shunting
 from ._regularisers import (
     firing_rate_penalty as firing_rate_penalty,
     rate_l2 as rate_l2,
     weight_l1 as weight_l1,
     weight_l2 as weight_l2,
 )
-from ._nn4n import import_nn4n as import_nn4n, nn4n_to_ctrnn as nn4n_to_ctrnn
-# --- end seed models ---
 
-# --- training, ensembles, sweeps, teacher data (issue 4) ---
+# ---------------------------------------------------------------------------------------
+# Integration: the discrete recurrence and continuous time; using every core
+# ---------------------------------------------------------------------------------------
+from ._solve import (
+    HoldInterpolation as HoldInterpolation,
+    SequentialEuler as SequentialEuler,
+    Trajectory as Trajectory,
+    simulate as simulate,
+    solve as solve,
+)
+from ._cpu import (
+    configure_cpu as configure_cpu,
+    retain_freed_memory as retain_freed_memory,
+    split_leading_axis as split_leading_axis,
+)
+
+# ---------------------------------------------------------------------------------------
+# Training and sweeps
+# ---------------------------------------------------------------------------------------
 from .train import (
     EnsembleResult as EnsembleResult,
     FitResult as FitResult,
@@ -87,45 +120,38 @@ from .train import (
     save_sweep as save_sweep,
     sweep as sweep,
 )
-from .tasks import TeacherData as TeacherData, teacher_data as teacher_data
-# --- end training ---
 
-# --- analysis and cognitive tasks (issue 7) ---
+# ---------------------------------------------------------------------------------------
+# Data and tasks: the paper's teacher, cognitive tasks, recordings
+# ---------------------------------------------------------------------------------------
+from .tasks import (
+    TASKS as TASKS,
+    TaskBatch as TaskBatch,
+    TeacherData as TeacherData,
+    from_neurogym as from_neurogym,
+    make_task as make_task,
+    task_accuracy as task_accuracy,
+    teacher_data as teacher_data,
+)
+from .recordings import Recording as Recording, load_recording as load_recording
+
+# ---------------------------------------------------------------------------------------
+# Analysis
+# ---------------------------------------------------------------------------------------
 from .analysis import (
-    FixedPoints as FixedPoints,
     ExchangeProfile as ExchangeProfile,
+    FixedPoints as FixedPoints,
     exchange_profile as exchange_profile,
     find_fixed_points as find_fixed_points,
     linearise as linearise,
     swap_time_constants as swap_time_constants,
     tau_invariants as tau_invariants,
 )
-from .recipes import train_on_task as train_on_task
-from .tasks import (
-    TASKS as TASKS,
-    TaskBatch as TaskBatch,
-    from_neurogym as from_neurogym,
-    make_task as make_task,
-    task_accuracy as task_accuracy,
-)
-# --- end analysis ---
 
-# --- the model contract and its extension surface: what a new family uses (docs/extending.md) ---
-from ._fields import InputDrive as InputDrive, recurrent_input as recurrent_input
-from ._params import (
-    MODES as MODES,
-    PARAMETRISATIONS as PARAMETRISATIONS,
-    is_frozen as is_frozen,
-)
-from .models import (
-    FAMILIES as FAMILIES,
-    AbstractNoisyRNN as AbstractNoisyRNN,
-    family_names as family_names,
-    get_family as get_family,
-    project as project,
-    register_family as register_family,
-)
-# --- end model contract ---
+# ---------------------------------------------------------------------------------------
+# Recipes: analyses composed from every layer
+# ---------------------------------------------------------------------------------------
+from .recipes import train_on_task as train_on_task
 
 try:
     __version__ = importlib.metadata.version("adaptive_rnn")

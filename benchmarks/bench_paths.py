@@ -1,6 +1,6 @@
 """Scan path vs diffrax fixed-grid path: forward and value_and_grad.
 
-N = 100 hidden ARU units, batch 64, T = 500 steps, float32 (issue: foundation).
+N = 100 hidden ARU units, batch 64, T = 500 steps, float32 .
 Target: diffrax path <= 1.15x the scan path (stepping exactly on the grid, saving every
 step, max_steps = T).
 

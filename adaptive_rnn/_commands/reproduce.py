@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
         "reproduce",
         help="reproduce an experiment of Quax et al. (2020) (fig2, fig3, size, relu, local, memory, hierarchy, all)",
         description=(
-            "Runs one experiment of Quax, D'Asaro & van Gerven (2020) (PAPER E2-E8) and writes "
+            "Runs one experiment of Quax, D'Asaro & van Gerven (2020) (E2-E8 of REPRODUCTION.md) and writes "
             "DIR/NAME.json (the plotted numbers, runtime and config), DIR/NAME.png and DIR/NAME.pdf. "
             "Scales: paper (the paper's protocol), quick (reduced seeds and epochs; `all` within "
             "10 minutes on a 2-core CPU), tiny (seconds; for tests). See REPRODUCTION.md."

@@ -1,4 +1,4 @@
-r"""Identifiability of the two time constants of the ARU (PAPER §1.3).
+r"""Identifiability of the two time constants of the ARU (docs/model.md, "Exchange symmetry").
 
 With a linear activation the ARU obeys one second-order equation for the rates,
 
@@ -209,7 +209,7 @@ def exchange_profile(
     (and by more than `atol` in absolute terms):
     `loss_swapped - loss_fitted > margin * loss_fitted + atol`.
 
-    With a linear activation the two losses agree to rounding (PAPER §1.3, tested); with
+    With a linear activation the two losses agree to rounding (docs/model.md, "Exchange symmetry"; tested); with
     a sigmoid they differ. All path points are evaluated in one compiled, vmapped program
     with the time constants held fixed (`FixedTau`), so any parametrisation works.
 

@@ -177,7 +177,7 @@ class ARU(AbstractRNN):
         - `readout`: `"current"` (default), `y_t = V r_t + b`; or `"lagged"`,
             `y_t = V r_{t-1} + b`, the convention of the authors' code.
         - `dtype`: floating dtype of all parameters (default: JAX's default float).
-        - `key`: a `jax.random` key for the initialisation of PAPER §1.4: `U`, `W`, `V`
+        - `key`: a `jax.random` key for the initialisation of docs/model.md ("Initialisation and training protocol"): `U`, `W`, `V`
             normal with std `sqrt(1/fan_in)`, `b = 0`, `c` normal with std
             `sqrt(2/n)`.
         - `**connectivity`: the options of `adaptive_rnn.Connectivity`, as for every

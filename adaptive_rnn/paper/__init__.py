@@ -1,5 +1,5 @@
 """Reproductions of Quax, D'Asaro & van Gerven (2020), one module per experiment
-(PAPER §1.5, E2-E8).
+(E2-E8 in REPRODUCTION.md).
 
 Each module has a `Config` dataclass (`Config.paper()`, `Config.quick()`,
 `Config.tiny()`), `run(config, *, progress=None) -> dict` (JSON-serialisable results)

@@ -15,7 +15,7 @@ from ..models import ARU
 from ..tasks import TeacherData, teacher_data
 from ..train import EnsembleResult, fit_ensemble, paper_optimiser
 
-# The grid of Fig. 2 (PAPER §1.5, E2): 10 values per axis.
+# The grid of Fig. 2 (E2 in REPRODUCTION.md): 10 values per axis.
 GRID = (0.001, 0.1377, 0.2745, 0.4112, 0.5479, 0.6847, 0.8214, 0.9582, 1.0949, 1.2316)
 # The six targets (alpha_s, alpha_r) of Fig. 2.
 FIG2_TARGETS = (

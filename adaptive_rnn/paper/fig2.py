@@ -1,4 +1,4 @@
-"""Fig. 2 of Quax et al. (2020) (PAPER §1.5, E2): grid search over fixed (alpha_s, alpha_r).
+"""Fig. 2 of Quax et al. (2020) (E2 in REPRODUCTION.md): grid search over fixed (alpha_s, alpha_r).
 
 For each of six teacher targets, a student ARU with *fixed* rate constants is trained at
 every point of a 10 x 10 grid (2 seeds per cell); the colour of the map is the log of the

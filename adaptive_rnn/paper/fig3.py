@@ -1,4 +1,4 @@
-"""Fig. 3 of Quax et al. (2020) (PAPER §1.5, E3): learning the rate constants.
+"""Fig. 3 of Quax et al. (2020) (E3 in REPRODUCTION.md): learning the rate constants.
 
 (A) Global, learnable (alpha_s, alpha_r) (sigmoid parametrisation, as the paper) are
 trained by BPTT together with all weights on the teacher data of targets (0.684, 0.342)

@@ -1,4 +1,4 @@
-"""A hierarchy of time scales (PAPER §1.5, E8): do learned time constants order
+"""A hierarchy of time scales (E8 in REPRODUCTION.md): do learned time constants order
 themselves along a stacked network?
 
 The paper's abstract claims that "a hierarchy of time scales emerges when adapting to
@@ -11,7 +11,7 @@ same architecture, every alpha starting at 0.5 (global learnable alphas per laye
 learns it. Control: the teacher's layers swapped (slow, then fast).
 
 Statistic: per run, the effective time constant of layer k, tau_k = tau_s + tau_r (in
-units of dt; the sum is invariant under the exchange of tau_s and tau_r, PAPER §1.3),
+units of dt; the sum is invariant under the exchange of tau_s and tau_r, docs/model.md, "Exchange symmetry"),
 and d = log(tau_2 / tau_1). The hierarchy claim predicts d > 0 in the fast->slow
 condition (and d < 0 in the control if the ordering follows the data rather than the
 architecture). Test: the fraction of runs with the predicted sign, one-sided sign test

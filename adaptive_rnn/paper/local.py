@@ -1,4 +1,4 @@
-"""Local (per-neuron) alphas (PAPER §1.5, E6), recovered from a heterogeneous teacher.
+"""Local (per-neuron) alphas (E6 in REPRODUCTION.md), recovered from a heterogeneous teacher.
 
 Each repetition draws its own teacher whose per-neuron alphas come from Normal(0.5, sd),
 each redrawn until inside (0, 1) (sd not recorded; **our choice 0.1 and 0.2**). A student

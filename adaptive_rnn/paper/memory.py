@@ -1,4 +1,4 @@
-"""Memory capacity (PAPER §1.5, E7, the paper's Fig. 7): Elman vs global vs local alphas.
+"""Memory capacity (E7 in REPRODUCTION.md, the paper's Fig. 7): Elman vs global vs local alphas.
 
 The paper's protocol is not published. **Ours** (`adaptive_rnn.tasks.memory_task`): one
 input channel carries a value v ~ U[-1, 1) at step 2 and zero elsewhere; the output must

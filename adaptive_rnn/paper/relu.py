@@ -1,8 +1,8 @@
-"""Sigmoid vs ReLU (PAPER §1.5, E5): learned alphas and the exchange symmetry.
+"""Sigmoid vs ReLU (E5 in REPRODUCTION.md): learned alphas and the exchange symmetry.
 
 For targets (0.342, 0.684) and (0.684, 0.342), teacher and student share the activation
 (sigmoid or ReLU); students learn global alphas from random initial values (as
-Fig. 3B). Expected (PAPER §1.3, S2): sigmoid networks recover the pair, ReLU networks may
+Fig. 3B). Expected (docs/model.md, "Exchange symmetry"): sigmoid networks recover the pair, ReLU networks may
 land on the swapped pair (for a linear unit the dynamics depend on alpha_s and alpha_r
 only symmetrically). All conditions train as one `fit_ensemble` (one group per
 activation).

@@ -1,4 +1,4 @@
-"""Network size (PAPER §1.5, E4): learned alphas for 5, 10, 30, 50 and 100 hidden units.
+"""Network size (E4 in REPRODUCTION.md): learned alphas for 5, 10, 30, 50 and 100 hidden units.
 
 Students of each size, with global learnable alphas from random initial values (uniform
 over the first 15 points of linspace(0.001, 1.3, 20), as Fig. 3B), learn the teacher

@@ -1,4 +1,4 @@
-"""Data with several time scales along a hierarchy (our design for PAPER §1.5, E8)."""
+"""Data with several time scales along a hierarchy (our design for E8 in REPRODUCTION.md)."""
 
 import jax
 from jaxtyping import PRNGKeyArray
@@ -26,7 +26,7 @@ def hierarchy_data(
     """Teacher data from a stacked ARU whose layers run on different time scales.
 
     The teacher is a stacked `ARU` (`n_hidden=(n_1, n_2, ...)`, fixed alphas per layer,
-    random weights as PAPER §1.4), driven by the paper's smoothed random inputs (E1). With
+    random weights as the paper; docs/model.md, "Initialisation and training protocol"), driven by the paper's smoothed random inputs (E1). With
     the default `layer_alphas` the first layer is fast (alpha 0.9) and the second slow
     (alpha 0.1): the target is a slow function of a fast nonlinear transform of the
     input. Swapping the layers gives the control condition.

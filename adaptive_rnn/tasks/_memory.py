@@ -1,4 +1,4 @@
-"""A delayed-recall memory task (our protocol for PAPER §1.5, E7)."""
+"""A delayed-recall memory task (our protocol for E7 in REPRODUCTION.md)."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""The paper's teacher-network data (PAPER §1.5, E1)."""
+"""The paper's teacher-network data (E1 in REPRODUCTION.md)."""
 
 import dataclasses
 import io
@@ -95,7 +95,7 @@ def teacher_data(
     """The teacher data of the paper (E1).
 
     A teacher `ARU` (2 inputs, 10 hidden units, 2 linear outputs, sigmoid, random weights
-    as PAPER §1.4) with fixed rate constants `(alpha_s, alpha_r)`, run on 500 sequences of
+    as the paper; docs/model.md, "Initialisation and training protocol") with fixed rate constants `(alpha_s, alpha_r)`, run on 500 sequences of
     40 steps x 2 channels from `smoothed_uniform_inputs`. Split 400 train / 100
     validation; training uses the first 20 steps.
 
