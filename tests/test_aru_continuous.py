@@ -123,16 +123,40 @@ def test_hold_interpolation_converges_to_adaptive(getkey):
     assert errs[0] / errs[1] > 1.7 and errs[1] / errs[2] > 1.7, errs
 
 
+def _exact_linear_held(model, xs):
+    """Outputs at t = 1..T of the linear ARU (f = identity, dt = 1) under the held input
+    x(t) = x_k on [k, k + 1): per step, the exact flow exp(A) of the affine system
+    written as a linear one on (I, r, 1)."""
+    layer = model.layers[0]
+    ts_, tr_ = np.asarray(layer.tau_s.tau()), np.asarray(layer.tau_r.tau())
+    W, U, n = np.asarray(layer.W), np.asarray(layer.U), layer.W.shape[0]
+    M = np.block([[-np.eye(n) / ts_[:, None], W / ts_[:, None]],
+                  [np.eye(n) / tr_[:, None], -np.eye(n) / tr_[:, None]]])
+    c = np.asarray(layer.c)
+    z, outs = np.concatenate([c, c]), []
+    for x in np.asarray(xs):
+        A = np.zeros((2 * n + 1, 2 * n + 1))
+        A[: 2 * n, : 2 * n] = M
+        A[:n, -1] = U @ x / ts_
+        z = (scipy.linalg.expm(A) @ np.append(z, 1.0))[:-1]
+        outs.append(np.asarray(model.V) @ z[n:] + np.asarray(model.b))
+    return np.stack(outs)
+
+
 @pytest.mark.parametrize("solver", [diffrax.Dopri5(), diffrax.Kvaerno5(), diffrax.Tsit5()])
-def test_adaptive_solvers_agree(getkey, solver):
-    model = ar.ARU(2, 5, 1, time_constants="static", tau_s=2.0, tau_r=3.0, key=getkey())
-    xs = jax.random.uniform(getkey(), (15, 2))
-    ctrl = diffrax.PIDController(rtol=1e-9, atol=1e-9)
-    ref = ar.solve(model, xs, solver=diffrax.Tsit5(), interpolation="cubic",
-                   stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12))
-    got = ar.solve(model, xs, solver=solver, interpolation="cubic", stepsize_controller=ctrl)
-    assert float(jnp.max(jnp.abs(got.outputs - ref.outputs))) < 1e-6
+def test_adaptive_solvers_match_the_exact_solution(getkey, solver):
+    """Adaptive steps (rtol = atol = 1e-10, stopping at every input jump) against the
+    exact piecewise-expm solution of a linear ARU driven by a held random input."""
+    model = _linear_model(getkey())
+    model = eqx.tree_at(lambda m: m.layers[0].U, model, jax.random.normal(getkey(), (4, 1)))
+    xs = jax.random.uniform(getkey(), (15, 1), minval=-1.0, maxval=1.0)
+    exact = _exact_linear_held(model, xs)
+    ctrl = diffrax.PIDController(rtol=1e-10, atol=1e-10, jump_ts=jnp.arange(16.0))
+    got = ar.solve(model, xs, solver=solver, interpolation="hold", stepsize_controller=ctrl)
     assert bool(got.success)
+    assert np.max(np.abs(exact)) > 0.1  # the input moves the state: not a trivial match
+    # measured: at most 2.3e-10 (Kvaerno5), 4.5e-11 (Dopri5), 1.1e-11 (Tsit5)
+    np.testing.assert_allclose(np.asarray(got.outputs), exact, rtol=0, atol=1e-8)
 
 
 def test_saveat_and_sample_times(getkey):

@@ -46,13 +46,22 @@ def test_gradients_match_finite_differences(getkey, path, mode, param):
     eye = np.eye(flat.shape[0])
     fd = np.array([(f_jit(flat + eps * e) - f_jit(flat - eps * e)) / (2 * eps) for e in eye])
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-7)
-    # Every parameter group took part: W, U, V, b, c and both time constants.
-    g = unravel(jnp.asarray(grad))
-    layer = g.layers[0]
-    for leaf in (layer.W, layer.U, layer.c, g.V, g.b):
-        assert float(jnp.max(jnp.abs(leaf))) > 0
-    tc = [l for l in jax.tree_util.tree_leaves((layer.tau_s, layer.tau_r))]
-    assert len(tc) == 2 and all(float(jnp.max(jnp.abs(t))) > 0 for t in tc)
+    # Per parameter group (W, U, c, V, b and both time constants): the finite-difference
+    # gradient is far above atol (so the match above is not 0 == 0 or passed by atol
+    # alone) and the group's gradient matches it to 1e-6 in norm. Measured over the six
+    # cases: |fd| >= 0.028 per group, relative error <= 5.4e-8 (the central differences' own).
+    g, g_fd = unravel(jnp.asarray(grad)), unravel(jnp.asarray(fd))
+
+    def groups(t):
+        layer = t.layers[0]
+        return [layer.W, layer.U, layer.c, t.V, t.b, *jax.tree_util.tree_leaves((layer.tau_s, layer.tau_r))]
+
+    pairs = list(zip(groups(g), groups(g_fd)))
+    assert len(pairs) == 7
+    for a, b in pairs:
+        a, b = np.ravel(np.asarray(a)), np.ravel(np.asarray(b))
+        assert np.linalg.norm(b) > 1e-4, b
+        assert np.linalg.norm(a - b) <= 1e-6 * np.linalg.norm(b), (a, b)
 
 
 def test_vmap_grad_equals_per_example(getkey):

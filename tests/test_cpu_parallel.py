@@ -35,6 +35,7 @@ def test_recurrent_input_fuses_exactly(getkey):
     plain = r @ W.T + x @ U.T + o
     np.testing.assert_allclose(fused, plain, rtol=1e-13, atol=1e-13)
     assert jnp.allclose(recurrent_input(W, r[0], InputDrive(U, x[0])), W @ r[0] + U @ x[0], rtol=1e-13, atol=1e-13)
+    # An array drive takes the unfused path: the same two eager ops, so bit for bit.
     assert jnp.array_equal(recurrent_input(W, r[0], U @ x[0]), W @ r[0] + U @ x[0])
 
 
@@ -79,8 +80,11 @@ def test_retain_freed_memory_takes_effect_on_glibc():
 def test_simulate_devices_on_one_device_and_bad_counts(getkey):
     m = ar.ARU(2, 4, 2, key=getkey())
     x = jax.random.normal(getkey(), (4, 6, 2))
-    assert jnp.array_equal(ar.simulate(m, x, devices=1).outputs, ar.simulate(m, x).outputs)
-    assert jnp.array_equal(ar.simulate(m, x, devices=jax.devices()).outputs, ar.simulate(m, x).outputs)
+    # devices=... compiles a shard_map program, another program than the plain vmap: equal
+    # to rounding (float64, 1e-13), not necessarily bit for bit.
+    plain = ar.simulate(m, x).outputs
+    np.testing.assert_allclose(ar.simulate(m, x, devices=1).outputs, plain, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(ar.simulate(m, x, devices=jax.devices()).outputs, plain, rtol=1e-13, atol=1e-14)
     with pytest.raises(ar.InputError, match=r"devices: got 5, expected 1\.\.1"):
         ar.simulate(m, x, devices=5)
     with pytest.raises(ar.InputError, match="devices: got"):
@@ -119,8 +123,8 @@ PARALLEL_SCRIPT = textwrap.dedent(
     for name, m in models.items():
         v1, g1 = eqx.filter_value_and_grad(loss)(m, x, None)
         v2, g2 = eqx.filter_jit(eqx.filter_value_and_grad(loss))(m, x, 2)
-        gx1 = jax.grad(loss, argnums=1)(m, x, None)
-        gx2 = jax.grad(loss, argnums=1)(m, x, 2)
+        gx1 = eqx.filter_jit(jax.grad(loss, argnums=1))(m, x, None)  # one program each: faster
+        gx2 = eqx.filter_jit(jax.grad(loss, argnums=1))(m, x, 2)     # to compile than eager
         tr = ar.simulate(m, x, key=k[5], devices=2)
         out[name] = {"value": abs(float(v1 - v2)), "grad": err(g1, g2), "grad_x": err(gx1, gx2),
                      "spec": str(tr.outputs.sharding.spec)}

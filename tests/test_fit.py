@@ -54,14 +54,18 @@ def test_one_epoch_matches_a_hand_written_loop(getkey):
     _, kperm = jax.random.split(key)
     perm = np.asarray(jax.random.permutation(kperm, 9))
 
-    def loss(p, i):
-        return mse_loss(simulate(eqx.combine(p, rest), x[i]).outputs, y[i], jnp.ones_like(y[i]))
+    @jax.jit  # one compiled update (the loop itself stays in Python, one step per sequence)
+    def update(params, state, xi, yi):
+        def loss(p):
+            return mse_loss(simulate(eqx.combine(p, rest), xi).outputs, yi, jnp.ones_like(yi))
+
+        val, g = jax.value_and_grad(loss)(params)
+        upd, state = opt.update(g, state, params)
+        return optax.apply_updates(params, upd), state, val
 
     losses = []
     for i in perm:
-        val, g = jax.value_and_grad(loss)(params, int(i))
-        upd, state = opt.update(g, state, params)
-        params = optax.apply_updates(params, upd)
+        params, state, val = update(params, state, x[int(i)], y[int(i)])
         losses.append(float(val))
     ref = eqx.combine(params, rest)
     assert tree_allclose(res.final_model, ref, rtol=1e-10, atol=1e-12)
@@ -98,11 +102,11 @@ def test_time_constant_learning_rate(getkey):
     x, y = _data(getkey())
     model = _student(getkey())
     frozen_tau = fit(model, x, y, key=getkey(), epochs=1, progress=False,
-                     optimiser=paper_optimiser(1e-2, tau_learning_rate=0.0))
+                     optimiser=paper_optimiser(1e-2, tau_learning_rate=optax.constant_schedule(0.0)))
     assert np.array_equal(np.asarray(frozen_tau.final_model.alpha_s), np.asarray(model.alpha_s))
     assert not np.allclose(frozen_tau.final_model.V, model.V)
     fast = fit(model, x, y, key=getkey(), epochs=1, progress=False,
-               optimiser=paper_optimiser(0.0, tau_learning_rate=1e-2, weight_decay=0.0))
+               optimiser=paper_optimiser(optax.constant_schedule(0.0), tau_learning_rate=1e-2, weight_decay=0.0))
     assert np.array_equal(np.asarray(fast.final_model.V), np.asarray(model.V))
     assert abs(float(fast.final_model.alpha_s[0] - model.alpha_s[0])) > 1e-3
 
@@ -168,7 +172,7 @@ def test_early_stopping_and_callbacks(getkey):
     x, y = _data(getkey())
     model = _student(getkey())
     res = fit(model, x, y, key=getkey(), epochs=10, patience=2, progress=False,
-              optimiser=paper_optimiser(0.0, weight_decay=0.0))
+              optimiser=paper_optimiser(optax.constant_schedule(0.0), weight_decay=0.0))
     assert res.stop_reason == "early stopping" and res.epochs_run == 2 and res.best_epoch == 0
     seen = []
 

@@ -17,7 +17,7 @@ from adaptive_rnn import ARU, InputError, simulate, solve
 from adaptive_rnn.cli import main
 from adaptive_rnn.tasks import smoothed_uniform_inputs, teacher_data
 from adaptive_rnn.train import fit, load_sweep, paper_optimiser, save_sweep, sweep
-from adaptive_rnn.train._sweep_config import set_alpha
+from adaptive_rnn.recipes._sweep_config import set_alpha
 
 X = smoothed_uniform_inputs(jax.random.key(0), 3, 10, 2)
 
@@ -50,8 +50,9 @@ def test_simulation_sweep_is_labelled_and_exact(tmp_path):
             m = ARU(2, 4, 2, time_constants="static", alpha_s=a_s, alpha_r=0.9, key=jax.random.fold_in(key, s))
             ref = np.asarray(simulate(m, X).outputs[:, -1, 0])
             assert np.allclose(ds["y"].sel(alpha_s=a_s, alpha_r=0.9, seed=s).values, ref, rtol=1e-12, atol=1e-14)
+    # Chunks of 5 points compile a vmap of another width: equal to rounding, not bitwise.
     chunked = sweep(GRID, _simulate_point, key=key, chunk_size=5, progress=False)
-    assert np.array_equal(chunked["y"].values, ds["y"].values)
+    np.testing.assert_allclose(chunked["y"].values, ds["y"].values, rtol=1e-12, atol=1e-14)
     save_sweep(ds, tmp_path / "s.nc")
     back = load_sweep(tmp_path / "s.nc")
     assert np.array_equal(back["y"].values, ds["y"].values) and back["success"].dtype == bool
@@ -103,7 +104,12 @@ def test_sharded_over_8_host_devices_equals_one_device():
         assert out.returncode == 0, out.stderr[-2000:]
         res[n] = json.loads(out.stdout.strip().splitlines()[-1])
     assert res[1]["n"] == 1 and res[8]["n"] == 8
-    assert np.array_equal(np.asarray(res[1]["y"]), np.asarray(res[8]["y"]))
+    # XLA does not promise bitwise equality across device counts (8 devices compile a
+    # per-device program of another batch width): one rounding unit (~6e-17 on outputs
+    # of size ~1) was seen on an AMD EPYC. float64: equal to 1e-12 relative.
+    y1, y8 = np.asarray(res[1]["y"]), np.asarray(res[8]["y"])
+    assert y1.shape == y8.shape == (3, 2, 2, 3)
+    np.testing.assert_allclose(y8, y1, rtol=1e-12, atol=1e-14)
 
 
 def test_training_sweep_from_toml_matches_fit(tmp_path):

@@ -39,18 +39,19 @@ def _np(tree):
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_deterministic_per_key_and_shapes(getkey, name):
     key = getkey()
-    a, b = make_task(name, key, 8), make_task(name, key, 8)
+    # 64 trials, as the value tests below: the generator compiles once per shape.
+    a, b = make_task(name, key, 64), make_task(name, key, 64)
     assert isinstance(a, TaskBatch) and a.name == name and a.dt == 20.0
     for x, y in zip(jax.tree_util.tree_leaves(_np(a)), jax.tree_util.tree_leaves(_np(b))):
         np.testing.assert_array_equal(x, y)
-    c = make_task(name, getkey(), 8)
+    c = make_task(name, getkey(), 64)
     assert not np.array_equal(np.asarray(a.inputs), np.asarray(c.inputs))
     n_in, n_out, T = SHAPES[name]
-    assert a.inputs.shape == (8, T, n_in)
-    assert a.targets.shape == a.mask.shape == (8, T, n_out)
+    assert a.inputs.shape == (64, T, n_in)
+    assert a.targets.shape == a.mask.shape == (64, T, n_out)
     assert a.inputs.dtype == jnp.result_type(float)
     for v in a.conditions.values():
-        assert v.shape == (8,)
+        assert v.shape == (64,)
     # The correct answer scores perfectly; the targets are 0/1.
     assert task_accuracy(a, a.targets) == 1.0
     assert set(np.unique(np.asarray(a.targets))) <= {0.0, 1.0}
@@ -58,7 +59,7 @@ def test_deterministic_per_key_and_shapes(getkey, name):
     resp = "production" if name == "ready_set_go" else "decision"
     start, end = (np.asarray(v) for v in a.epochs[resp])
     t = np.arange(T)
-    for i in range(8):
+    for i in range(64):
         np.testing.assert_array_equal(np.asarray(a.targets[i, :, 0]), (t < start[i]).astype(float))
         np.testing.assert_array_equal(np.asarray(a.inputs[i, :, 0]), (t < start[i]).astype(float))
         assert np.all(np.asarray(a.mask[i, end[i]:]) == 0)
@@ -162,7 +163,7 @@ def test_ready_set_go_values(getkey):
 
 
 def test_choices_accuracy_and_psychometric(getkey):
-    b = perceptual_decision(getkey(), 200)
+    b = perceptual_decision(getkey(), 64)
     out = np.array(b.targets)
     assert task_accuracy(b, out) == 1.0
     flipped = out.copy()
@@ -170,8 +171,8 @@ def test_choices_accuracy_and_psychometric(getkey):
     assert task_accuracy(b, flipped) == 0.0
     np.testing.assert_array_equal(task_choices(b, out), np.asarray(b.conditions["choice"]))
     (xs, p, n), = psychometric_curve(b, out).values()
-    assert np.all(p[xs > 0] == 1) and np.all(p[xs < 0] == 0) and n.sum() == 200
-    cb = context_decision(getkey(), 50)
+    assert np.all(p[xs > 0] == 1) and np.all(p[xs < 0] == 0) and n.sum() == 64
+    cb = context_decision(getkey(), 64)
     curves = psychometric_curve(cb, np.array(cb.targets), condition="signed_coherence_1", group="context")
     assert set(curves) == {0, 1}
 
@@ -197,7 +198,7 @@ def test_bad_parameters(getkey):
     with pytest.raises(InputError, match="stimulus: got 5.0 ms"):
         make_task("perceptual_decision", key, 4, stimulus=5.0)
     with pytest.raises(InputError, match="outputs: got shape"):
-        task_accuracy(make_task("perceptual_decision", key, 2), np.zeros((2, 3, 3)))
+        task_accuracy(make_task("perceptual_decision", key, 64), np.zeros((64, 3, 3)))
 
 
 def test_neurogym_adapter():
