@@ -152,6 +152,25 @@ class _LinearToy(AbstractRNN):
     def min_time_constant(self, resolved):
         return jnp.asarray(1.0)
 
+    # The rest of the contract, minimal: this toy is never saved or registered.
+    @property
+    def n_hidden(self):
+        return self.A.shape[0]
+
+    def time_constants(self):
+        return {}
+
+    def config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config, *, key):
+        raise NotImplementedError
+
+    @classmethod
+    def example(cls, *, key, dtype=None):
+        raise NotImplementedError
+
 
 def test_generic_model_with_one_state_variable(getkey):
     rng = np.random.default_rng(0)
