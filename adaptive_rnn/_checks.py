@@ -74,14 +74,11 @@ def check_number(
     `low_open`/`high_open`); returns it as `float`. A concrete 0-d NumPy or JAX array of
     a real dtype counts as a number."""
     v = float(value) if _is_number(value) else _scalar_array(value)
-    ok = v is not None
-    if ok:
-        ok = math.isfinite(v)
-        if ok and low is not None:
-            ok = v > low if low_open else v >= low
-        if ok and high is not None:
-            ok = v < high if high_open else v <= high
-    if not ok:
+    ok = False
+    if v is not None and math.isfinite(v):
+        ok = low is None or (v > low if low_open else v >= low)
+        ok = ok and (high is None or (v < high if high_open else v <= high))
+    if not ok or v is None:
         if low is not None and high is not None:
             lb, rb = ("(" if low_open else "["), (")" if high_open else "]")
             rng = f" in {lb}{low:g}, {high:g}{rb}"

@@ -28,11 +28,12 @@ input, recurrent and readout `Weight`s with `make_weight`.
 
 import dataclasses
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.core import Tracer
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
@@ -49,7 +50,7 @@ INITS = ("normal", "uniform", "zero")
 # --------------------------------------------------------------------------------------
 
 
-def check_mask(name: str, mask: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
+def check_mask(name: str, mask: ArrayLike | Sequence, shape: tuple[int, ...]) -> np.ndarray:
     """Validates a 0/1 mask of a given shape.
 
     **Raises:** `InputError` naming `name`, the shape or values received and the expected.
@@ -214,6 +215,7 @@ class Weight(eqx.Module):
         if self.mask is not None:
             w = w * self.mask.value
         if self.fixed_where is not None:
+            assert self.fixed_values is not None  # set together with fixed_where
             w = jnp.where(self.fixed_where.value > 0, self.fixed_values.value, w)
         return w
 
@@ -244,7 +246,7 @@ class Weight(eqx.Module):
         }
 
 
-def _init_array(name, init, key, shape, dtype, scale_fan_in=True):
+def _init_array(name, init, key, shape, dtype, scale_fan_in=True) -> np.ndarray | Tracer:
     fan_in = shape[-1]
     if isinstance(init, str):
         if init == "normal":
@@ -255,7 +257,7 @@ def _init_array(name, init, key, shape, dtype, scale_fan_in=True):
         if init == "zero":
             return np.zeros(shape)
         raise InputError(f"{name}: initialisation {init!r}, expected one of {INITS} or an array")
-    if isinstance(init, jax.core.Tracer):  # traced (a model built under jit/vmap): no value to check
+    if isinstance(init, Tracer):  # traced (a model built under jit/vmap): no value to check
         if init.shape != tuple(shape):
             raise InputError(f"{name}: got an array of shape {init.shape}, expected shape {tuple(shape)}")
         return init
@@ -342,7 +344,7 @@ def make_weight(
             raise InputError(f"{name}: got {s.shape[1]} signs, expected {shape[1]} (one per presynaptic unit)")
     # Initial effective matrix, then the raw array that represents it (traceable unless
     # balanced or rescaled, which need the values).
-    traced = isinstance(raw, jax.core.Tracer)
+    traced = isinstance(raw, Tracer)
     if traced and (balance or radius is not None):
         raise InputError(
             f"{name}: balance and spectral_radius need concrete initial weights, got weights "
@@ -437,7 +439,7 @@ class MultiArea(NamedTuple):
 
     def model_kwargs(self) -> dict:
         """Keyword arguments for `CTRNN`/`Shunting`: masks and (if any) Dale signs."""
-        kw = {"masks": {"in": self.mask_in, "rec": self.mask_rec, "out": self.mask_out}}
+        kw: dict[str, Any] = {"masks": {"in": self.mask_in, "rec": self.mask_rec, "out": self.mask_out}}
         if self.signs is not None:
             kw["ei"] = self.signs.tolist()
             kw["dale"] = "abs"
@@ -506,7 +508,10 @@ def multi_area(
     mask_out = np.repeat(np.isin(areas, list(outs))[None, :], n_out, axis=0).astype(np.float64)
     signs = None
     if e_fraction is not None:
-        fr = [e_fraction] * k if np.ndim(e_fraction) == 0 else list(e_fraction)
+        # np.ndim tells a scalar from a sequence, which the type checker cannot see.
+        fr: list[float] = (
+            [cast(float, e_fraction)] * k if np.ndim(e_fraction) == 0 else list(cast(Sequence[float], e_fraction))
+        )
         if len(fr) != k:
             raise InputError(f"e_fraction: got {len(fr)} values, expected one per area ({k})")
         signs = np.concatenate([ei_signs(s, f) for s, f in zip(sizes, fr)])

@@ -1,5 +1,7 @@
 """Errors raised by adaptive_rnn. Each names what was received and what was expected."""
 
+from typing import Any
+
 
 class AdaptiveRNNError(Exception):
     """Base class of the library's errors."""
@@ -24,3 +26,6 @@ class CheckpointError(AdaptiveRNNError, OSError):
 
 class TrainingError(AdaptiveRNNError, RuntimeError):
     """Training that had to stop (a non-finite loss, for example)."""
+
+    # Set by `fit` (a `FitResult`; typed loosely, the training layer sits above this one).
+    result: Any

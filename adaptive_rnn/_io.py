@@ -186,8 +186,9 @@ def read_sealed(
     fmt: str,
     version: int = FORMAT_VERSION,
     what: str,
-    required: Callable[[dict], list[str]],
-    legacy_hashes: Callable[[dict], dict[str, Any]],
+    # Names as the metadata records them: possibly missing (`None`); checked here.
+    required: Callable[[dict], list[Any]],
+    legacy_hashes: Callable[[dict], dict[Any, Any]],
     allow_unverified_metadata: bool,
     how_to_allow: str,
 ) -> tuple[dict, dict[str, bytes]]:

@@ -295,7 +295,7 @@ def load_torch_file(path: Path, what: str):
     if not path.is_file():
         raise CheckpointError(f"{what}: not found")
     try:
-        import torch
+        import torch  # pyright: ignore[reportMissingImports]  # optional dependency, may be absent
     except ImportError:
         return _read_without_torch(path, what)
     try:

@@ -108,7 +108,7 @@ class DriveNoiseTerm(diffrax.AbstractTerm):
     `args` is that of the ODE term, `(model, resolved, interpolation)`.
     """
 
-    brownian: diffrax.AbstractBrownianPath
+    brownian: diffrax.VirtualBrownianTree  # the only path `diffusion_term` builds; it has `.shape`
     n: int = eqx.field(static=True)
 
     def _drive(self, model, resolved, dw):

@@ -10,6 +10,7 @@ ever touch it.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.core import Tracer
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
@@ -78,7 +79,7 @@ def _as_values(x):
 
 def _concrete(x) -> np.ndarray | None:
     """`x` as a float64 NumPy array, or `None` under tracing (no value to check)."""
-    return None if isinstance(x, jax.core.Tracer) else np.asarray(x, dtype=np.float64)
+    return None if isinstance(x, Tracer) else np.asarray(x, dtype=np.float64)
 
 
 def _fmt(x: np.ndarray) -> str:

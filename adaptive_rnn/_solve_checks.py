@@ -11,6 +11,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.core import Tracer
 import numpy as np
 from jaxtyping import Array
 
@@ -41,7 +42,7 @@ NO_ERROR_ESTIMATE = (
 
 def is_traced(*xs) -> bool:
     """Whether any leaf of `xs` is a JAX tracer (its value unknown until run time)."""
-    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))
+    return any(isinstance(x, Tracer) for x in jax.tree_util.tree_leaves(xs))
 
 
 def model_dtype(model: AbstractRNN):

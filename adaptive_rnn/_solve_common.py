@@ -73,10 +73,10 @@ def sequential_update(increment: Callable, y: tuple) -> tuple:
 
     **Returns:** the updated state tuple.
     """
-    y = list(y)
-    for j in range(len(y)):
-        y[j] = (ω(y[j]) + ω(increment(tuple(y))[j])).ω
-    return tuple(y)
+    blocks = list(y)
+    for j in range(len(blocks)):
+        blocks[j] = (ω(blocks[j]) + ω(increment(tuple(blocks))[j])).ω
+    return tuple(blocks)
 
 
 def input_drive(model: AbstractRNN, resolved, x, noise=None):

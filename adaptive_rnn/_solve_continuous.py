@@ -149,7 +149,7 @@ def time_grid(model: AbstractRNN, xs, *, ts, saveat, t0, t1) -> TimeGrid:
 
     grid = jnp.asarray(np_grid) if default_grid else None
     if saveat is None:
-        save_ts = grid[1:] if default_grid else ts_ext[1:]
+        save_ts = grid[1:] if grid is not None else ts_ext[1:]
         default_save = default_grid
     else:
         save_ts = jnp.asarray(saveat, dtype=dtype)
@@ -214,7 +214,9 @@ def plan_steps(model: AbstractRNN, T: int, times: TimeGrid, *, solver, stepsize_
 
 
 @eqx.filter_jit
-def solve_one(model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolation: str, return_states: bool):
+def solve_one(
+    model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolation: str, return_states: bool
+) -> tuple[Array, tuple | None, Array, Array]:
     """One sequence `(T, n_in)`, or a batch `(B, T, n_in)` integrated as one state,
     through `diffrax.diffeqsolve` (compiled once per shape and plan).
 
@@ -262,6 +264,7 @@ def solve_one(model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolati
         max_steps=plan.max_steps,
         throw=False,
     )
+    assert sol.ys is not None  # `save` always saves the states
     over_time = jax.vmap(readout)
     if return_states:
         ys = sol.ys
@@ -277,13 +280,16 @@ def solve_one(model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolati
     if batched:  # back to batch first
         outs = jnp.swapaxes(outs, 0, 1)
         ys = None if ys is None else tuple(jnp.swapaxes(v, 0, 1) for v in ys)
-    if key is not None and model.active_noise().sigma_post > 0:
+    noise = model.active_noise()
+    if key is not None and noise is not None and noise.sigma_post > 0:
         outs = outs + observation_noise(model, resolved, k_obs, outs.shape[0], dtype)
     success = sol.result == diffrax.RESULTS.successful
     return outs, ys, success, sol.stats["num_steps"]
 
 
-def run_continuous(model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolation: str, return_states: bool):
+def run_continuous(
+    model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolation: str, return_states: bool
+) -> tuple[Array, tuple | None, Array, Array]:
     """Runs `solve_one` on one sequence or a batch.
 
     A batch on fixed steps without noise is integrated as one state (one diffrax loop

@@ -5,9 +5,12 @@ batch (`vmap`) or a batch split over devices.
 `simulate` (in `adaptive_rnn._solve`) checks its arguments and calls `run_discrete`.
 """
 
+from typing import cast
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array
 
 from ._noise import discrete_noise
 from ._solve_common import input_drive, sequential_update
@@ -48,7 +51,9 @@ def chunked_scan(body, carry, xs, T: int, remat: int | None, prepare=None):
 
 
 @eqx.filter_jit
-def simulate_one(model: AbstractRNN, resolved, xs, t0, return_states: bool, key=None, remat: int | None = None):
+def simulate_one(
+    model: AbstractRNN, resolved, xs, t0, return_states: bool, key=None, remat: int | None = None
+) -> tuple[Array, tuple | None]:
     """One sequence `xs` `(T, n_in)` through the recurrence (compiled once per shape).
 
     **Arguments:** the model and its resolved parameters (`model.resolve()`, computed
@@ -67,6 +72,7 @@ def simulate_one(model: AbstractRNN, resolved, xs, t0, return_states: bool, key=
         # (Euler-Maruyama) step. See adaptive_rnn._noise.
         drive_noise, readout_noise = discrete_noise(model, resolved, key, T, xs.dtype)
         noise = model.active_noise()
+        assert noise is not None  # a key is only passed for a model with active noise
         if noise.sigma_pre == 0 and not (noise.feedback and noise.sigma_post > 0):
             drive_noise = None  # nothing enters the dynamics: keep them bit for bit
     ts_in = t0 + dt * jnp.arange(T, dtype=xs.dtype)
@@ -85,10 +91,11 @@ def simulate_one(model: AbstractRNN, resolved, xs, t0, return_states: bool, key=
 
     _, saved = chunked_scan(body, y0, (ts_in, xs, drive_noise), T, remat)
     if return_states:
-        ys = saved
+        ys = cast(tuple, saved)  # with return_states the scan saves the state tuple
         outs = jax.vmap(lambda *y: model.output(resolved, y))(*ys)
     else:
-        ys, outs = None, saved
+        # Without return_states the scan saves only the readout, one array.
+        ys, outs = None, cast(Array, saved)
     if model.readout == "lagged":
         first = model.output(resolved, y0)[None]
         outs = jnp.concatenate([first, outs[:-1]], axis=0)
@@ -97,7 +104,9 @@ def simulate_one(model: AbstractRNN, resolved, xs, t0, return_states: bool, key=
     return outs, ys
 
 
-def run_discrete(model: AbstractRNN, resolved, xs, *, t0, return_states: bool, key, remat, devices):
+def run_discrete(
+    model: AbstractRNN, resolved, xs, *, t0, return_states: bool, key, remat, devices
+) -> tuple[Array, tuple | None, Array]:
     """Runs one sequence `(T, n_in)` or a batch `(B, T, n_in)` (vmapped, split over
     `devices` when given; one key per sequence split from `key`).
 

@@ -70,6 +70,9 @@ def test_bad_sizes(getkey):
         ar.ARU(2, 0, 1, key=getkey())
     with pytest.raises(ar.InputError, match="n_in: got -1, expected an integer >= 1"):
         ar.ARU(-1, 3, 1, key=getkey())
+    # An empty layer list used to fail with an IndexError.
+    with pytest.raises(ar.InputError, match=r"n_hidden: got \[\], expected a positive integer or a non-empty list"):
+        ar.ARU(2, [], 1, key=getkey())
 
 
 def test_unstable_euler_step(getkey):

@@ -3,7 +3,9 @@ checking and writing outputs."""
 
 import argparse
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -41,9 +43,11 @@ def seed_key(seed: int):
     its arguments before anything compiles. Other PRNG implementations use
     `jax.random.key`."""
     import jax
+    import jax.numpy as jnp
 
-    if jax.config.jax_default_prng_impl == "threefry2x32" and 0 <= seed < 2**32:
-        return jax.random.wrap_key_data(np.array([0, seed], dtype=np.uint32))
+    # jax's Config declares its flags dynamically, so its stubs do not list them.
+    if jax.config.jax_default_prng_impl == "threefry2x32" and 0 <= seed < 2**32:  # pyright: ignore[reportAttributeAccessIssue]
+        return jax.random.wrap_key_data(jnp.asarray(np.array([0, seed], dtype=np.uint32)))
     return jax.random.key(seed)
 
 
@@ -92,7 +96,8 @@ def check_output_dir(option: str, path: str) -> Path:
 
 def save_npz(path: str, **arrays) -> None:
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    # numpy's stub matches `**kwds` against `allow_pickle: bool` (arrays are accepted at run time).
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})  # pyright: ignore[reportArgumentType]
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -205,7 +210,9 @@ def build_fresh_model(args, n_in: int, kwargs: dict, key):
     """
     from ..models import get_family
 
-    cls = get_family(args.random)
+    # Every family's constructor is (n_in, n_hidden, n_out, *, key, ...); the abstract
+    # base's dataclass __init__ does not show that to the type checker.
+    cls = cast(Callable[..., Any], get_family(args.random))
     try:
         return cls(n_in, args.hidden, args.n_out, key=key, **kwargs)
     except InputError as e:

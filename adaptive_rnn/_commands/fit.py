@@ -1,6 +1,7 @@
 """`adaptive-rnn fit`: train a fresh model on arrays from an .npz file."""
 
 import argparse
+from typing import Any
 
 from ._common import (
     activation_name,
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     best = result.model
     save_model(out, best)
     tcs = {k: np.asarray(v).ravel().tolist() for k, v in jax.device_get(best.time_constants()).items()}
-    summary = dict(tcs)
+    summary: dict[str, Any] = dict(tcs)
     summary.update(
         best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
         epochs_run=result.epochs_run, stop_reason=result.stop_reason,

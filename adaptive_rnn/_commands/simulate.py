@@ -167,8 +167,10 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     else:
         n_in = args.n_in or n_in_data or 2
+        assert kwargs is not None  # `_check_args` returns them whenever no --model is given
         model = build_fresh_model(args, n_in, kwargs, seed_key(args.seed))
     if args.inputs is not None:
+        assert inputs is not None  # loaded from --inputs above
         _check_trajectory_memory(model, B, T, "--inputs", f"{args.inputs} of shape {inputs.shape}")
     else:
         _check_trajectory_memory(model, B, T, "--random-inputs", args.random_inputs)
@@ -186,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         if rtol is not None:
             kw["stepsize_controller"] = diffrax.PIDController(rtol=rtol, atol=args.atol)
         traj = solve(model, inputs, solver=SOLVERS[args.solver](), return_states=True, key=key, **kw)
+    assert traj.states is not None  # return_states=True
     save_npz(
         args.out, outputs=traj.outputs, ts=traj.ts,
         **{f"state_{k}": v for k, v in traj.states.items()},

@@ -29,13 +29,7 @@ import numpy as np
 from .._checks import check_choice, check_int
 from .._errors import InputError
 from ..recordings import Recording
-from ..train._observation import (
-    LINKS,
-    PoissonObservation,
-    bits_per_spike,
-    explained_variance,
-    poisson_baseline_nll,
-)
+from ..train import LINKS, PoissonObservation, bits_per_spike, explained_variance, poisson_baseline_nll
 
 __all__ = [
     "ConstantBaseline",
@@ -280,14 +274,15 @@ def fit_ln_baseline(
         beta0[:, 0, :] = b0
         beta, score = _newton_jit(X, y, m, jnp.asarray(beta0), bin_ms / 1000.0, link, iterations)
         sigma = None
+        fitted_link: str | None = link
     else:
         beta, score = _least_squares(X, y, m)
-        link = None
+        fitted_link = None
     beta, score = np.asarray(beta), np.asarray(score)
     best = np.argmin(np.where(np.isfinite(score), score, np.inf), axis=0)  # (units,)
     units = np.arange(train.n_units)
     coef = beta[best, :, units]  # (units, p)
-    ln = LNBaseline(taus[best], coef[:, 1:], coef[:, 0], mu_x, sd_x, link, None, taus)
+    ln = LNBaseline(taus[best], coef[:, 1:], coef[:, 0], mu_x, sd_x, fitted_link, None, taus)
     if train.kind == "signals":
         ln = ln._replace(sigma=noise_scale(train, ln.readout(train)))
     return ln

@@ -149,9 +149,9 @@ def plot_eigenvalue_spectrum(
     for i, row in enumerate(rows):
         if len(rows) <= 6:
             label = f"point {i}" if index is None else f"point {index}"
-            ax.plot(row.real, row.imag, "o", ms=4, alpha=0.8, ls="none", label=label)
+            ax.plot(np.real(row), np.imag(row), "o", ms=4, alpha=0.8, ls="none", label=label)
         else:
-            ax.plot(row.real, row.imag, "o", ms=4, alpha=0.6, ls="none", color="tab:blue",
+            ax.plot(np.real(row), np.imag(row), "o", ms=4, alpha=0.6, ls="none", color="tab:blue",
                     label=f"eigenvalues ({len(rows)} points)" if i == 0 else "_nolegend_")
     ax.axvline(0.0, color="k", ls="--", lw=1, label="stability boundary Re = 0")
     ax.axhline(0.0, color="0.7", lw=0.5, label="_nolegend_")

@@ -194,6 +194,9 @@ class ARU(AbstractRNN):
         n_in = _check_size("n_in", n_in)
         n_out = _check_size("n_out", n_out)
         sizes = tuple(_check_size("n_hidden", n) for n in as_tuple(n_hidden))
+        if not sizes:
+            raise InputError(f"n_hidden: got {n_hidden!r}, expected a positive integer or a non-empty list of them")
+        n_last = sizes[-1]
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
         self.activation = canonical_activation(activation)
@@ -218,7 +221,7 @@ class ARU(AbstractRNN):
         dtype = default_dtype(dtype)
         inits = [_initial(name, a, t) for name, a, t in (("s", alpha_s, tau_s), ("r", alpha_r, tau_r))]
         values = [_per_layer(f"{kind}_{name}", v, len(sizes)) for name, (kind, v) in zip("sr", inits)]
-        n_params, n_prev = n_out * (sizes[-1] + 1), n_in
+        n_params, n_prev = n_out * (n_last + 1), n_in
         for n in sizes:
             n_params += n * (n_prev + n + 3)
             n_prev = n

@@ -330,7 +330,9 @@ def normal_init(key, shape, std, dtype) -> Array:
     return std * jax.random.normal(key, shape, dtype=dtype)
 
 
-def as_tuple(x: int | Sequence[int]) -> tuple[int, ...]:
+def as_tuple(x: int | Sequence[int]) -> tuple[Any, ...]:
+    # The entries are not checked here (anything but a list or tuple is one entry):
+    # callers check each one (`_check_size`).
     if isinstance(x, (list, tuple)):
         return tuple(x)
     return (x,)

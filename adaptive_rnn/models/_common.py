@@ -91,6 +91,7 @@ def build_weights(
     )
     out_mask = masks.get("out")
     if c.readout_excitatory_only:
+        assert signs is not None  # `Connectivity` refuses readout_excitatory_only without dale
         exc = np.broadcast_to((signs > 0)[None, :].astype(np.float64), (n_out, n))
         out_mask = exc if out_mask is None else np.asarray(out_mask) * exc
     W_out = make_weight(

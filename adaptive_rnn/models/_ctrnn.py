@@ -14,7 +14,7 @@ from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import CTRNNFieldParams, ctrnn_field
 from ._noise_settings import Noise, make_noise
-from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
+from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, Frozen, make_time_constant
 from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
     AbstractVoltageRNN,
@@ -57,9 +57,9 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
     W_in: Weight
     W_hid: Weight
     W_out: Weight
-    b_hid: Array
-    b_out: Array
-    v0: Array
+    b_hid: Array | Frozen
+    b_out: Array | Frozen
+    v0: Array | Frozen
     time_constant: AbstractTimeConstant  # (named `tau_` before; same place in saved files)
     activation: str = eqx.field(static=True)
     dt: float = eqx.field(static=True)

@@ -36,7 +36,7 @@ _Values = ArrayLike | Sequence | None  # a scalar, an array or nested lists of n
 
 class LTCResolved(eqx.Module):
     params: LTCFieldParams
-    sensory: tuple  # (w, sigma, mu, erev), each (n, n_in), mask applied to w
+    sensory: tuple[Array, Array, Array, Array]  # (w, sigma, mu, erev), each (n, n_in), mask applied to w
     input_w: Array
     input_b: Array
     W_out: Array
@@ -97,11 +97,11 @@ class LTC(AbstractRNN):
     sensory_mu: Array
     sensory_erev: Array
     sensory_mask: Frozen | None
-    input_w: Array
-    input_b: Array
+    input_w: Array | Frozen
+    input_b: Array | Frozen
     W_out: Weight
-    b_out: Array
-    v0: Array
+    b_out: Array | Frozen
+    v0: Array | Frozen
     dt: float = eqx.field(static=True)
     readout: str = eqx.field(static=True)
     ode_unfolds: int = eqx.field(static=True)

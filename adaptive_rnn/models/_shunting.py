@@ -15,7 +15,7 @@ from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
 from ._noise_settings import Noise, make_noise
-from .._params import _inverse_softplus
+from .._params import Frozen, _inverse_softplus
 from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
 from ._common import (
     AbstractVoltageRNN,
@@ -80,8 +80,8 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
     W_in: Weight
     W_hid: Weight
     W_out: Weight
-    b_out: Array
-    v0: Array
+    b_out: Array | Frozen
+    v0: Array | Frozen
     g_raw: Array
     a_raw: Array
     activation: str = eqx.field(static=True)

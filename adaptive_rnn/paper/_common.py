@@ -136,6 +136,7 @@ class Stages:
 
     def done(self) -> None:
         """Ends the current stage (its line says how long it took)."""
+        assert self._t0 is not None, "done() needs a stage begun by start()"
         self._end(f" done in {time.perf_counter() - self._t0:.1f} s")
         if self._bar is not None:
             self._bar.update(1)
@@ -177,7 +178,7 @@ def make_teacher(seed: int, index: int, target, *, n_sequences: int, n_train: in
     )
 
 
-def student(key, *, n_hidden=10, activation="sigmoid", time_constants="global", alpha_s=0.5,
+def student(key, *, n_hidden: int | Sequence[int] = 10, activation="sigmoid", time_constants="global", alpha_s=0.5,
             alpha_r=0.5, n_in=2, n_out=2) -> ARU:
     """A student ARU with the paper's conventions (lagged readout, sigmoid
     parametrisation of learnable alphas)."""

@@ -60,7 +60,8 @@ def _welch(a, b) -> float | None:
     b = np.asarray([x for x in b if x is not None and math.isfinite(x)], dtype=float)
     if a.size < 2 or b.size < 2:
         return None
-    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    # scipy's stub for TtestResult omits `pvalue` (present at run time).
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue  # pyright: ignore[reportAttributeAccessIssue]
     return C.fnum(p)
 
 
@@ -156,7 +157,7 @@ def plot(results: dict, fig2_results: dict | None = None):
             for i, t in enumerate(fig2_results["targets"]):
                 if np.allclose(t, L["target"]):
                     idx = i
-        if idx is not None:
+        if fig2_results is not None and idx is not None:  # idx is only set from fig2_results
             draw_map(ax, fig2_results, idx, colorbar=True)
         else:
             ax.set_xlim(0, 1)

@@ -21,6 +21,7 @@ models learn slower rate constants as the delay grows.
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,8 @@ def _above(losses, chance, p_threshold, margin) -> tuple[bool, float | None]:
     if np.allclose(a, a[0]):
         p = 0.0 if a[0] < chance else 1.0
     else:
-        p = float(stats.ttest_1samp(a, chance, alternative="less").pvalue)
+        # scipy's stub for TtestResult omits `pvalue` (present at run time).
+        p = float(stats.ttest_1samp(a, chance, alternative="less").pvalue)  # pyright: ignore[reportAttributeAccessIssue]
     return bool(p < p_threshold and a.mean() < margin * chance), C.fnum(p)
 
 
@@ -116,7 +118,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     results = []
     for i, d in enumerate(config.delays):
         chance = tasks[i].chance_loss
-        entry = dict(delay=int(d), chance=chance, models={})
+        entry: dict[str, Any] = dict(delay=int(d), chance=chance, models={})
         for kind in MODELS:
             idx = [j for j, c in enumerate(conds) if c[0] == i and c[1] == kind]
             loss = [C.fnum(res.best_val_loss[j]) for j in idx]

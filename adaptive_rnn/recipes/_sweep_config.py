@@ -311,6 +311,8 @@ def run_config(cfg: dict, *, progress: bool | None = None):
         return model
 
     if mode == "train":
+        assert data is not None  # built above for mode "train"
+
         def run_point(point, key):
             k_model, k_fit = jax.random.split(key)
             best, summ = fit_scan(build(point, k_model), data, k_fit, epochs=epochs, optimiser=opt,

@@ -9,7 +9,7 @@ import dataclasses
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -87,7 +87,8 @@ def time_constants_by_group(model, *, ms_per_unit: float = 1.0) -> dict[str, dic
     except InputError:
         inv = None
     if inv is not None:
-        pairs = [inv] if isinstance(inv[0], np.ndarray) else list(inv)
+        # One pair, or one pair per layer (`tau_invariants`): its first entry tells which.
+        pairs = cast(list[tuple[np.ndarray, np.ndarray]], [inv] if isinstance(inv[0], np.ndarray) else list(inv))
         for k, (t1, t2) in enumerate(pairs):
             sfx = "" if len(pairs) == 1 else f"_{k}"
             tcs[f"tau_1{sfx}"] = t1 * ms_per_unit
@@ -308,6 +309,7 @@ def train_on_task(
     )
     trained = result.model
     traj = simulate(trained, test.inputs, return_states=True)
+    assert traj.states is not None  # return_states=True
     outputs = np.asarray(traj.outputs)
     accuracy = task_accuracy(test, outputs)
     by_coherence = None
@@ -386,7 +388,7 @@ def train_on_task(
         }
 
     figures = make_task_figures(summary, fp, states, curves)
-    summary = _json_ready(summary)
+    summary = cast(dict[str, Any], _json_ready(summary))  # a dict stays a dict
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

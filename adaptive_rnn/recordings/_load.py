@@ -175,7 +175,8 @@ def save_recording(recording: Recording, path: Any, format: str | None = None) -
     arrays = _arrays(recording)
     if format == "npz":
         with open(p, "wb") as f:  # an open file: numpy.savez would append '.npz' to a name
-            np.savez(f, **arrays)
+            # numpy's stub matches `**kwds` against `allow_pickle: bool` (arrays are accepted at run time).
+            np.savez(f, **arrays)  # pyright: ignore[reportArgumentType]
     else:
         h5py = _require("h5py")
         with h5py.File(p, "w") as f:

@@ -9,7 +9,7 @@ from ._cognitive import TaskBatch
 
 def _import_neurogym():
     try:
-        import neurogym
+        import neurogym  # pyright: ignore[reportMissingImports]  # optional dependency, may be absent
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise InputError(
             "from_neurogym: neurogym is not installed; expected the optional extra "
@@ -94,7 +94,7 @@ def from_neurogym(env_or_name, n_trials, *, seed, dtype=None, **env_kwargs) -> T
         else:
             targets[b, :L] = g.reshape(L, -1)
         mask[b, :L] = 1.0
-    conditions = {"length": np.array([o.shape[0] for o in obs], dtype=np.int32)}
+    conditions: dict[str, np.ndarray] = {"length": np.array([o.shape[0] for o in obs], dtype=np.int32)}
     keys = set.intersection(*(set(t) for t in trials)) if trials else set()
     for k in sorted(keys):
         vals = [t[k] for t in trials]

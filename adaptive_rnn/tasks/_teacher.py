@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import os
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,9 @@ from jaxtyping import PRNGKeyArray
 from .._errors import InputError
 from .._io import atomic_write_bytes
 from ._inputs import smoothed_uniform_inputs
+
+if TYPE_CHECKING:  # imported lazily at run time (see `teacher_data`)
+    from ..models import ARU
 
 
 @dataclasses.dataclass
@@ -28,7 +32,7 @@ class TeacherData:
 
     inputs: np.ndarray
     targets: np.ndarray
-    model: object
+    model: "ARU"
     alpha_s: np.ndarray
     alpha_r: np.ndarray
     n_train: int
@@ -67,7 +71,9 @@ def truncated_normal_alphas(key: PRNGKeyArray, n: int, mean: float, sd: float, *
         if not bad.any():
             return out
         key, sub = jax.random.split(key)
-        draw = mean + sd * np.asarray(jax.random.normal(sub, (n,), dtype=jnp.float64 if jax.config.jax_enable_x64 else jnp.float32), dtype=np.float64)
+        # jax's Config declares its flags dynamically, so its stubs do not list them.
+        x64 = jax.config.jax_enable_x64  # pyright: ignore[reportAttributeAccessIssue]
+        draw = mean + sd * np.asarray(jax.random.normal(sub, (n,), dtype=jnp.float64 if x64 else jnp.float32), dtype=np.float64)
         out = np.where(bad, draw, out)
     raise InputError(
         f"local_sd: Normal({mean}, {sd}) gave no value inside (0, 1) after {max_rounds} "

@@ -15,3 +15,4 @@ from ._fit import FitResult as FitResult, fit as fit
 from ._history import History as History
 from ._ensemble import EnsembleResult as EnsembleResult, fit_ensemble as fit_ensemble
 from ._sweep import load_sweep as load_sweep, save_sweep as save_sweep, sweep as sweep
+from ._observation import LINKS as LINKS, GaussianObservation as GaussianObservation, PoissonObservation as PoissonObservation, bits_per_spike as bits_per_spike, explained_variance as explained_variance, poisson_baseline_nll as poisson_baseline_nll

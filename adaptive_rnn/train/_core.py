@@ -7,7 +7,7 @@ trainer, and `lax.scan` over epochs into a whole training run inside a sweep.
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import equinox as eqx
 import jax
@@ -110,9 +110,10 @@ def paper_optimiser(
     return optax.chain(*parts)
 
 
-def _check_rate(name: str, value):
+def _check_rate(name: str, value: Any) -> float | optax.Schedule:
     """A learning rate: an optax schedule (callable), or a positive finite number."""
-    return value if callable(value) else check_positive(name, value)
+    # Any callable is taken as a schedule (optax calls it with the step count).
+    return cast(optax.Schedule, value) if callable(value) else check_positive(name, value)
 
 
 def split_model(model) -> tuple[PyTree, PyTree, Any]:

@@ -195,6 +195,7 @@ def fit_ensemble(
         params, frozen, static = split_model(models)
         groups = [(list(range(M)), params, frozen, static)]
     else:
+        assert isinstance(models, list)  # not stacked: made a list above
         by_key: dict = {}
         for i, m in enumerate(models):
             by_key.setdefault(_group_key(m), []).append(i)
@@ -233,8 +234,8 @@ def fit_ensemble(
                 break
 
     # unpack per member, in input order
-    models_out = [None] * M
-    histories = [None] * M
+    models_out: list = [None] * M
+    histories: list = [None] * M
     best_val = np.zeros(M)
     best_epoch = np.zeros(M, dtype=int)
     epochs_run = np.zeros(M, dtype=int)

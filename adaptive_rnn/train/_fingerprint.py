@@ -14,7 +14,7 @@ import math
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -188,12 +188,13 @@ def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # 
         return
     if dataclasses.is_dataclass(obj) or hasattr(obj, "_fields"):
         p = _join(path, type(obj).__qualname__)
-        names = obj._fields if hasattr(obj, "_fields") else [f.name for f in dataclasses.fields(obj)]
+        # A named tuple, else a dataclass (the checker loses `is_dataclass` through the `or`).
+        names = getattr(obj, "_fields") if hasattr(obj, "_fields") else [f.name for f in dataclasses.fields(cast(Any, obj))]
         for n in names:
             _walk(getattr(obj, n), _join(p, n), out, nxt, stack)
         return
     if hasattr(obj, "__wrapped__"):  # jitted or functools.wraps-decorated functions
-        _walk(obj.__wrapped__, path, out, nxt, stack)
+        _walk(getattr(obj, "__wrapped__"), path, out, nxt, stack)
         return
     r = repr(obj)
     attrs = getattr(obj, "__dict__", None)

@@ -278,6 +278,7 @@ def fit(
                          batch_size=batch_size, patience=patience, frozen=frozen, config=config)
     records: list = []
     if resume_from is not None:  # verify the checkpoint and compare the runs before compiling
+        assert cfg is not None  # built above whenever resume_from is given
         allow = resume_changes == "allow"
         meta, blob = read_checkpoint(resume_from, allow_unverified_metadata=allow)
         saved = dict(meta["config"])
@@ -322,10 +323,13 @@ def fit(
                 history.stop_reason, history.stop_epoch = "callback", e
                 break
             if checkpoint_every is not None and e % checkpoint_every == 0:
+                # checkpoint_every needs checkpoint_dir (checked above), which builds cfg.
+                assert checkpoint_dir is not None and cfg is not None
                 save_checkpoint(checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records)
     finally:
         bar.close()
     if checkpoint_dir is not None:
+        assert cfg is not None  # built above whenever checkpoint_dir is given
         save_checkpoint(checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records)
     result = FitResult(
         model=_model(state.best_params, frozen, spec),

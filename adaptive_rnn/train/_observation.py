@@ -20,6 +20,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.core import Tracer
 from jax.scipy.special import gammaln
 from jaxtyping import Array
 
@@ -51,7 +52,7 @@ def _check_shapes(readout: Any, data: Any, mask: Any, data_name: str):
 def _check_bin_ms(bin_ms: Any):
     if bin_ms is None:
         raise InputError("bin_ms: missing; expected the bin width in milliseconds (a positive number)")
-    if isinstance(bin_ms, jax.core.Tracer):
+    if isinstance(bin_ms, Tracer):
         return bin_ms
     return check_positive("bin_ms", bin_ms)
 
@@ -234,7 +235,7 @@ def bits_per_spike(nll_model: Any, nll_baseline: Any, n_spikes: Any) -> Array:
 
     **Raises:** `InputError` for a known `n_spikes` that is not positive.
     """
-    if not isinstance(n_spikes, jax.core.Tracer):
+    if not isinstance(n_spikes, Tracer):
         check_positive("n_spikes", n_spikes)
     return (jnp.asarray(nll_baseline) - jnp.asarray(nll_model)) / (jnp.asarray(n_spikes) * math.log(2.0))
 
