@@ -43,11 +43,13 @@ def seed_key(seed: int):
     its arguments before anything compiles. Other PRNG implementations use
     `jax.random.key`."""
     import jax
-    import jax.numpy as jnp
 
     # jax's Config declares its flags dynamically, so its stubs do not list them.
     if jax.config.jax_default_prng_impl == "threefry2x32" and 0 <= seed < 2**32:  # pyright: ignore[reportAttributeAccessIssue]
-        return jax.random.wrap_key_data(jnp.asarray(np.array([0, seed], dtype=np.uint32)))
+        # A NumPy array, not jnp.asarray: converting it would run a program. The stubs
+        # ask for a jax.Array; wrap_key_data accepts any array.
+        data = np.array([0, seed], dtype=np.uint32)
+        return jax.random.wrap_key_data(data)  # pyright: ignore[reportArgumentType]
     return jax.random.key(seed)
 
 

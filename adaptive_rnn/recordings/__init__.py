@@ -10,6 +10,7 @@ from ._load import (
 )
 from ._binning import BinnedSpikes as BinnedSpikes, bin_spike_times as bin_spike_times
 from ._recording import (
+    KINDS as KINDS,
     Recording as Recording,
     bootstrap_indices as bootstrap_indices,
 )

@@ -1,0 +1,110 @@
+"""Recordings with a known answer: an ARU of known time constants, driven by a random
+stimulus, emits Poisson spikes or noisy signals (ground truth for `fit_recording`)."""
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import check_choice, check_int, check_nonnegative, check_positive, check_type
+from .._errors import InputError
+from ..models import ARU
+from ..recordings import KINDS, Recording
+from ._observed import ObservedARU
+
+
+class SyntheticRecording(NamedTuple):
+    """What `synthetic_recording` returns.
+
+    - `recording`: the `Recording` (counts or signals, with the stimulus as inputs).
+    - `teacher`: the `ObservedARU` that produced it (data-constrained: neuron i is hidden
+        unit i), with `dt = bin_ms`.
+    - `tau_s_ms`, `tau_r_ms`: its time constants.
+    - `rate_hz`: `(trials, time, neurons)` the rates behind the counts, or the noiseless
+        signals.
+    """
+
+    recording: Recording
+    teacher: ObservedARU
+    tau_s_ms: float
+    tau_r_ms: float
+    truth: np.ndarray
+
+
+def synthetic_recording(
+    key: Any,
+    *,
+    kind: str = "counts",
+    n_neurons: int = 30,
+    n_trials: int = 100,
+    n_bins: int = 200,
+    bin_ms: float = 5.0,
+    tau_s_ms: float = 20.0,
+    tau_r_ms: float = 50.0,
+    n_in: int = 3,
+    stimulus_bins: int = 10,
+    stimulus_sd: float = 4.0,
+    mean_rate_hz: float = 25.0,
+    rate_scale_hz: float = 60.0,
+    noise_sd: float = 0.1,
+    burn_in_ms: float = 200.0,
+    self_connections: bool = False,
+) -> SyntheticRecording:
+    r"""A recording of a known ARU.
+
+    The teacher is an `ARU(n_in, n_neurons, ...)` with global time constants `tau_s_ms`,
+    `tau_r_ms`, `dt = bin_ms`, sigmoid activation and the default random weights (no
+    self-connections unless `self_connections`, as `fit_recording` assumes); each
+    recorded neuron is one hidden unit. Its stimulus is Gaussian white noise of standard
+    deviation `stimulus_sd`, held for `stimulus_bins` bins, preceded by `burn_in_ms` of
+    zero input that is not recorded. Counts are Poisson with
+    $\text{rate}_\text{Hz} = \text{softplus}(\text{mean\_rate} + \text{rate\_scale}\,(r - 1/2))$;
+    signals are $r - 1/2$ plus Gaussian noise of standard deviation `noise_sd`.
+
+    **Arguments:** as named above; `key`: a `jax.random` key; `kind`: `"counts"` or
+    `"signals"`.
+
+    **Returns:** a `SyntheticRecording`.
+
+    **Raises:** `InputError` for bad sizes or values.
+    """
+    check_choice("kind", kind, KINDS)
+    n_neurons, n_trials, n_bins, n_in = (check_int(n, v, 1) for n, v in (
+        ("n_neurons", n_neurons), ("n_trials", n_trials), ("n_bins", n_bins), ("n_in", n_in)))
+    stimulus_bins = check_int("stimulus_bins", stimulus_bins, 1)
+    bin_ms = check_positive("bin_ms", bin_ms)
+    for name, v in (("tau_s_ms", tau_s_ms), ("tau_r_ms", tau_r_ms)):
+        if check_positive(name, v) <= bin_ms:
+            raise InputError(f"{name}: got {v:g}, expected more than one bin (bin_ms = {bin_ms:g})")
+    stimulus_sd = check_nonnegative("stimulus_sd", stimulus_sd)
+    mean_rate_hz = check_positive("mean_rate_hz", mean_rate_hz)
+    rate_scale_hz = check_nonnegative("rate_scale_hz", rate_scale_hz)
+    noise_sd = check_positive("noise_sd", noise_sd)
+    burn_in = int(np.ceil(check_nonnegative("burn_in_ms", burn_in_ms) / bin_ms - 1e-9))
+    k_aru, k_obs, k_x, k_noise = jax.random.split(key, 4)
+    check_type("self_connections", self_connections, bool, "True or False")
+    aru = ARU(n_in, n_neurons, n_neurons, tau_s=tau_s_ms, tau_r=tau_r_ms, dt=bin_ms,
+              self_connections=self_connections, key=k_aru)
+    if kind == "counts":
+        center, scale = mean_rate_hz + np.log(-np.expm1(-mean_rate_hz)), rate_scale_hz  # softplus^-1
+    else:
+        center, scale = 0.0, 1.0
+    teacher = ObservedARU(aru, n_neurons, observed="units", center=center, scale=scale, key=k_obs)
+    n_steps = -(-n_bins // stimulus_bins)
+    x = stimulus_sd * jax.random.normal(k_x, (n_trials, n_steps, n_in))
+    x = jnp.repeat(x, stimulus_bins, axis=1)[:, :n_bins]
+    xb = jnp.concatenate([jnp.zeros((n_trials, burn_in, n_in), x.dtype), x], axis=1)
+    from .._solve import simulate
+
+    y = np.asarray(simulate(teacher, xb).outputs)[:, burn_in:]
+    if kind == "counts":
+        rate = np.asarray(jax.nn.softplus(y))
+        counts = np.asarray(jax.random.poisson(k_noise, jnp.asarray(rate * bin_ms / 1000.0)))
+        rec = Recording.from_arrays(counts=counts, bin_ms=bin_ms, inputs=np.asarray(x))
+        truth = rate
+    else:
+        signals = y + noise_sd * np.asarray(jax.random.normal(k_noise, y.shape))
+        rec = Recording.from_arrays(signals=signals, bin_ms=bin_ms, inputs=np.asarray(x))
+        truth = y
+    return SyntheticRecording(rec, teacher, float(tau_s_ms), float(tau_r_ms), truth)
