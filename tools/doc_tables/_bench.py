@@ -86,7 +86,7 @@ def _bench_setup(S):
             f"({m['processor']}), jax {m['jax']}, float32, {b['cpu']['devices']} JAX CPU "
             f"device{'' if b['cpu']['devices'] == 1 else 's'}, "
             f"{'5 repeats (`--quick`)' if b.get('quick') else '9 repeats'}; the whole run took "
-            f"{secs(b['total_s'])}{' (the paper-scale commands included)' if 'paper' in b else ''}. GPU: "
+            f"{secs(b['total_s'])}{_paper_note(b)}. GPU: "
             + (f"{gpu.get('device')}." if gpu.get("available") else
                "none in this run (the GPU section reports none)."))
 
@@ -209,3 +209,15 @@ def _training_ensemble_cost(S):
             f"{b['machine']['cpu_count']}-core CPU) a paper-sized epoch of 200 members cost "
             f"{ms(e['ours_per_model_s'])} per member (`python benchmarks/bench_ensemble.py`; "
             f"`{BENCH}`).")
+
+
+def _paper_note(b: dict) -> str:
+    """Whether the run's total includes the paper-scale commands, or from which earlier
+    run their timings come."""
+    if "paper" not in b:
+        return ""
+    measured = b["paper"].get("measured")
+    if measured:
+        return f" (the paper-scale timings come from the full run of {str(measured)[:10]})"
+    return " (the paper-scale commands included)"
+
