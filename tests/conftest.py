@@ -91,3 +91,17 @@ def tree_allclose(x, y, *, rtol=1e-12, atol=1e-12) -> bool:
         a.shape == b.shape and bool(jnp.allclose(a, b, rtol=rtol, atol=atol))
         for a, b in zip(x_leaves, y_leaves)
     )
+
+
+@pytest.fixture
+def compiles():
+    """Counts JAX tracing and compiling events while a test runs."""
+    events = []
+
+    def listener(event, duration, **kwargs):
+        if event.startswith("/jax/core/compile/"):
+            events.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    yield events
+    jax.monitoring.unregister_event_duration_listener(listener)

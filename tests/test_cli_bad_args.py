@@ -204,20 +204,6 @@ def _argv(argv, files):
     return out
 
 
-@pytest.fixture
-def compiles():
-    """Counts JAX tracing and compiling events while a test runs."""
-    events = []
-
-    def listener(event, duration, **kwargs):
-        if event.startswith("/jax/core/compile/"):
-            events.append(event)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    yield events
-    jax.monitoring.unregister_event_duration_listener(listener)
-
-
 @pytest.mark.parametrize(
     "name",
     list(CASES),

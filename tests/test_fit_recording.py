@@ -23,28 +23,13 @@ from adaptive_rnn.cli import main
 from adaptive_rnn.recipes import (
     ObservedARU,
     bootstrap_intervals,
-    check_settings,
     fit_recording,
     fit_recordings,
     plot_recording_fit,
     predict,
     synthetic_recording,
 )
-from adaptive_rnn.recordings import Recording, save_recording
-
-
-@pytest.fixture
-def compiles():
-    """Counts JAX compile events while a test runs."""
-    events = []
-
-    def listener(event, duration, **kwargs):
-        if event.startswith("/jax/core/compile/"):
-            events.append(event)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    yield events
-    jax.monitoring.unregister_event_duration_listener(listener)
+from adaptive_rnn.recordings import Recording
 
 
 def _observed(key, observed, n_in=2, n=5, n_obs=3):
