@@ -47,7 +47,11 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
         if low is not None and high is not None:
             rng = f" in [{low}, {high}]"
         elif low is not None:
-            rng = " >= 0" if low == 0 else (" >= 1 (a positive integer)" if low == 1 else f" >= {low}")
+            rng = (
+                " >= 0"
+                if low == 0
+                else (" >= 1 (a positive integer)" if low == 1 else f" >= {low}")
+            )
         elif high is not None:
             rng = f" <= {high}"
         else:
@@ -126,7 +130,9 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
         ok = False
     if not ok:
         listed = ", ".join(repr(c) for c in choices)
-        raise InputError(f"{name}: got {value!r}, expected one of {listed}{suggest(value, choices)}")
+        raise InputError(
+            f"{name}: got {value!r}, expected one of {listed}{suggest(value, choices)}"
+        )
     return value
 
 
@@ -161,12 +167,17 @@ def check_array(name: str, value: Any, rank: int | None = None, shape: str = "")
         arr = np.asarray(value)
     except Exception as e:  # ragged nesting, objects that refuse conversion
         raise InputError(f"{name}: could not be read as an array ({e}); expected {what}") from e
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-            or arr.dtype == np.bool_):
+    if not (
+        np.issubdtype(arr.dtype, np.floating)
+        or np.issubdtype(arr.dtype, np.integer)
+        or arr.dtype == np.bool_
+    ):
         raise InputError(f"{name}: got dtype {arr.dtype}, expected {what} of real numbers")
     if rank is not None and arr.ndim != rank:
-        raise InputError(f"{name}: got shape {arr.shape} (rank {arr.ndim}), expected rank {rank}"
-                         + (f", {shape}" if shape else ""))
+        raise InputError(
+            f"{name}: got shape {arr.shape} (rank {arr.ndim}), expected rank {rank}"
+            + (f", {shape}" if shape else "")
+        )
     return arr
 
 
@@ -175,7 +186,9 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def as_float_array(name: str, value: Any, expected: str = "a number or an array of numbers") -> np.ndarray:
+def as_float_array(
+    name: str, value: Any, expected: str = "a number or an array of numbers"
+) -> np.ndarray:
     """`value` as a float64 NumPy array; anything that is not numbers (strings, objects,
     ragged lists) is an `InputError` naming `expected`."""
     try:

@@ -33,8 +33,8 @@ from typing import Any, NamedTuple, cast
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.core import Tracer
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
 from ._checks import check_keys
@@ -102,8 +102,14 @@ def ei_signs(n: int, e_fraction: float = 0.8, *, ei: Sequence | None = None) -> 
             else:
                 raise InputError(f"ei: got entry {v!r}, expected +1/-1, True/False or 'E'/'I'")
         return np.asarray(out)
-    if isinstance(e_fraction, bool) or not isinstance(e_fraction, (int, float)) or not (0 < e_fraction < 1):
-        raise InputError(f"e_fraction: got {e_fraction!r}, expected a number in the open interval (0, 1)")
+    if (
+        isinstance(e_fraction, bool)
+        or not isinstance(e_fraction, (int, float))
+        or not (0 < e_fraction < 1)
+    ):
+        raise InputError(
+            f"e_fraction: got {e_fraction!r}, expected a number in the open interval (0, 1)"
+        )
     n_e = int(round(e_fraction * n))
     n_e = min(max(n_e, 1), n - 1) if n > 1 else 1
     return np.concatenate([np.ones(n_e), -np.ones(n - n_e)])
@@ -173,6 +179,7 @@ class Connectivity:
 
     def changed(self) -> tuple[str, ...]:
         """The names of the options that differ from their defaults."""
+
         def differs(f):
             value = getattr(self, f.name)
             return value is not None if f.default is None else bool(value != f.default)
@@ -259,11 +266,15 @@ def _init_array(name, init, key, shape, dtype, scale_fan_in=True) -> np.ndarray 
         raise InputError(f"{name}: initialisation {init!r}, expected one of {INITS} or an array")
     if isinstance(init, Tracer):  # traced (a model built under jit/vmap): no value to check
         if init.shape != tuple(shape):
-            raise InputError(f"{name}: got an array of shape {init.shape}, expected shape {tuple(shape)}")
+            raise InputError(
+                f"{name}: got an array of shape {init.shape}, expected shape {tuple(shape)}"
+            )
         return init
     arr = np.asarray(init, dtype=np.float64)
     if arr.shape != tuple(shape):
-        raise InputError(f"{name}: got an array of shape {arr.shape}, expected shape {tuple(shape)}")
+        raise InputError(
+            f"{name}: got an array of shape {arr.shape}, expected shape {tuple(shape)}"
+        )
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{name}: got non-finite values, expected finite weights")
     return arr
@@ -341,7 +352,9 @@ def make_weight(
             raise InputError(f"{name}: Dale's law needs the presynaptic signs")
         s = np.asarray(signs, dtype=np.float64).reshape(1, -1)
         if s.shape[1] != shape[1]:
-            raise InputError(f"{name}: got {s.shape[1]} signs, expected {shape[1]} (one per presynaptic unit)")
+            raise InputError(
+                f"{name}: got {s.shape[1]} signs, expected {shape[1]} (one per presynaptic unit)"
+            )
     # Initial effective matrix, then the raw array that represents it (traceable unless
     # balanced or rescaled, which need the values).
     traced = isinstance(raw, Tracer)
@@ -439,7 +452,9 @@ class MultiArea(NamedTuple):
 
     def model_kwargs(self) -> dict:
         """Keyword arguments for `CTRNN`/`Shunting`: masks and (if any) Dale signs."""
-        kw: dict[str, Any] = {"masks": {"in": self.mask_in, "rec": self.mask_rec, "out": self.mask_out}}
+        kw: dict[str, Any] = {
+            "masks": {"in": self.mask_in, "rec": self.mask_rec, "out": self.mask_out}
+        }
         if self.signs is not None:
             kw["ei"] = self.signs.tolist()
             kw["dale"] = "abs"
@@ -485,7 +500,11 @@ def multi_area(
         raise InputError(f"sizes: got {sizes}, expected a non-empty list of positive integers")
     k = len(sizes)
     n = sum(sizes)
-    if isinstance(connectivity, (tuple, list)) and len(connectivity) == 2 and np.ndim(connectivity[0]) == 0:
+    if (
+        isinstance(connectivity, (tuple, list))
+        and len(connectivity) == 2
+        and np.ndim(connectivity[0]) == 0
+    ):
         fwd, fb = (float(c) for c in connectivity)
         C = np.ones((k, k))
         C[np.tril_indices(k, -1)] = fwd
@@ -493,7 +512,9 @@ def multi_area(
     else:
         C = np.asarray(connectivity, dtype=np.float64)
         if C.shape != (k, k):
-            raise InputError(f"connectivity: got shape {C.shape}, expected ({k}, {k}) or a (forward, feedback) pair")
+            raise InputError(
+                f"connectivity: got shape {C.shape}, expected ({k}, {k}) or a (forward, feedback) pair"
+            )
     if np.any(C < 0) or np.any(C > 1):
         raise InputError(f"connectivity: got probabilities {C.tolist()}, expected values in [0, 1]")
     areas = np.repeat(np.arange(k), sizes)
@@ -510,11 +531,15 @@ def multi_area(
     if e_fraction is not None:
         # np.ndim tells a scalar from a sequence, which the type checker cannot see.
         fr: list[float] = (
-            [cast(float, e_fraction)] * k if np.ndim(e_fraction) == 0 else list(cast(Sequence[float], e_fraction))
+            [cast(float, e_fraction)] * k
+            if np.ndim(e_fraction) == 0
+            else list(cast(Sequence[float], e_fraction))
         )
         if len(fr) != k:
             raise InputError(f"e_fraction: got {len(fr)} values, expected one per area ({k})")
         signs = np.concatenate([ei_signs(s, f) for s, f in zip(sizes, fr)])
         if not readout_inhibitory:
             mask_out = mask_out * (signs > 0)[None, :]
-    return MultiArea(areas=areas, signs=signs, mask_in=mask_in, mask_rec=mask_rec, mask_out=mask_out)
+    return MultiArea(
+        areas=areas, signs=signs, mask_in=mask_in, mask_rec=mask_rec, mask_out=mask_out
+    )

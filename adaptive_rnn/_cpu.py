@@ -100,7 +100,9 @@ def configure_cpu(devices: int | None = None, *, retain_memory: bool = True) -> 
         jax.config.update("jax_num_cpu_devices", n)
     kept = retain_freed_memory() if retain_memory else False
     if retain_memory and not kept:
-        warnings.warn("configure_cpu: retain_memory has no effect outside glibc (Linux)", stacklevel=2)
+        warnings.warn(
+            "configure_cpu: retain_memory has no effect outside glibc (Linux)", stacklevel=2
+        )
     return {"devices": n, "retain_memory": kept}
 
 
@@ -114,7 +116,9 @@ def resolve_devices(devices, n_items: int | None = None, what: str = "") -> list
     if devices is None:
         devices = available
     elif isinstance(devices, bool):
-        raise InputError(f"devices: got {devices!r}, expected a number of devices or a list of devices")
+        raise InputError(
+            f"devices: got {devices!r}, expected a number of devices or a list of devices"
+        )
     elif isinstance(devices, int):
         if not 1 <= devices <= len(available):
             raise InputError(
@@ -124,7 +128,9 @@ def resolve_devices(devices, n_items: int | None = None, what: str = "") -> list
         devices = available[:devices]
     devices = list(devices)
     if not devices or not all(isinstance(d, jax.Device) for d in devices):
-        raise InputError(f"devices: got {devices!r}, expected a number or a non-empty list of jax devices")
+        raise InputError(
+            f"devices: got {devices!r}, expected a number or a non-empty list of jax devices"
+        )
     if n_items is not None and n_items % len(devices):
         raise InputError(
             f"devices: {what} of {n_items} does not split evenly over {len(devices)} devices; "
@@ -138,3 +144,23 @@ def split_leading_axis(tree, devices: list, name: str):
     (`NamedSharding` on a one-axis mesh called `name`)."""
     mesh = jax.sharding.Mesh(np.asarray(devices), (name,))
     return jax.device_put(tree, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(name)))
+
+
+def fetch_global(tree):
+    """Copies every array of `tree` to host memory, whole, as NumPy arrays.
+
+    An array sharded over the devices of several processes (under
+    `jax.distributed`) is first gathered across processes, so that every process
+    receives the full value; `jax.device_get` alone refuses such an array. The gather
+    is a collective: every process must call this with the same structure, in the
+    same order. Single-process arrays are simply copied.
+    """
+
+    def one(x):
+        if isinstance(x, jax.Array) and not x.is_fully_addressable:
+            from jax.experimental import multihost_utils
+
+            return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+        return jax.device_get(x)
+
+    return jax.tree_util.tree_map(one, tree)

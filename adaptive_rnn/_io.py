@@ -71,7 +71,9 @@ def check_writable_file(path: str | os.PathLike, *, name: str = "path") -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"{name}: got {str(path)!r}, an existing folder; expected a path where a file can be written")
+        raise InputError(
+            f"{name}: got {str(path)!r}, an existing folder; expected a path where a file can be written"
+        )
     for parent in path.parents:
         if parent.exists() and not parent.is_dir():
             raise InputError(
@@ -144,7 +146,9 @@ def seal(meta: Mapping[str, Any], files: Mapping[str, bytes]) -> dict:
     edits, not a forger who recomputes it.)
     """
     out = json.loads(json.dumps(dict(meta)))  # exactly what will be read back
-    out[FILES] = {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in files.items()}
+    out[FILES] = {
+        name: {"sha256": sha256(data), "bytes": len(data)} for name, data in files.items()
+    }
     out[DIGEST] = metadata_digest(out)
     return out
 
@@ -155,9 +159,13 @@ def read_json(path: Path, *, what: str) -> dict:
     try:
         obj = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{what}: {path} is not valid JSON ({e}); the file is truncated or corrupt") from e
+        raise CheckpointError(
+            f"{what}: {path} is not valid JSON ({e}); the file is truncated or corrupt"
+        ) from e
     if not isinstance(obj, dict):
-        raise CheckpointError(f"{what}: {path} holds a {type(obj).__name__}, expected a JSON object")
+        raise CheckpointError(
+            f"{what}: {path} holds a {type(obj).__name__}, expected a JSON object"
+        )
     return obj
 
 
@@ -175,7 +183,9 @@ def read_verified(path: Path, digest: str | None, *, what: str) -> bytes:
 
 def _plain_name(name: Any, *, what: str) -> str:
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
-        raise CheckpointError(f"{what}: the file name {name!r} in its metadata is not a plain file name")
+        raise CheckpointError(
+            f"{what}: the file name {name!r} in its metadata is not a plain file name"
+        )
     return name
 
 
@@ -213,7 +223,9 @@ def read_sealed(
     """
     meta = read_json(folder / meta_name, what=what)
     if meta.get("format") != fmt:
-        raise CheckpointError(f"{what}: {meta_name} has format {meta.get('format')!r}, expected {fmt!r}")
+        raise CheckpointError(
+            f"{what}: {meta_name} has format {meta.get('format')!r}, expected {fmt!r}"
+        )
     got_version = meta.get("format_version")
     if got_version == LEGACY_VERSION:
         if not allow_unverified_metadata:
@@ -228,7 +240,9 @@ def read_sealed(
         for name, digest in hashes.items():
             name = _plain_name(name, what=what)
             if digest is None:
-                raise CheckpointError(f"{what}: {meta_name} records no SHA-256 of {name}; nothing can be verified")
+                raise CheckpointError(
+                    f"{what}: {meta_name} records no SHA-256 of {name}; nothing can be verified"
+                )
             files[name] = read_verified(folder / name, digest, what=what)
         return meta, files
     if got_version != version:
@@ -249,10 +263,14 @@ def read_sealed(
         )
     listed = meta.get(FILES)
     if not isinstance(listed, dict) or not all(isinstance(v, dict) for v in listed.values()):
-        raise CheckpointError(f"{what}: {meta_name} has no valid {FILES!r} field; expected name -> SHA-256")
+        raise CheckpointError(
+            f"{what}: {meta_name} has no valid {FILES!r} field; expected name -> SHA-256"
+        )
     for name in required(meta):
         if name not in listed:
-            raise CheckpointError(f"{what}: {meta_name} does not seal the file {name!r}; the metadata is malformed")
+            raise CheckpointError(
+                f"{what}: {meta_name} does not seal the file {name!r}; the metadata is malformed"
+            )
     files = {}
     for name, rec in listed.items():
         name = _plain_name(name, what=what)
@@ -273,7 +291,9 @@ def model_skeleton(config: dict) -> AbstractRNN | SavedLayout:
     except CheckpointError:
         raise
     except Exception as e:
-        raise CheckpointError(f"model config: could not build a {family!r} model from it ({e})") from e
+        raise CheckpointError(
+            f"model config: could not build a {family!r} model from it ({e})"
+        ) from e
 
 
 def model_to_files(model: AbstractRNN) -> tuple[dict, bytes]:
@@ -350,7 +370,10 @@ def load_model(path: str | os.PathLike, *, allow_unverified_metadata: bool = Fal
     if not path.is_dir():
         raise CheckpointError(f"{what}: not found; expected a folder written by save_model")
     meta, files = read_sealed(
-        path, MODEL_JSON, fmt=FORMAT, what=what,
+        path,
+        MODEL_JSON,
+        fmt=FORMAT,
+        what=what,
         required=lambda m: [MODEL_LEAVES],
         legacy_hashes=lambda m: {MODEL_LEAVES: m.get("leaves_sha256")},
         allow_unverified_metadata=allow_unverified_metadata,
@@ -366,7 +389,9 @@ def load_model(path: str | os.PathLike, *, allow_unverified_metadata: bool = Fal
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive (an empty one)
 
 
-def load_npz(path: str | os.PathLike, required: tuple[str, ...] = (), option: str | None = None) -> dict[str, np.ndarray]:
+def load_npz(
+    path: str | os.PathLike, required: tuple[str, ...] = (), option: str | None = None
+) -> dict[str, np.ndarray]:
     """Reads an .npz file without pickle, checking that `required` keys are present.
 
     **Arguments:**
@@ -414,5 +439,7 @@ def load_npz(path: str | os.PathLike, required: tuple[str, ...] = (), option: st
         raise InputError(f"{where}: not a readable .npz archive ({type(e).__name__}: {e})") from e
     missing = [k for k in required if k not in data]
     if missing:
-        raise InputError(f"{where}: missing arrays {missing}; found {sorted(data)}, expected {list(required)}")
+        raise InputError(
+            f"{where}: missing arrays {missing}; found {sorted(data)}, expected {list(required)}"
+        )
     return data

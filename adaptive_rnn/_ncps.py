@@ -33,14 +33,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import check_nonnegative, check_optional, check_positive, check_positive_int, check_type
+from ._checks import (
+    check_nonnegative,
+    check_optional,
+    check_positive,
+    check_positive_int,
+    check_type,
+)
 from ._errors import CheckpointError, InputError
 from ._nn4n import _short, load_torch_file
 from .models import LTC
 
 REQUIRED = (
-    "gleak", "vleak", "cm", "sigma", "mu", "w", "erev",
-    "sensory_sigma", "sensory_mu", "sensory_w", "sensory_erev",
+    "gleak",
+    "vleak",
+    "cm",
+    "sigma",
+    "mu",
+    "w",
+    "erev",
+    "sensory_sigma",
+    "sensory_mu",
+    "sensory_w",
+    "sensory_erev",
 )
 OPTIONAL = ("sparsity_mask", "sensory_sparsity_mask", "input_w", "input_b", "output_w", "output_b")
 SEQUENCE_PREFIX = "rnn_cell."  # an ncps.torch.LTC holds its LTCCell as `rnn_cell`
@@ -64,15 +79,23 @@ def read_ncps_checkpoint(path) -> dict[str, np.ndarray]:
                 obj = obj[name]
                 break
     if not isinstance(obj, Mapping):
-        raise CheckpointError(f"{what}: got {type(obj).__name__}, expected a state dict (a dict of tensors)")
+        raise CheckpointError(
+            f"{what}: got {type(obj).__name__}, expected a state dict (a dict of tensors)"
+        )
     sd = {}
     for k, v in obj.items():
         try:
             arr = v.detach().cpu().numpy() if hasattr(v, "detach") else v
         except Exception as e:  # a torch dtype NumPy lacks (bfloat16, ...)
             raise CheckpointError(f"{what}: [{_short(k)}] cannot become a NumPy array ({e})") from e
-        if not isinstance(k, str) or not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
-            raise CheckpointError(f"{what}: [{_short(k)}] is {_short(arr)}; expected string keys and numeric tensors")
+        if (
+            not isinstance(k, str)
+            or not isinstance(arr, np.ndarray)
+            or arr.dtype.kind not in "biuf"
+        ):
+            raise CheckpointError(
+                f"{what}: [{_short(k)}] is {_short(arr)}; expected string keys and numeric tensors"
+            )
         sd[k] = arr
     return sd
 
@@ -80,7 +103,11 @@ def read_ncps_checkpoint(path) -> dict[str, np.ndarray]:
 def _split_prefix(sd: Mapping, what: str) -> tuple[str, dict]:
     """The prefix of the cell's keys (`""` or e.g. `"rnn_cell."`) and its entries
     without it; any other key is refused."""
-    prefixes = sorted(k[: -len("gleak")] for k in sd if k.endswith("gleak") and (k == "gleak" or k.endswith(".gleak")))
+    prefixes = sorted(
+        k[: -len("gleak")]
+        for k in sd
+        if k.endswith("gleak") and (k == "gleak" or k.endswith(".gleak"))
+    )
     if len(prefixes) != 1:
         found = "no" if not prefixes else f"{len(prefixes)} ({prefixes})"
         raise CheckpointError(
@@ -88,16 +115,24 @@ def _split_prefix(sd: Mapping, what: str) -> tuple[str, dict]:
             f"ncps LTCCell or LTC; got keys {sorted(sd)[:12]}"
         )
     prefix = prefixes[0]
-    cell = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-    other = sorted(k for k in sd if not k.startswith(prefix) or k[len(prefix):] not in REQUIRED + OPTIONAL)
+    cell = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
+    other = sorted(
+        k for k in sd if not k.startswith(prefix) or k[len(prefix) :] not in REQUIRED + OPTIONAL
+    )
     if other:
-        hint = " (mixed_memory=True: its LSTM is not part of the LTC)" if any("lstm" in k for k in other) else ""
+        hint = (
+            " (mixed_memory=True: its LSTM is not part of the LTC)"
+            if any("lstm" in k for k in other)
+            else ""
+        )
         raise CheckpointError(
             f"{what}: unexpected keys {other[:8]}{hint}; expected only the LTC cell's {REQUIRED + OPTIONAL}"
         )
     missing = [prefix + k for k in REQUIRED if k not in cell]
     if missing:
-        raise CheckpointError(f"{what}: missing keys {missing}; expected {[prefix + k for k in REQUIRED]}")
+        raise CheckpointError(
+            f"{what}: missing keys {missing}; expected {[prefix + k for k in REQUIRED]}"
+        )
     return prefix, cell
 
 
@@ -148,9 +183,14 @@ def ncps_to_ltc(
     ode_unfolds = check_positive_int("ode_unfolds", ode_unfolds)
     epsilon = check_nonnegative("epsilon", epsilon)
     if implicit_param_constraints is not None:
-        check_type("implicit_param_constraints", implicit_param_constraints, bool, "True, False or None")
+        check_type(
+            "implicit_param_constraints", implicit_param_constraints, bool, "True, False or None"
+        )
     n_out = check_optional(check_positive_int, "n_out", n_out)
-    sd = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v) for k, v in state_dict.items()}
+    sd = {
+        k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
+        for k, v in state_dict.items()
+    }
     prefix, cell = _split_prefix(sd, what)
     if cell["gleak"].ndim != 1 or cell["sensory_w"].ndim != 2:
         raise CheckpointError(
@@ -161,16 +201,31 @@ def ncps_to_ltc(
     in_map, out_map = _mapping(cell, "input", what), _mapping(cell, "output", what)
     if "output_w" in cell:
         if cell["output_w"].ndim != 1:
-            raise CheckpointError(f"{what}: {prefix}output_w has shape {cell['output_w'].shape}, expected (n_motor,)")
+            raise CheckpointError(
+                f"{what}: {prefix}output_w has shape {cell['output_w'].shape}, expected (n_motor,)"
+            )
         n_out = cell["output_w"].shape[0]
     n_out = n if n_out is None else n_out
     if not 1 <= n_out <= n:
         raise CheckpointError(f"{what}: {n_out} motor units; expected between 1 and the {n} units")
     expected = {
-        "gleak": (n,), "vleak": (n,), "cm": (n,), "sigma": (n, n), "mu": (n, n), "w": (n, n), "erev": (n, n),
-        "sparsity_mask": (n, n), "sensory_sigma": (n_in, n), "sensory_mu": (n_in, n), "sensory_w": (n_in, n),
-        "sensory_erev": (n_in, n), "sensory_sparsity_mask": (n_in, n), "input_w": (n_in,), "input_b": (n_in,),
-        "output_w": (n_out,), "output_b": (n_out,),
+        "gleak": (n,),
+        "vleak": (n,),
+        "cm": (n,),
+        "sigma": (n, n),
+        "mu": (n, n),
+        "w": (n, n),
+        "erev": (n, n),
+        "sparsity_mask": (n, n),
+        "sensory_sigma": (n_in, n),
+        "sensory_mu": (n_in, n),
+        "sensory_w": (n_in, n),
+        "sensory_erev": (n_in, n),
+        "sensory_sparsity_mask": (n_in, n),
+        "input_w": (n_in,),
+        "input_b": (n_in,),
+        "output_w": (n_out,),
+        "output_b": (n_out,),
     }
     for k, shape in expected.items():
         if k in cell:
@@ -179,20 +234,38 @@ def ncps_to_ltc(
                     f"{what}: {prefix}{k} has shape {cell[k].shape}, expected {shape} ({n} units, {n_in} inputs)"
                 )
             if not np.all(np.isfinite(cell[k])):
-                raise CheckpointError(f"{what}: {prefix}{k} has non-finite values; expected finite values")
+                raise CheckpointError(
+                    f"{what}: {prefix}{k} has non-finite values; expected finite values"
+                )
     # ncps stores [pre, post]; ours is [post, pre]. Values in float64 (float32 cast exactly).
     p = {k: (v.T if v.ndim == 2 else v).astype(np.float64) for k, v in cell.items()}
     if implicit_param_constraints is None:
         implicit_param_constraints = prefix.endswith(SEQUENCE_PREFIX)
     try:
         model = LTC(
-            n_in, n, n_out, dt=dt, ode_unfolds=ode_unfolds, epsilon=epsilon,
+            n_in,
+            n,
+            n_out,
+            dt=dt,
+            ode_unfolds=ode_unfolds,
+            epsilon=epsilon,
             positivity="softplus" if implicit_param_constraints else "clip",
-            input_mapping=in_map, output_mapping=out_map,
-            vleak=p["vleak"], sigma=p["sigma"], mu=p["mu"], erev=p["erev"], mask=p.get("sparsity_mask"),
-            sensory_sigma=p["sensory_sigma"], sensory_mu=p["sensory_mu"], sensory_erev=p["sensory_erev"],
-            sensory_mask=p.get("sensory_sparsity_mask"), input_w=p.get("input_w"), input_b=p.get("input_b"),
-            output_w=p.get("output_w"), output_b=p.get("output_b"), dtype=dtype,
+            input_mapping=in_map,
+            output_mapping=out_map,
+            vleak=p["vleak"],
+            sigma=p["sigma"],
+            mu=p["mu"],
+            erev=p["erev"],
+            mask=p.get("sparsity_mask"),
+            sensory_sigma=p["sensory_sigma"],
+            sensory_mu=p["sensory_mu"],
+            sensory_erev=p["sensory_erev"],
+            sensory_mask=p.get("sensory_sparsity_mask"),
+            input_w=p.get("input_w"),
+            input_b=p.get("input_b"),
+            output_w=p.get("output_w"),
+            output_b=p.get("output_b"),
+            dtype=dtype,
             key=jax.random.key(0) if key is None else key,
         )
     except InputError as e:  # a value our LTC refuses (a non-binary mask)
@@ -201,7 +274,8 @@ def ncps_to_ltc(
     # these very values, and so does the LTC with the same `positivity`.
     dt_ = model.vleak.dtype
     return eqx.tree_at(
-        lambda m: (m.gleak_raw, m.cm_raw, m.w_raw, m.sensory_w_raw), model,
+        lambda m: (m.gleak_raw, m.cm_raw, m.w_raw, m.sensory_w_raw),
+        model,
         tuple(jnp.asarray(p[k], dtype=dt_) for k in ("gleak", "cm", "w", "sensory_w")),
     )
 

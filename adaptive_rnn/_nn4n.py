@@ -69,9 +69,15 @@ _KEYS = {
 # tensor is then gathered with bounds-checked integer indexing (no strided views).
 
 _DTYPES = {
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-    "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
 }
 _MAX_ELEMENTS = 2**28  # elements of one storage or tensor (an NN4N CTRNN of 16384 units)
 _MAX_TOTAL_ELEMENTS = 2**29  # elements of all tensors of one file together
@@ -111,7 +117,9 @@ class _Storage:
 
 def _nonnegative_int(what: str, field: str, value, limit: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:
-        raise CheckpointError(f"{what}: tensor {field} {_short(value)}; expected an integer in [0, {limit}]")
+        raise CheckpointError(
+            f"{what}: tensor {field} {_short(value)}; expected an integer in [0, {limit}]"
+        )
     return value
 
 
@@ -135,17 +143,23 @@ def _tensor(what: str, storage, offset, size, stride) -> np.ndarray:
     """The tensor `storage[offset + sum(i_k * stride_k)]`, after checking that every
     index lies inside the storage; a copy, never a view of the file's bytes."""
     if not isinstance(storage, _Storage):
-        raise CheckpointError(f"{what}: tensor storage {_short(storage)}; expected a storage record of the archive")
+        raise CheckpointError(
+            f"{what}: tensor storage {_short(storage)}; expected a storage record of the archive"
+        )
     data = storage.array
     numel = data.shape[0]
     offset = _nonnegative_int(what, "offset", offset, _MAX_ELEMENTS)
     size = _int_tuple(what, "size", size, _MAX_ELEMENTS)
     stride = _int_tuple(what, "stride", stride, _MAX_ELEMENTS)
     if len(size) != len(stride):
-        raise CheckpointError(f"{what}: tensor size {size} and stride {stride} differ in length; expected one stride per dimension")
+        raise CheckpointError(
+            f"{what}: tensor size {size} and stride {stride} differ in length; expected one stride per dimension"
+        )
     count = math.prod(size)  # Python integers: no overflow; each factor <= _MAX_ELEMENTS
     if count > _MAX_ELEMENTS:
-        raise CheckpointError(f"{what}: tensor of size {size} has {count} elements; expected at most {_MAX_ELEMENTS}")
+        raise CheckpointError(
+            f"{what}: tensor of size {size} has {count} elements; expected at most {_MAX_ELEMENTS}"
+        )
     if count:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= numel:
@@ -172,11 +186,15 @@ class _SafeUnpickler(pickle.Unpickler):
         self.records = {}  # key -> bytes, each record read once
         self.total = 0
 
-    def _rebuild_tensor_v2(self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
+    def _rebuild_tensor_v2(
+        self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None
+    ):
         out = _tensor(self.what, storage, offset, size, stride)
         self.total += out.size
         if self.total > _MAX_TOTAL_ELEMENTS:
-            raise CheckpointError(f"{self.what}: tensors hold more than {_MAX_TOTAL_ELEMENTS} elements together; expected fewer")
+            raise CheckpointError(
+                f"{self.what}: tensors hold more than {_MAX_TOTAL_ELEMENTS} elements together; expected fewer"
+            )
         return out
 
     def _rebuild_parameter(self, data, requires_grad=False, hooks=None, *rest):
@@ -201,10 +219,14 @@ class _SafeUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         what = self.what
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise CheckpointError(f"{what}: persistent id {_short(pid)}; expected ('storage', type, key, location, numel)")
+            raise CheckpointError(
+                f"{what}: persistent id {_short(pid)}; expected ('storage', type, key, location, numel)"
+            )
         _, stype, key, _location, numel = pid
         if not isinstance(stype, _StorageType):
-            raise CheckpointError(f"{what}: storage type {_short(stype)}; expected one of torch.{', torch.'.join(_DTYPES)}")
+            raise CheckpointError(
+                f"{what}: storage type {_short(stype)}; expected one of torch.{', torch.'.join(_DTYPES)}"
+            )
         if not isinstance(key, str):
             raise CheckpointError(f"{what}: storage key {_short(key)}; expected a string")
         numel = _nonnegative_int(what, "storage numel", numel, _MAX_ELEMENTS)
@@ -214,7 +236,9 @@ class _SafeUnpickler(pickle.Unpickler):
             try:
                 info = self.zf.getinfo(name)
             except KeyError:
-                raise CheckpointError(f"{what}: storage record {name!r} is missing; expected it in the archive") from None
+                raise CheckpointError(
+                    f"{what}: storage record {name!r} is missing; expected it in the archive"
+                ) from None
             if info.file_size != numel * dtype.itemsize:
                 raise CheckpointError(
                     f"{what}: storage record {name!r} holds {info.file_size} bytes; expected {numel} x "
@@ -241,10 +265,14 @@ def _read_without_torch(path: Path, what: str):
     try:
         zf = zipfile.ZipFile(path)
     except Exception as e:  # BadZipFile, OSError, ValueError, ...: whatever a damaged zip raises
-        raise CheckpointError(f"{what}: not a zip-format torch file ({type(e).__name__}: {e}); expected a file written by torch.save") from e
+        raise CheckpointError(
+            f"{what}: not a zip-format torch file ({type(e).__name__}: {e}); expected a file written by torch.save"
+        ) from e
     with zf:
         names = zf.namelist()
-        pkl = [n for n in names if n == "data.pkl" or (n.endswith("/data.pkl") and n.count("/") == 1)]
+        pkl = [
+            n for n in names if n == "data.pkl" or (n.endswith("/data.pkl") and n.count("/") == 1)
+        ]
         if len(pkl) != 1:
             raise CheckpointError(
                 f"{what}: {'no' if not pkl else len(pkl)} top-level data.pkl records inside; expected one "
@@ -255,17 +283,29 @@ def _read_without_torch(path: Path, what: str):
             byteorder = "little"
             if f"{prefix}byteorder" in names:
                 info = zf.getinfo(f"{prefix}byteorder")
-                byteorder = zf.read(info).decode("ascii", "replace") if info.file_size <= 16 else "(too long)"
+                byteorder = (
+                    zf.read(info).decode("ascii", "replace")
+                    if info.file_size <= 16
+                    else "(too long)"
+                )
             if byteorder not in ("little", "big"):
-                raise CheckpointError(f"{what}: byteorder record {byteorder!r}; expected 'little' or 'big'")
+                raise CheckpointError(
+                    f"{what}: byteorder record {byteorder!r}; expected 'little' or 'big'"
+                )
             info = zf.getinfo(pkl[0])
             if info.file_size > _MAX_PICKLE_BYTES:
-                raise CheckpointError(f"{what}: {pkl[0]} holds {info.file_size} bytes; expected at most {_MAX_PICKLE_BYTES}")
-            unpickler = _SafeUnpickler(io.BytesIO(zf.read(info)), zf, prefix, what, "<" if byteorder == "little" else ">")
+                raise CheckpointError(
+                    f"{what}: {pkl[0]} holds {info.file_size} bytes; expected at most {_MAX_PICKLE_BYTES}"
+                )
+            unpickler = _SafeUnpickler(
+                io.BytesIO(zf.read(info)), zf, prefix, what, "<" if byteorder == "little" else ">"
+            )
             return unpickler.load()
         except CheckpointError:
             raise
-        except Exception as e:  # UnpicklingError, EOFError, a CRC error, a REDUCE with wrong arguments, ...
+        except (
+            Exception
+        ) as e:  # UnpicklingError, EOFError, a CRC error, a REDUCE with wrong arguments, ...
             raise CheckpointError(
                 f"{what}: unreadable ({type(e).__name__}: {_short(str(e), 120)}); expected a file written by torch.save"
             ) from e
@@ -301,7 +341,9 @@ def load_torch_file(path: Path, what: str):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise CheckpointError(f"{what}: torch.load(weights_only=True) failed ({type(e).__name__}: {e})") from e
+        raise CheckpointError(
+            f"{what}: torch.load(weights_only=True) failed ({type(e).__name__}: {e})"
+        ) from e
 
 
 def _checkpoint_from(obj, what: str) -> tuple[dict, dict]:
@@ -309,7 +351,9 @@ def _checkpoint_from(obj, what: str) -> tuple[dict, dict]:
     string keys and numeric arrays, and a dict of constructor arguments."""
     if not isinstance(obj, Mapping) or "model_state_dict" not in obj:
         got = f"keys {sorted(map(repr, obj))}" if isinstance(obj, Mapping) else type(obj).__name__
-        raise CheckpointError(f"{what}: got {got}, expected a dict with 'model_state_dict' and 'kwargs' (NN4N's save())")
+        raise CheckpointError(
+            f"{what}: got {got}, expected a dict with 'model_state_dict' and 'kwargs' (NN4N's save())"
+        )
     state, kwargs = obj["model_state_dict"], obj.get("kwargs", {})
     for name, value in (("model_state_dict", state), ("kwargs", kwargs)):
         if not isinstance(value, Mapping):
@@ -319,8 +363,14 @@ def _checkpoint_from(obj, what: str) -> tuple[dict, dict]:
         try:
             arr = v.detach().cpu().numpy() if hasattr(v, "detach") else v
         except Exception as e:  # a torch dtype NumPy lacks (bfloat16, ...)
-            raise CheckpointError(f"{what}: model_state_dict[{k!r}] cannot become a NumPy array ({e})") from e
-        if not isinstance(k, str) or not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+            raise CheckpointError(
+                f"{what}: model_state_dict[{k!r}] cannot become a NumPy array ({e})"
+            ) from e
+        if (
+            not isinstance(k, str)
+            or not isinstance(arr, np.ndarray)
+            or arr.dtype.kind not in "biuf"
+        ):
             raise CheckpointError(
                 f"{what}: model_state_dict[{_short(k)}] is {_short(arr)}; expected string keys and numeric tensors"
             )
@@ -333,7 +383,9 @@ def _checkpoint_from(obj, what: str) -> tuple[dict, dict]:
 # --------------------------------------------------------------------------------------
 
 
-def nn4n_to_ctrnn(state_dict: Mapping, kwargs: Mapping, *, noise: bool = True, dtype=None, key=None) -> CTRNN:
+def nn4n_to_ctrnn(
+    state_dict: Mapping, kwargs: Mapping, *, noise: bool = True, dtype=None, key=None
+) -> CTRNN:
     """An adaptive_rnn `CTRNN` with the dynamics of an NN4N 1.x CTRNN.
 
     **Arguments:**
@@ -352,7 +404,10 @@ def nn4n_to_ctrnn(state_dict: Mapping, kwargs: Mapping, *, noise: bool = True, d
     """
     import jax
 
-    sd = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v) for k, v in state_dict.items()}
+    sd = {
+        k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
+        for k, v in state_dict.items()
+    }
     missing = [v for k, v in _KEYS.items() if v not in sd and k != "h0"]
     if missing:
         raise CheckpointError(
@@ -360,28 +415,42 @@ def nn4n_to_ctrnn(state_dict: Mapping, kwargs: Mapping, *, noise: bool = True, d
         )
     for k in ("W_in", "W_hid", "W_out"):
         if sd[_KEYS[k]].ndim != 2:
-            raise CheckpointError(f"NN4N state dict: {_KEYS[k]} has shape {sd[_KEYS[k]].shape}, expected a matrix")
+            raise CheckpointError(
+                f"NN4N state dict: {_KEYS[k]} has shape {sd[_KEYS[k]].shape}, expected a matrix"
+            )
     W_in, W_hid, W_out = (sd[_KEYS[k]] for k in ("W_in", "W_hid", "W_out"))
     if W_hid.shape[0] != W_hid.shape[1]:
-        raise CheckpointError(f"NN4N state dict: {_KEYS['W_hid']} has shape {W_hid.shape}, expected (n, n)")
+        raise CheckpointError(
+            f"NN4N state dict: {_KEYS['W_hid']} has shape {W_hid.shape}, expected (n, n)"
+        )
     n = W_hid.shape[0]
     try:
-        dims = kwargs.get("dims") or [kwargs.get("input_dim", W_in.shape[1]), kwargs.get("hidden_size", n),
-                                      kwargs.get("output_dim", W_out.shape[0])]
+        dims = kwargs.get("dims") or [
+            kwargs.get("input_dim", W_in.shape[1]),
+            kwargs.get("hidden_size", n),
+            kwargs.get("output_dim", W_out.shape[0]),
+        ]
         if not isinstance(dims, (list, tuple)) or len(dims) != 3:
             raise InputError(f"dims: got {_short(dims)}, expected [n_in, n_hidden, n_out]")
         n_in, n_h, n_out = (check_positive_int(f"dims[{i}]", d) for i, d in enumerate(dims))
         dt = check_positive("dt", kwargs.get("dt", 10))
         tau = check_positive("tau", kwargs.get("tau", 100))
-        init_state = check_choice("init_state", kwargs.get("init_state", "zero"), ("zero", "keep", "learn"))
+        init_state = check_choice(
+            "init_state", kwargs.get("init_state", "zero"), ("zero", "keep", "learn")
+        )
         pre = check_nonnegative("preact_noise", kwargs.get("preact_noise", 0) or 0)
         post = check_nonnegative("postact_noise", kwargs.get("postact_noise", 0) or 0)
         activation = check_type("activation", kwargs.get("activation", "relu"), str, "a string")
     except InputError as e:
         raise CheckpointError(f"NN4N kwargs: {e}") from None
     expected = {
-        "W_in": (n_h, n_in), "b_in": (n_h,), "W_hid": (n_h, n_h), "b_hid": (n_h,),
-        "W_out": (n_out, n_h), "b_out": (n_out,), "h0": (n_h,),
+        "W_in": (n_h, n_in),
+        "b_in": (n_h,),
+        "W_hid": (n_h, n_h),
+        "b_hid": (n_h,),
+        "W_out": (n_out, n_h),
+        "b_out": (n_out,),
+        "h0": (n_h,),
     }
     for k, shape in expected.items():
         if _KEYS[k] in sd and sd[_KEYS[k]].shape != shape:
@@ -390,20 +459,34 @@ def nn4n_to_ctrnn(state_dict: Mapping, kwargs: Mapping, *, noise: bool = True, d
                 f"(dims = {[n_in, n_h, n_out]})"
             )
     v0 = sd[_KEYS["h0"]] if init_state in ("learn", "keep") and _KEYS["h0"] in sd else np.zeros(n_h)
-    nz = {"sigma_pre": pre, "sigma_post": post, "convention": "nn4n", "feedback": True} if noise else None
+    nz = (
+        {"sigma_pre": pre, "sigma_post": post, "convention": "nn4n", "feedback": True}
+        if noise
+        else None
+    )
     try:
         return CTRNN(
-            n_in, n_h, n_out,
+            n_in,
+            n_h,
+            n_out,
             activation=activation,
-            tau=tau, dt=dt, time_constants="static",
+            tau=tau,
+            dt=dt,
+            time_constants="static",
             weights=(W_in.astype(np.float64), W_hid.astype(np.float64), W_out.astype(np.float64)),
-            biases=((sd[_KEYS["b_hid"]] + sd[_KEYS["b_in"]]).astype(np.float64), sd[_KEYS["b_out"]].astype(np.float64)),
+            biases=(
+                (sd[_KEYS["b_hid"]] + sd[_KEYS["b_in"]]).astype(np.float64),
+                sd[_KEYS["b_out"]].astype(np.float64),
+            ),
             initial_state=np.asarray(v0, dtype=np.float64),
             learn_initial_state=init_state == "learn",
-            noise=nz, dtype=dtype,
+            noise=nz,
+            dtype=dtype,
             key=jax.random.key(0) if key is None else key,
         )
-    except ValueError as e:  # InputError and others: a value our CTRNN refuses (an activation, dt/tau >= 2)
+    except (
+        ValueError
+    ) as e:  # InputError and others: a value our CTRNN refuses (an activation, dt/tau >= 2)
         raise CheckpointError(f"NN4N kwargs: {e}") from None
 
 

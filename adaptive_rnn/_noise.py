@@ -42,8 +42,8 @@ import jax
 import jax.numpy as jnp
 
 from ._errors import InputError
-
-from .models import Noise as Noise, make_noise as make_noise  # the settings live with the models
+from .models import Noise as Noise  # the settings live with the models
+from .models import make_noise as make_noise
 
 
 def require_key(model, key):
@@ -92,7 +92,9 @@ def discrete_noise(model, resolved, key, T: int, dtype):
     g = model.noise_gain(resolved)
     d = noise.sigma_pre * g * xi / math.sqrt(dt)
     if noise.feedback and noise.sigma_post > 0:
-        d = d + jax.vmap(lambda z: model.rate_to_drive(resolved, noise.sigma_post * g * z / math.sqrt(dt)))(zeta)
+        d = d + jax.vmap(
+            lambda z: model.rate_to_drive(resolved, noise.sigma_post * g * z / math.sqrt(dt))
+        )(zeta)
     obs_xi = jax.random.normal(k_obs, (T, n), dtype)
     obs = jax.vmap(lambda z: model.output_noise(resolved, noise.sigma_post * z))(obs_xi)
     return d, obs
@@ -147,7 +149,9 @@ def noise_term(model, t0, t1, h, key, dtype) -> DriveNoiseTerm:
             f"discrete model; expected 'continuous' for `solve` (use `simulate` for 'nn4n')"
         )
     # Only the size of the drive: traced, not computed (the caller has resolved the model).
-    n = jax.eval_shape(lambda m: m.drive(m.resolve(), jnp.zeros((1, m.n_in), dtype)), model).shape[-1]
+    n = jax.eval_shape(lambda m: m.drive(m.resolve(), jnp.zeros((1, m.n_in), dtype)), model).shape[
+        -1
+    ]
     m = 2 * n if (noise.feedback and noise.sigma_post > 0) else n
     bm = diffrax.VirtualBrownianTree(
         t0, t1, tol=h / 16, shape=jax.ShapeDtypeStruct((m,), dtype), key=key

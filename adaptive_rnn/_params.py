@@ -10,8 +10,8 @@ ever touch it.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.core import Tracer
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from ._checks import as_float_array, check_choice, check_positive
@@ -222,7 +222,9 @@ class AbstractTimeConstant(eqx.Module):
         """
         return self._with(_as_values(tau), None, name)
 
-    def with_alpha(self, alpha: ArrayLike, dt: float, *, name: str = "tau") -> "AbstractTimeConstant":
+    def with_alpha(
+        self, alpha: ArrayLike, dt: float, *, name: str = "tau"
+    ) -> "AbstractTimeConstant":
         """This time constant holding the rate constants `alpha = dt / tau`; as `with_tau`."""
         return self._with(_as_values(alpha), dt, name)
 
@@ -347,15 +349,21 @@ class SoftplusTau(AbstractTimeConstant):
 
     def limits(self) -> dict:
         # At dt = tau_min the bound alpha < 1 is tau > tau_min.
-        return {"dt": self.tau_min, "mode": "global", "parametrisation": "softplus", "tau_min": self.tau_min}
+        return {
+            "dt": self.tau_min,
+            "mode": "global",
+            "parametrisation": "softplus",
+            "tau_min": self.tau_min,
+        }
 
     @property
     def kind(self) -> str:
         return "softplus"
 
 
-def _template(mode: str, parametrisation: str, size: int, dt: float, tau_min: float,
-              dtype) -> AbstractTimeConstant:
+def _template(
+    mode: str, parametrisation: str, size: int, dt: float, tau_min: float, dtype
+) -> AbstractTimeConstant:
     """A time constant of this mode, parametrisation and size (placeholder values)."""
     zeros = jnp.zeros((size,), dtype=dtype)
     if mode == FIXED_MODE:
@@ -411,16 +419,19 @@ def make_time_constant(
     value = as_float_array(f"{name} (initial {given})", alpha if tau is None else tau)
     if value.ndim > 1 or (value.ndim == 1 and value.shape[0] not in (1, n)):
         raise InputError(
-            f"{name}: initial {given} has shape {value.shape}, expected a scalar or "
-            f"shape ({n},)"
+            f"{name}: initial {given} has shape {value.shape}, expected a scalar or shape ({n},)"
         )
     if not np.all(np.isfinite(value)) or np.any(value <= 0):
-        raise InputError(
-            f"{name}: initial {given} must be positive and finite, got "
-            f"{_fmt(value)}"
-        )
-    check_stable_alpha(name, **{given: value}, dt=dt, mode=mode, parametrisation=parametrisation,
-                       tau_min=tau_min, initial=True)
+        raise InputError(f"{name}: initial {given} must be positive and finite, got {_fmt(value)}")
+    check_stable_alpha(
+        name,
+        **{given: value},
+        dt=dt,
+        mode=mode,
+        parametrisation=parametrisation,
+        tau_min=tau_min,
+        initial=True,
+    )
     # Local: one per neuron. Static: one per neuron if given per neuron, else shared.
     per_neuron = value.ndim == 1 and value.shape[0] == n and n > 1
     if per_neuron and mode != "local" and mode != FIXED_MODE and np.any(value != value[0]):

@@ -25,23 +25,43 @@ from ._checks import check_number, check_optional, check_positive_int
 from ._noise import require_key
 from ._solve_checks import (
     IMPLICIT,
-    INTERPOLATIONS as INTERPOLATIONS,
-    check_inputs as check_inputs,
     check_solve_numbers,
-    check_step as check_step,
-    check_trajectory_memory as check_trajectory_memory,
     is_traced,
+)
+from ._solve_checks import (
+    INTERPOLATIONS as INTERPOLATIONS,
+)
+from ._solve_checks import (
+    check_inputs as check_inputs,
+)
+from ._solve_checks import (
+    check_step as check_step,
+)
+from ._solve_checks import (
+    check_trajectory_memory as check_trajectory_memory,
+)
+from ._solve_checks import (
     model_dtype as model_dtype,
 )
 from ._solve_common import (
     SequentialEuler as SequentialEuler,
+)
+from ._solve_common import (
     Trajectory as Trajectory,
+)
+from ._solve_common import (
     input_drive as input_drive,
+)
+from ._solve_common import (
     sequential_update as sequential_update,
+)
+from ._solve_common import (
     trajectory_states,
 )
 from ._solve_continuous import (
     HoldInterpolation as HoldInterpolation,
+)
+from ._solve_continuous import (
     check_reached_end,
     plan_steps,
     run_continuous,
@@ -51,9 +71,19 @@ from ._solve_discrete import run_discrete
 from ._solve_parallel import data_parallel as data_parallel
 
 __all__ = [
-    "INTERPOLATIONS", "HoldInterpolation", "SequentialEuler", "Trajectory", "check_inputs",
-    "check_step", "check_trajectory_memory", "data_parallel", "input_drive", "model_dtype",
-    "sequential_update", "simulate", "solve",
+    "INTERPOLATIONS",
+    "HoldInterpolation",
+    "SequentialEuler",
+    "Trajectory",
+    "check_inputs",
+    "check_step",
+    "check_trajectory_memory",
+    "data_parallel",
+    "input_drive",
+    "model_dtype",
+    "sequential_update",
+    "simulate",
+    "solve",
 ]
 
 
@@ -124,14 +154,24 @@ def simulate(
         check_step(model, resolved, model.dt, "dt")
     # 3. Run the scan (vmapped over a batch, split over devices when asked).
     outs, ys, success = run_discrete(
-        model, resolved, xs, t0=t0, return_states=return_states, key=_noise_key(model, key),
-        remat=remat, devices=devices,
+        model,
+        resolved,
+        xs,
+        t0=t0,
+        return_states=return_states,
+        key=_noise_key(model, key),
+        remat=remat,
+        devices=devices,
     )
     # 4. Package the trajectory.
     T = xs.shape[-2]
     ts = t0 + model.dt * jnp.arange(1, T + 1, dtype=xs.dtype)
     return Trajectory(
-        ts=ts, outputs=outs, states=trajectory_states(model, ys), success=success, num_steps=jnp.asarray(T)
+        ts=ts,
+        outputs=outs,
+        states=trajectory_states(model, ys),
+        success=success,
+        num_steps=jnp.asarray(T),
     )
 
 
@@ -206,8 +246,14 @@ def solve(
     times = time_grid(model, xs, ts=ts, saveat=saveat, t0=t0, t1=t1)
     # 2. Choose the solver, step-size controller, step budget, adjoint and saves.
     plan = plan_steps(
-        model, xs.shape[-2], times, solver=solver, stepsize_controller=stepsize_controller, dt0=dt0,
-        max_steps=max_steps, adjoint=adjoint,
+        model,
+        xs.shape[-2],
+        times,
+        solver=solver,
+        stepsize_controller=stepsize_controller,
+        dt0=dt0,
+        max_steps=max_steps,
+        adjoint=adjoint,
     )
     n_saved = int(times.save_ts.shape[0]) + (model.readout == "lagged")
     check_trajectory_memory(model, xs, n_saved, return_states)
@@ -222,7 +268,11 @@ def solve(
     outs = check_reached_end(outs, success, nsteps, plan, throw)
     # 5. Package the trajectory.
     return Trajectory(
-        ts=times.save_ts, outputs=outs, states=trajectory_states(model, ys), success=success, num_steps=nsteps
+        ts=times.save_ts,
+        outputs=outs,
+        states=trajectory_states(model, ys),
+        success=success,
+        num_steps=nsteps,
     )
 
 

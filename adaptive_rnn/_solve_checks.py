@@ -11,8 +11,8 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.core import Tracer
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array
 
 from . import _checks
@@ -35,8 +35,13 @@ INTERPOLATIONS = ("linear", "cubic", "hold")
 IMPLICIT = (diffrax.AbstractImplicitSolver,)
 # Solvers that give no error estimate, so no adaptive steps (diffrax would fail at run time).
 NO_ERROR_ESTIMATE = (
-    SequentialEuler, diffrax.Euler, diffrax.SemiImplicitEuler, diffrax.EulerHeun,
-    diffrax.ItoMilstein, diffrax.StratonovichMilstein, diffrax.LeapfrogMidpoint,
+    SequentialEuler,
+    diffrax.Euler,
+    diffrax.SemiImplicitEuler,
+    diffrax.EulerHeun,
+    diffrax.ItoMilstein,
+    diffrax.StratonovichMilstein,
+    diffrax.LeapfrogMidpoint,
 )
 
 
@@ -77,7 +82,9 @@ def check_inputs(model, inputs, name: str = "inputs") -> Array:
         try:
             inputs = np.asarray(inputs)
         except Exception as e:  # pragma: no cover - exotic objects
-            raise InputError(f"{name}: could not convert {type(inputs).__name__} to an array") from e
+            raise InputError(
+                f"{name}: could not convert {type(inputs).__name__} to an array"
+            ) from e
     shape = tuple(inputs.shape)
     expected = f"(T, n_in) or (B, T, n_in) with n_in = {model.n_in}"
     if len(shape) not in (2, 3):
@@ -142,7 +149,9 @@ def check_trajectory_memory(model: AbstractRNN, xs, n_out_times: int, return_sta
     if return_states:
         # The states (and the quantities derived from them) per step: at most twice the
         # number of parameters, a bound that costs nothing; traced only when it would not fit.
-        n_params = sum(int(np.prod(v.shape)) for v in jax.tree_util.tree_leaves(model) if hasattr(v, "shape"))
+        n_params = sum(
+            int(np.prod(v.shape)) for v in jax.tree_util.tree_leaves(model) if hasattr(v, "shape")
+        )
         limit = _checks.available_memory()
         if limit is not None and per_value * (per_step + 2 * n_params) <= limit:
             return
@@ -188,11 +197,15 @@ def check_tolerances(controller) -> None:
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError) as e:
-            raise InputError(f"stepsize_controller.{name}: got {value!r}, expected a finite number >= 0") from e
+            raise InputError(
+                f"stepsize_controller.{name}: got {value!r}, expected a finite number >= 0"
+            ) from e
         if arr.shape == ():
             tols[name] = check_nonnegative(f"stepsize_controller.{name}", float(arr))
         elif not (np.all(np.isfinite(arr)) and np.all(arr >= 0)):
-            raise InputError(f"stepsize_controller.{name}: got {value!r}, expected finite values >= 0")
+            raise InputError(
+                f"stepsize_controller.{name}: got {value!r}, expected finite values >= 0"
+            )
         else:
             tols[name] = float(arr.max())
     if tols["rtol"] == 0 and tols["atol"] == 0:
@@ -208,7 +221,9 @@ def needs_controller_tols(solver) -> bool:
     if not isinstance(solver, IMPLICIT):
         return False
     rf = getattr(solver, "root_finder", None)
-    return any(type(getattr(rf, a, None)).__name__ == "_UseStepSizeTol" for a in ("rtol", "atol", "norm"))
+    return any(
+        type(getattr(rf, a, None)).__name__ == "_UseStepSizeTol" for a in ("rtol", "atol", "norm")
+    )
 
 
 def check_solver(solver, stepsize_controller) -> bool:
@@ -224,7 +239,9 @@ def check_solver(solver, stepsize_controller) -> bool:
     check_type("solver", solver, diffrax.AbstractSolver, "a diffrax solver (e.g. diffrax.Tsit5())")
     if stepsize_controller is not None:
         check_type(
-            "stepsize_controller", stepsize_controller, diffrax.AbstractStepSizeController,
+            "stepsize_controller",
+            stepsize_controller,
+            diffrax.AbstractStepSizeController,
             "a diffrax step-size controller (e.g. diffrax.PIDController(rtol=1e-5, atol=1e-6))",
         )
         check_tolerances(stepsize_controller)

@@ -65,7 +65,9 @@ def batched_vector_field(t, y, args):
     """`vector_field` for a batch of states `(B, ...)` and inputs `(B, n_in)`."""
     model, resolved, interp = args
     xs = interp.evaluate(t)  # (B, n_in)
-    return jax.vmap(lambda yb, xb: model.field(t, yb, (resolved, input_drive(model, resolved, xb))))(y, xs)
+    return jax.vmap(
+        lambda yb, xb: model.field(t, yb, (resolved, input_drive(model, resolved, xb)))
+    )(y, xs)
 
 
 def build_terms(model: AbstractRNN, batched: bool, key, t0, t1, h, dtype):
@@ -139,8 +141,11 @@ def time_grid(model: AbstractRNN, xs, *, ts, saveat, t0, t1) -> TimeGrid:
         default_grid = False
     if t1 is None:
         # The end of the default grid exactly as StepTo sees it.
-        t1 = float(np_grid[-1]) if default_grid else (
-            float(ts_in[-1]) + dt if not is_traced(ts_in) else t0 + T * dt)
+        t1 = (
+            float(np_grid[-1])
+            if default_grid
+            else (float(ts_in[-1]) + dt if not is_traced(ts_in) else t0 + T * dt)
+        )
     else:
         t1 = float(t1)
     if not t1 > t0:
@@ -154,22 +159,37 @@ def time_grid(model: AbstractRNN, xs, *, ts, saveat, t0, t1) -> TimeGrid:
     else:
         save_ts = jnp.asarray(saveat, dtype=dtype)
         if save_ts.ndim != 1 or save_ts.shape[0] < 1:
-            raise InputError(f"saveat: got shape {save_ts.shape}, expected (T_out,) with T_out >= 1")
+            raise InputError(
+                f"saveat: got shape {save_ts.shape}, expected (T_out,) with T_out >= 1"
+            )
         if not is_traced(save_ts):
             s = np.asarray(save_ts)
             if np.any(np.diff(s) < 0) or s[0] < t0 or s[-1] > t1:
-                raise InputError(f"saveat: expected non-decreasing times within [t0, t1] = [{t0}, {t1}]")
+                raise InputError(
+                    f"saveat: expected non-decreasing times within [t0, t1] = [{t0}, {t1}]"
+                )
         default_save = False
     if model.readout == "lagged" and not default_save:
         raise InputError(
             "readout: the lagged readout y_t = V r_{t-1} + b is defined on the model's own "
             "grid only; expected saveat=None and ts=None, or a model with readout='current'"
         )
-    return TimeGrid(t0=t0, t1=t1, ts_ext=ts_ext, grid=grid, save_ts=save_ts, default_save=default_save)
+    return TimeGrid(
+        t0=t0, t1=t1, ts_ext=ts_ext, grid=grid, save_ts=save_ts, default_save=default_save
+    )
 
 
-def plan_steps(model: AbstractRNN, T: int, times: TimeGrid, *, solver, stepsize_controller, dt0,
-               max_steps, adjoint) -> StepPlan:
+def plan_steps(
+    model: AbstractRNN,
+    T: int,
+    times: TimeGrid,
+    *,
+    solver,
+    stepsize_controller,
+    dt0,
+    max_steps,
+    adjoint,
+) -> StepPlan:
     """Checks the solver options and chooses the step-size controller, the step, the
     step budget, the adjoint and what to save.
 
@@ -190,7 +210,9 @@ def plan_steps(model: AbstractRNN, T: int, times: TimeGrid, *, solver, stepsize_
         h = model.dt
         n_steps = T
     else:
-        controller = diffrax.ConstantStepSize() if stepsize_controller is None else stepsize_controller
+        controller = (
+            diffrax.ConstantStepSize() if stepsize_controller is None else stepsize_controller
+        )
         h = model.dt if dt0 is None else dt0
         n_steps = int(np.ceil((t1 - t0) / h - 1e-9)) + 1
     if max_steps is None:
@@ -203,8 +225,17 @@ def plan_steps(model: AbstractRNN, T: int, times: TimeGrid, *, solver, stepsize_
     # t0..t_{T-1} give the outputs at t1..t_T).
     save = None if save_steps else (times.grid if model.readout == "lagged" else times.save_ts)
     return StepPlan(
-        ts_ext=times.ts_ext, t0=t0, t1=t1, h=h, solver=solver, controller=controller, adjoint=adjoint,
-        max_steps=max_steps, save=save, save_steps=save_steps, adaptive=adaptive,
+        ts_ext=times.ts_ext,
+        t0=t0,
+        t1=t1,
+        h=h,
+        solver=solver,
+        controller=controller,
+        adjoint=adjoint,
+        max_steps=max_steps,
+        save=save,
+        save_steps=save_steps,
+        adaptive=adaptive,
     )
 
 
@@ -231,12 +262,20 @@ def solve_one(
     # Interpolate the inputs (data, no gradient), not the drive U x: a parameter-dependent
     # interpolant would make every backward step scatter into a (T, B, n) cotangent.
     batched = xs.ndim == 3
-    readout = jax.vmap(lambda *y: model.output(resolved, y)) if batched else (lambda *y: model.output(resolved, y))
+    readout = (
+        jax.vmap(lambda *y: model.output(resolved, y))
+        if batched
+        else (lambda *y: model.output(resolved, y))
+    )
     lagged = model.readout == "lagged"
     # What each save keeps: the states, or (without return_states) only the readout:
     # a few numbers per step instead of every state variable.
     fn = (lambda t, y, args: y) if return_states else (lambda t, y, args: readout(*y))
-    save = diffrax.SaveAt(t0=lagged, steps=True, fn=fn) if plan.save_steps else diffrax.SaveAt(ts=plan.save, fn=fn)
+    save = (
+        diffrax.SaveAt(t0=lagged, steps=True, fn=fn)
+        if plan.save_steps
+        else diffrax.SaveAt(ts=plan.save, fn=fn)
+    )
     samples = xs
     if batched:  # (B, T, n_in) -> time first; the state gets a leading batch axis
         samples = jnp.swapaxes(xs, 0, 1)
@@ -255,7 +294,9 @@ def solve_one(
         # Times in the state's dtype, so float32 models solve in float32 throughout.
         t0=jnp.asarray(plan.t0, dtype=dtype),
         t1=jnp.asarray(plan.t1, dtype=dtype),
-        dt0=None if isinstance(plan.controller, diffrax.StepTo) else jnp.asarray(plan.h, dtype=dtype),
+        dt0=None
+        if isinstance(plan.controller, diffrax.StepTo)
+        else jnp.asarray(plan.h, dtype=dtype),
         y0=y0,
         args=(model, resolved, interp),
         saveat=save,
@@ -334,7 +375,8 @@ def check_reached_end(outs, success, num_steps, plan: StepPlan, throw: bool):
             )
         return outs
     return eqx.error_if(
-        outs, ~jnp.all(success),
+        outs,
+        ~jnp.all(success),
         "adaptive_rnn.solve: diffrax did not reach t1 within max_steps; raise "
         "max_steps, loosen rtol/atol, or use a stiff solver",
     )

@@ -84,8 +84,16 @@ def simulate_one(
         t, x, noise = inp
         d = input_drive(model, resolved, x, noise)
         y_next = model.discrete_step(t, y, (resolved, d), dt)  # a family's own step, or None
-        y = y_next if y_next is not None else sequential_update(
-            lambda z: jax.tree_util.tree_map(lambda v: dt * v, model.field(t, z, (resolved, d))), y)
+        y = (
+            y_next
+            if y_next is not None
+            else sequential_update(
+                lambda z: jax.tree_util.tree_map(
+                    lambda v: dt * v, model.field(t, z, (resolved, d))
+                ),
+                y,
+            )
+        )
         # Without return_states only the readout is saved: a few numbers per step.
         return y, (y if return_states else model.output(resolved, y))
 

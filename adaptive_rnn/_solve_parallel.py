@@ -40,6 +40,6 @@ def data_parallel(fn, devices, model, xs, keys):
         arrays = jax.lax.pcast(arrays, ("batch",), to="varying")
         return fn(eqx.combine(arrays, static), xs, keys)
 
-    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P("batch"), P("batch")), out_specs=P("batch"))(
-        arrays, xs, keys
-    )
+    return jax.shard_map(
+        local, mesh=mesh, in_specs=(P(), P("batch"), P("batch")), out_specs=P("batch")
+    )(arrays, xs, keys)

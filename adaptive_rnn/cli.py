@@ -45,9 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"adaptive_rnn {__version__}")
     parser.add_argument(
-        "--cpu-devices", type=positive_int, default=None, metavar="N",
+        "--cpu-devices",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="JAX CPU devices to spread ensembles, sweeps and batches over (default: one per "
-             "core; 1 runs everything on one device). See adaptive_rnn.configure_cpu.",
+        "core; 1 runs everything on one device). See adaptive_rnn.configure_cpu.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -40,11 +40,18 @@ RTOL = 1e-4
 BUDGET_S = 60.0
 
 PEERS = {
-    "nn4n": {"script": "peer_nn4n.py", "env": "ADAPTIVE_RNN_BENCH_NN4N_PYTHON", "modules": "torch, nn4n",
-             "install": "pip install torch==2.13.0 nn4n (in its own virtual environment)"},
-    "brainpy": {"script": "peer_brainstate.py", "env": "ADAPTIVE_RNN_BENCH_BRAINPY_PYTHON",
-                "modules": "brainstate, braintools",
-                "install": "pip install brainpy brainstate braintools (in its own virtual environment)"},
+    "nn4n": {
+        "script": "peer_nn4n.py",
+        "env": "ADAPTIVE_RNN_BENCH_NN4N_PYTHON",
+        "modules": "torch, nn4n",
+        "install": "pip install torch==2.13.0 nn4n (in its own virtual environment)",
+    },
+    "brainpy": {
+        "script": "peer_brainstate.py",
+        "env": "ADAPTIVE_RNN_BENCH_BRAINPY_PYTHON",
+        "modules": "brainstate, braintools",
+        "install": "pip install brainpy brainstate braintools (in its own virtual environment)",
+    },
 }
 
 
@@ -55,14 +62,21 @@ def find_python(peer: str, given: str | None = None) -> tuple[str | None, str]:
     spec = PEERS[peer]
     python = given or os.environ.get(spec["env"]) or sys.executable
     try:
-        r = subprocess.run([python, "-c", f"import {spec['modules']}"], capture_output=True, text=True,
-                           timeout=600, env=_peer_env())
+        r = subprocess.run(
+            [python, "-c", f"import {spec['modules']}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=_peer_env(),
+        )
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, f"{python}: {type(e).__name__}: {e}"
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["?"])[-1]
-        return None, (f"{python} cannot import {spec['modules']} ({last}); {spec['install']}, then pass its "
-                      f"python with --{peer}-python or {spec['env']}")
+        return None, (
+            f"{python} cannot import {spec['modules']} ({last}); {spec['install']}, then pass its "
+            f"python with --{peer}-python or {spec['env']}"
+        )
     return python, ""
 
 
@@ -73,7 +87,7 @@ def _peer_env() -> dict:
     return env
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def problem(n_in: int, n: int, n_out: int, batch: int, steps: int, dt: float, tau: float):
     """`(path, reference)`: an .npz of CTRNN weights (NN4N's state-dict names, scaled
     1/sqrt(fan-in)), inputs `x` and targets `y` (time-first, float32), and adaptive_rnn's
@@ -86,15 +100,26 @@ def problem(n_in: int, n: int, n_out: int, batch: int, steps: int, dt: float, ta
     w = lambda *s: (rng.standard_normal(s) / np.sqrt(s[-1])).astype(np.float32)  # noqa: E731
     b = lambda *s: (0.1 * rng.standard_normal(s)).astype(np.float32)  # noqa: E731
     sd = {
-        "recurrent_layer.input_layer.weight": w(n, n_in), "recurrent_layer.input_layer.bias": b(n),
-        "recurrent_layer.hidden_layer.weight": w(n, n), "recurrent_layer.hidden_layer.bias": b(n),
-        "readout_layer.weight": w(n_out, n), "readout_layer.bias": b(n_out),
+        "recurrent_layer.input_layer.weight": w(n, n_in),
+        "recurrent_layer.input_layer.bias": b(n),
+        "recurrent_layer.hidden_layer.weight": w(n, n),
+        "recurrent_layer.hidden_layer.bias": b(n),
+        "readout_layer.weight": w(n_out, n),
+        "readout_layer.bias": b(n_out),
     }
-    kwargs = {"dims": [n_in, n, n_out], "dt": dt, "tau": tau, "activation": "relu", "init_state": "zero"}
+    kwargs = {
+        "dims": [n_in, n, n_out],
+        "dt": dt,
+        "tau": tau,
+        "activation": "relu",
+        "init_state": "zero",
+    }
     x = rng.standard_normal((steps, batch, n_in)).astype(np.float32)
     y = rng.standard_normal((steps, batch, n_out)).astype(np.float32)
     model = ar.nn4n_to_ctrnn(sd, kwargs, noise=False, dtype=jnp.float32)
-    ref = np.swapaxes(np.asarray(ar.simulate(model, jnp.asarray(np.swapaxes(x, 0, 1))).outputs), 0, 1)
+    ref = np.swapaxes(
+        np.asarray(ar.simulate(model, jnp.asarray(np.swapaxes(x, 0, 1))).outputs), 0, 1
+    )
     path = Path(tempfile.mkdtemp(prefix="adaptive_rnn_peers_")) / "problem.npz"
     np.savez(path, x=x, y=y, dims=np.array([n_in, n, n_out]), dt=dt, tau=tau, **sd)
     return path, ref
@@ -108,13 +133,30 @@ def run_peer(peer: str, python: str | None, reason: str, config: dict, repeats: 
     `versions` (the peer's packages), `python`, `equal_outputs` (the check)."""
     if python is None:
         return {"skipped": reason}
-    path, ref = problem(config["n_in"], config["n_hidden"], config["n_out"], config["batch"], config["steps"],
-                        config["dt"], config["tau"])
+    path, ref = problem(
+        config["n_in"],
+        config["n_hidden"],
+        config["n_out"],
+        config["batch"],
+        config["steps"],
+        config["dt"],
+        config["tau"],
+    )
     out_path = path.with_name(f"{peer}_outputs.npz")
     by_threads, versions, check = {}, None, None
     for threads in THREADS:
-        cmd = [python, str(HERE / PEERS[peer]["script"]), "--inputs", str(path), "--threads", str(threads),
-               "--repeats", str(repeats), "--budget-s", str(BUDGET_S)]
+        cmd = [
+            python,
+            str(HERE / PEERS[peer]["script"]),
+            "--inputs",
+            str(path),
+            "--threads",
+            str(threads),
+            "--repeats",
+            str(repeats),
+            "--budget-s",
+            str(BUDGET_S),
+        ]
         if check is None:
             cmd += ["--outputs", str(out_path)]
         try:
@@ -124,19 +166,31 @@ def run_peer(peer: str, python: str | None, reason: str, config: dict, repeats: 
         line = [s for s in r.stdout.splitlines() if s.startswith("PEER_RESULT ")]
         if r.returncode != 0 or not line:
             tail = " | ".join(r.stderr.strip().splitlines()[-3:])
-            return {"skipped": f"{peer} with {threads} threads failed (exit {r.returncode}): {tail}", "python": python}
-        res = json.loads(line[-1][len("PEER_RESULT "):])
+            return {
+                "skipped": f"{peer} with {threads} threads failed (exit {r.returncode}): {tail}",
+                "python": python,
+            }
+        res = json.loads(line[-1][len("PEER_RESULT ") :])
         versions = res.pop("versions")
         by_threads[str(threads)] = res
         if check is None:
             got = np.load(out_path)["outputs"]
             scale = max(1.0, float(np.max(np.abs(ref))))
             err = float(np.max(np.abs(got - ref))) if got.shape == ref.shape else float("inf")
-            check = {"max_abs_error": err, "tolerance": RTOL * scale, "rtol": RTOL, "ok": err <= RTOL * scale}
+            check = {
+                "max_abs_error": err,
+                "tolerance": RTOL * scale,
+                "rtol": RTOL,
+                "ok": err <= RTOL * scale,
+            }
             if not check["ok"]:
-                return {"skipped": f"{peer}'s outputs differ from adaptive_rnn's on the same weights (max "
-                                   f"|difference| {err:.3g} > {RTOL * scale:.3g}); not timed",
-                        "equal_outputs": check, "versions": versions, "python": python}
+                return {
+                    "skipped": f"{peer}'s outputs differ from adaptive_rnn's on the same weights (max "
+                    f"|difference| {err:.3g} > {RTOL * scale:.3g}); not timed",
+                    "equal_outputs": check,
+                    "versions": versions,
+                    "python": python,
+                }
     out = {"python": python, "versions": versions, "equal_outputs": check, "by_threads": by_threads}
     for op in ("forward", "train_step"):
         best = min(by_threads, key=lambda n: by_threads[n][op]["median_s"])

@@ -11,14 +11,20 @@ import jax
 
 
 def enable_compilation_cache() -> None:
-    cache = Path(os.environ.get("ADAPTIVE_RNN_BENCH_CACHE", Path.home() / ".cache" / "adaptive_rnn_bench_jax"))
+    cache = Path(
+        os.environ.get(
+            "ADAPTIVE_RNN_BENCH_CACHE", Path.home() / ".cache" / "adaptive_rnn_bench_jax"
+        )
+    )
     cache.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(cache))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
 
 
 def block(x):
-    return jax.tree_util.tree_map(lambda v: v.block_until_ready() if hasattr(v, "block_until_ready") else v, x)
+    return jax.tree_util.tree_map(
+        lambda v: v.block_until_ready() if hasattr(v, "block_until_ready") else v, x
+    )
 
 
 def time_fn(fn, *args, repeats: int = 7, warmup: int = 2) -> dict:
@@ -34,7 +40,12 @@ def time_fn(fn, *args, repeats: int = 7, warmup: int = 2) -> dict:
         t = time.perf_counter()
         block(fn(*args))
         times.append(time.perf_counter() - t)
-    return {"median_s": statistics.median(times), "min_s": min(times), "first_call_s": first, "repeats": repeats}
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "first_call_s": first,
+        "repeats": repeats,
+    }
 
 
 def machine() -> dict:

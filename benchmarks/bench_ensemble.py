@@ -40,7 +40,9 @@ def ours(M, data, epochs=(1, 3)):
     `epochs[1]` epochs minus one of `epochs[0]`, divided by the difference. Both runs
     share one compiled epoch (compiled by a warm-up), so setup and compilation cancel."""
     keys = jax.random.split(jax.random.key(0), M)
-    models = eqx.filter_vmap(lambda k: ARU(2, 10, 2, alpha_s=0.8, alpha_r=0.8, readout="lagged", key=k))(keys)
+    models = eqx.filter_vmap(
+        lambda k: ARU(2, 10, 2, alpha_s=0.8, alpha_r=0.8, readout="lagged", key=k)
+    )(keys)
 
     def run(E):
         res = fit_ensemble(models, data, key=jax.random.key(1), epochs=E, progress=False)
@@ -52,14 +54,20 @@ def ours(M, data, epochs=(1, 3)):
 
 def baseline(M, data):
     """A plain vmap of (scan over 400 updates of (scan over 20 steps) + Adam)."""
-    n, T = 10, data.x.shape[1]
+    n = 10
     opt = optax.adam(1e-3)
 
     def init(k):
         k1, k2, k3, k4 = jax.random.split(k, 4)
-        p = dict(U=jax.random.normal(k1, (n, 2)) * 0.7, W=jax.random.normal(k2, (n, n)) * 0.3,
-                 V=jax.random.normal(k3, (2, n)) * 0.3, b=jnp.zeros(2), c=jax.random.normal(k4, (n,)) * 0.4,
-                 ws=jnp.ones(1), wr=jnp.ones(1))
+        p = dict(
+            U=jax.random.normal(k1, (n, 2)) * 0.7,
+            W=jax.random.normal(k2, (n, n)) * 0.3,
+            V=jax.random.normal(k3, (2, n)) * 0.3,
+            b=jnp.zeros(2),
+            c=jax.random.normal(k4, (n,)) * 0.4,
+            ws=jnp.ones(1),
+            wr=jnp.ones(1),
+        )
         return p, opt.init(p)
 
     def loss(p, x, y):
@@ -102,15 +110,20 @@ def run(Ms=(1, 200, 400)) -> dict:
     for M in Ms:
         t_ours = ours(M, data)
         t_base = baseline(M, data)
-        out[str(M)] = {"ours_per_model_s": t_ours / M, "baseline_per_model_s": t_base / M,
-                       "ratio_vs_baseline": t_ours / t_base}
+        out[str(M)] = {
+            "ours_per_model_s": t_ours / M,
+            "baseline_per_model_s": t_base / M,
+            "ratio_vs_baseline": t_ours / t_base,
+        }
     return out
 
 
 def main(argv=None):
     import argparse
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--devices", type=int, default=None, help="CPU devices (default: one per core)")
     from adaptive_rnn import configure_cpu
 

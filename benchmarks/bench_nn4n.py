@@ -26,21 +26,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import _peers  # noqa: E402
 import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
+from _util import enable_compilation_cache, time_fn  # noqa: E402
 
 import adaptive_rnn as ar  # noqa: E402
-import _peers  # noqa: E402
-from _util import enable_compilation_cache, time_fn  # noqa: E402
 
 N_IN, N, N_OUT, B, T = 8, 100, 4, 64, 500
 DT, TAU = 1.0, 10.0  # NN4N's alpha = dt / tau = 0.1
 
 
 def ours(repeats, devices=None):
-    model = ar.CTRNN(N_IN, N, N_OUT, activation="relu", alpha=0.1, dtype=jnp.float32, key=jax.random.key(0))
+    model = ar.CTRNN(
+        N_IN, N, N_OUT, activation="relu", alpha=0.1, dtype=jnp.float32, key=jax.random.key(0)
+    )
     x = jax.random.normal(jax.random.key(1), (B, T, N_IN), dtype=jnp.float32)
     y = jax.random.normal(jax.random.key(2), (B, T, N_OUT), dtype=jnp.float32)
     opt = optax.adam(1e-3)
@@ -54,7 +56,9 @@ def ours(repeats, devices=None):
     @eqx.filter_jit
     def step(params, opt_state, x, y):
         def loss(p):
-            return jnp.mean((ar.simulate(eqx.combine(p, static), x, devices=devices).outputs - y) ** 2)
+            return jnp.mean(
+                (ar.simulate(eqx.combine(p, static), x, devices=devices).outputs - y) ** 2
+            )
 
         value, grads = jax.value_and_grad(loss)(params)
         updates, opt_state = opt.update(grads, opt_state, params)
@@ -68,8 +72,16 @@ def ours(repeats, devices=None):
 
 
 def config() -> dict:
-    return {"n_in": N_IN, "n_hidden": N, "n_out": N_OUT, "batch": B, "steps": T, "dtype": "float32",
-            "dt": DT, "tau": TAU}
+    return {
+        "n_in": N_IN,
+        "n_hidden": N,
+        "n_out": N_OUT,
+        "batch": B,
+        "steps": T,
+        "dtype": "float32",
+        "dt": DT,
+        "tau": TAU,
+    }
 
 
 def run(repeats=7, nn4n_python=None):
@@ -78,16 +90,26 @@ def run(repeats=7, nn4n_python=None):
     one = ours(repeats, None)
     b = _peers.run_peer("nn4n", *_peers.find_python("nn4n", nn4n_python), config(), repeats)
     a = ours(repeats, n) if n > 1 and B % n == 0 else one
-    return {"config": config(), "adaptive_rnn": a, "adaptive_rnn_one_device": one, "nn4n": b,
-            "ratios": _peers.ratios("nn4n", b, a, one)}
+    return {
+        "config": config(),
+        "adaptive_rnn": a,
+        "adaptive_rnn_one_device": one,
+        "nn4n": b,
+        "ratios": _peers.ratios("nn4n", b, a, one),
+    }
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true")
     p.add_argument("--devices", type=int, default=None, help="CPU devices (default: one per core)")
-    p.add_argument("--nn4n-python", help="interpreter of a virtual environment with torch and nn4n "
-                                         "(default: $ADAPTIVE_RNN_BENCH_NN4N_PYTHON, else this one)")
+    p.add_argument(
+        "--nn4n-python",
+        help="interpreter of a virtual environment with torch and nn4n "
+        "(default: $ADAPTIVE_RNN_BENCH_NN4N_PYTHON, else this one)",
+    )
     a = p.parse_args(argv)
     print(ar.configure_cpu(a.devices))
     out = run(5 if a.quick else 9, a.nn4n_python)
@@ -96,8 +118,10 @@ def main(argv=None):
         one_ms = 1e3 * out["adaptive_rnn_one_device"][k]["median_s"]
         peer = out["nn4n"].get(k)
         peer_ms = f"{1e3 * peer['median_s']:.1f} ({peer['threads']} thr)" if peer else "n/a"
-        print(f"{k:<12} adaptive_rnn {ours_ms:8.1f} ms ({out['adaptive_rnn']['devices']} devices; "
-              f"{one_ms:.1f} ms on one)   NN4N {peer_ms} ms")
+        print(
+            f"{k:<12} adaptive_rnn {ours_ms:8.1f} ms ({out['adaptive_rnn']['devices']} devices; "
+            f"{one_ms:.1f} ms on one)   NN4N {peer_ms} ms"
+        )
     if "skipped" in out["nn4n"]:
         print("NN4N skipped:", out["nn4n"]["skipped"])
     for k, v in out["ratios"].items():

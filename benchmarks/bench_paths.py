@@ -16,15 +16,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+from _util import enable_compilation_cache, machine, time_fn  # noqa: E402
 
 import adaptive_rnn as ar  # noqa: E402
-from _util import enable_compilation_cache, machine, time_fn  # noqa: E402
 
 
 def build(n_hidden, batch, steps):
     key = jax.random.key(0)
-    model = ar.ARU(8, n_hidden, 4, time_constants="local", alpha_s=0.3, alpha_r=0.6,
-                   dtype=jnp.float32, key=key)
+    model = ar.ARU(
+        8, n_hidden, 4, time_constants="local", alpha_s=0.3, alpha_r=0.6, dtype=jnp.float32, key=key
+    )
     xs = jax.random.uniform(jax.random.key(1), (batch, steps, 8), dtype=jnp.float32)
     ys = jax.random.normal(jax.random.key(2), (batch, steps, 4), dtype=jnp.float32)
     return model, xs, ys
@@ -44,6 +45,7 @@ def run(n_hidden=100, batch=64, steps=500, repeats=7):
     def loss(run_fn):
         def f(m, x, y):
             return jnp.mean((run_fn(m, x) - y) ** 2)
+
         return eqx.filter_jit(eqx.filter_value_and_grad(f))
 
     grad_scan = loss(lambda m, x: ar.simulate(m, x).outputs)
@@ -56,15 +58,21 @@ def run(n_hidden=100, batch=64, steps=500, repeats=7):
         "grad_diffrax": time_fn(grad_diffrax, model, xs, ys, repeats=repeats),
     }
     ratios = {
-        "forward_diffrax_vs_scan": res["forward_diffrax"]["median_s"] / res["forward_scan"]["median_s"],
+        "forward_diffrax_vs_scan": res["forward_diffrax"]["median_s"]
+        / res["forward_scan"]["median_s"],
         "grad_diffrax_vs_scan": res["grad_diffrax"]["median_s"] / res["grad_scan"]["median_s"],
     }
-    return {"config": {"n_hidden": n_hidden, "batch": batch, "steps": steps, "dtype": "float32"},
-            "timings": res, "ratios": ratios}
+    return {
+        "config": {"n_hidden": n_hidden, "batch": batch, "steps": steps, "dtype": "float32"},
+        "timings": res,
+        "ratios": ratios,
+    }
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="5 repeats")
     p.add_argument("--hidden", type=int, default=100)
     p.add_argument("--batch", type=int, default=64)

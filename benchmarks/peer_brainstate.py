@@ -31,9 +31,13 @@ def main(argv=None):
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--outputs")
-    p.add_argument("--budget-s", type=float, default=120.0,
-                   help="stop timing an operation after this long once 3 runs are in (a thread count that "
-                        "makes the peer very slow would otherwise hold the benchmark for minutes)")
+    p.add_argument(
+        "--budget-s",
+        type=float,
+        default=120.0,
+        help="stop timing an operation after this long once 3 runs are in (a thread count that "
+        "makes the peer very slow would otherwise hold the benchmark for minutes)",
+    )
     a = p.parse_args(argv)
     allowed = sorted(os.sched_getaffinity(0))
     cpus = allowed[: a.threads]
@@ -59,16 +63,22 @@ def main(argv=None):
             super().__init__()
             self.w_in = brainstate.ParamState(f32("recurrent_layer.input_layer.weight").T)
             self.w_hid = brainstate.ParamState(f32("recurrent_layer.hidden_layer.weight").T)
-            self.b = brainstate.ParamState(f32("recurrent_layer.input_layer.bias") + f32("recurrent_layer.hidden_layer.bias"))
+            self.b = brainstate.ParamState(
+                f32("recurrent_layer.input_layer.bias") + f32("recurrent_layer.hidden_layer.bias")
+            )
             self.w_out = brainstate.ParamState(f32("readout_layer.weight").T)
             self.b_out = brainstate.ParamState(f32("readout_layer.bias"))
 
         def init_state(self, batch_size=None, **kwargs):
-            self.v = brainstate.HiddenState(jnp.zeros((batch_size, self.w_hid.value.shape[0]), jnp.float32))
+            self.v = brainstate.HiddenState(
+                jnp.zeros((batch_size, self.w_hid.value.shape[0]), jnp.float32)
+            )
 
         def update(self, u):
             v = self.v.value
-            v = (1 - alpha) * v + alpha * (jax.nn.relu(v) @ self.w_hid.value + u @ self.w_in.value + self.b.value)
+            v = (1 - alpha) * v + alpha * (
+                jax.nn.relu(v) @ self.w_hid.value + u @ self.w_in.value + self.b.value
+            )
             self.v.value = v
             return jax.nn.relu(v) @ self.w_out.value + self.b_out.value
 
@@ -108,11 +118,19 @@ def main(argv=None):
             t = time.perf_counter()
             jax.block_until_ready(fn(*args))
             times.append(time.perf_counter() - t)
-        res[name] = {"median_s": statistics.median(times), "min_s": min(times), "first_call_s": first,
-                     "repeats": len(times)}
+        res[name] = {
+            "median_s": statistics.median(times),
+            "min_s": min(times),
+            "first_call_s": first,
+            "repeats": len(times),
+        }
     res["threads"] = len(cpus)
     res["how"] = f"os.sched_setaffinity to CPUs {cpus} of {allowed}"
-    res["versions"] = {"python": sys.version.split()[0], "jax": jax.__version__, "numpy": np.__version__}
+    res["versions"] = {
+        "python": sys.version.split()[0],
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+    }
     for pkg in ("brainstate", "braintools", "brainpy", "jaxlib"):
         try:
             res["versions"][pkg] = version(pkg)

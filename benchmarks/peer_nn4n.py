@@ -21,9 +21,13 @@ def main(argv=None):
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--outputs")
-    p.add_argument("--budget-s", type=float, default=120.0,
-                   help="stop timing an operation after this long once 3 runs are in (a thread count that "
-                        "makes the peer very slow would otherwise hold the benchmark for minutes)")
+    p.add_argument(
+        "--budget-s",
+        type=float,
+        default=120.0,
+        help="stop timing an operation after this long once 3 runs are in (a thread count that "
+        "makes the peer very slow would otherwise hold the benchmark for minutes)",
+    )
     a = p.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(a.threads)  # before torch is imported
@@ -39,8 +43,14 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     d = np.load(a.inputs)
     n_in, n, n_out = (int(v) for v in d["dims"])
-    net = CTRNN(dims=[n_in, n, n_out], dt=float(d["dt"]), tau=float(d["tau"]), activation="relu",
-                init_state="zero", suppress_warnings=True)
+    net = CTRNN(
+        dims=[n_in, n, n_out],
+        dt=float(d["dt"]),
+        tau=float(d["tau"]),
+        activation="relu",
+        init_state="zero",
+        suppress_warnings=True,
+    )
     state = net.state_dict()
     with torch.no_grad():
         for k, v in state.items():
@@ -77,11 +87,19 @@ def main(argv=None):
             t = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t)
-        res[name] = {"median_s": statistics.median(times), "min_s": min(times), "repeats": len(times)}
+        res[name] = {
+            "median_s": statistics.median(times),
+            "min_s": min(times),
+            "repeats": len(times),
+        }
     res["threads"] = torch.get_num_threads()
     res["how"] = f"torch.set_num_threads({a.threads}), OMP_NUM_THREADS={a.threads}"
-    res["versions"] = {"python": sys.version.split()[0], "torch": torch.__version__, "nn4n": version("nn4n"),
-                       "numpy": np.__version__}
+    res["versions"] = {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "nn4n": version("nn4n"),
+        "numpy": np.__version__,
+    }
     print("PEER_RESULT " + json.dumps(res), flush=True)
 
 

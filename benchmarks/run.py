@@ -36,10 +36,10 @@ import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from _util import enable_compilation_cache, machine, time_fn, write_json  # noqa: E402
 
 import adaptive_rnn as ar  # noqa: E402
 from adaptive_rnn import split_leading_axis  # noqa: E402
-from _util import enable_compilation_cache, machine, time_fn, write_json  # noqa: E402
 
 
 def matmul_peak(repeats) -> dict:
@@ -77,11 +77,16 @@ def roofline(repeats, peak_gflops, quick, shape=None) -> dict:
     N, T, n_in = 100, 100, 4
     M, B = shape or ((32, 64) if not quick else (16, 128))
     keys = jax.random.split(jax.random.key(0), M)
-    models = eqx.filter_vmap(lambda k: ar.ARU(n_in, N, 2, time_constants="static", alpha_s=0.3,
-                                              alpha_r=0.6, dtype=jnp.float32, key=k))(keys)
+    models = eqx.filter_vmap(
+        lambda k: ar.ARU(
+            n_in, N, 2, time_constants="static", alpha_s=0.3, alpha_r=0.6, dtype=jnp.float32, key=k
+        )
+    )(keys)
     devices = jax.devices()
     if M % len(devices) == 0 and len(devices) > 1:
-        models = eqx.combine(split_leading_axis(eqx.filter(models, eqx.is_array), devices, "models"), models)
+        models = eqx.combine(
+            split_leading_axis(eqx.filter(models, eqx.is_array), devices, "models"), models
+        )
     x = jax.random.uniform(jax.random.key(1), (B, T, n_in), dtype=jnp.float32)
 
     @eqx.filter_jit
@@ -90,13 +95,17 @@ def roofline(repeats, peak_gflops, quick, shape=None) -> dict:
 
     @eqx.filter_jit
     def grad(ms, x):
-        return eqx.filter_vmap(eqx.filter_grad(lambda m: jnp.sum(ar.simulate(m, x).outputs ** 2)))(ms)
+        return eqx.filter_vmap(eqx.filter_grad(lambda m: jnp.sum(ar.simulate(m, x).outputs ** 2)))(
+            ms
+        )
 
     flops = 2 * M * B * N * N * T  # recurrent matmuls of the forward pass
     tf = time_fn(fwd, models, x, repeats=repeats)["median_s"]
     tg = time_fn(grad, models, x, repeats=repeats)["median_s"]
-    return {"config": {"models": M, "batch": B, "n_hidden": N, "steps": T, "devices": len(devices)},
-            **_fractions(flops, tf, tg, peak_gflops)}
+    return {
+        "config": {"models": M, "batch": B, "n_hidden": N, "steps": T, "devices": len(devices)},
+        **_fractions(flops, tf, tg, peak_gflops),
+    }
 
 
 def roofline_batch(repeats, peak_gflops, B=2048) -> dict:
@@ -104,17 +113,29 @@ def roofline_batch(repeats, peak_gflops, B=2048) -> dict:
     conditions swept), so each step is one (B x N) @ (N x N) matmul; the batch is split
     over all devices (`simulate(..., devices=n)`)."""
     N, T, n_in = 100, 100, 4
-    model = ar.ARU(n_in, N, 2, time_constants="static", alpha_s=0.3, alpha_r=0.6, dtype=jnp.float32,
-                   key=jax.random.key(0))
+    model = ar.ARU(
+        n_in,
+        N,
+        2,
+        time_constants="static",
+        alpha_s=0.3,
+        alpha_r=0.6,
+        dtype=jnp.float32,
+        key=jax.random.key(0),
+    )
     x = jax.random.uniform(jax.random.key(1), (B, T, n_in), dtype=jnp.float32)
     n = len(jax.devices())
     fwd = eqx.filter_jit(lambda m, x: ar.simulate(m, x, devices=n).outputs)
-    grad = eqx.filter_jit(eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x, devices=n).outputs ** 2)))
+    grad = eqx.filter_jit(
+        eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x, devices=n).outputs ** 2))
+    )
     flops = 2 * B * N * N * T
     tf = time_fn(fwd, model, x, repeats=repeats)["median_s"]
     tg = time_fn(grad, model, x, repeats=repeats)["median_s"]
-    return {"config": {"models": 1, "batch": B, "n_hidden": N, "steps": T, "devices": n},
-            **_fractions(flops, tf, tg, peak_gflops)}
+    return {
+        "config": {"models": 1, "batch": B, "n_hidden": N, "steps": T, "devices": n},
+        **_fractions(flops, tf, tg, peak_gflops),
+    }
 
 
 def accuracy_per_cost(plot_path) -> dict:
@@ -125,11 +146,25 @@ def accuracy_per_cost(plot_path) -> dict:
     from matplotlib.figure import Figure
 
     jax.config.update("jax_enable_x64", True)
-    model = ar.ARU(2, 20, 2, time_constants="static", tau_s=3.0, tau_r=2.0, dtype=jnp.float64,
-                   key=jax.random.key(0))
+    model = ar.ARU(
+        2,
+        20,
+        2,
+        time_constants="static",
+        tau_s=3.0,
+        tau_r=2.0,
+        dtype=jnp.float64,
+        key=jax.random.key(0),
+    )
     x = jax.random.uniform(jax.random.key(1), (40, 2), dtype=jnp.float64)
-    ref = ar.solve(model, x, solver=diffrax.Tsit5(), interpolation="cubic", max_steps=100_000,
-                   stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12)).outputs
+    ref = ar.solve(
+        model,
+        x,
+        solver=diffrax.Tsit5(),
+        interpolation="cubic",
+        max_steps=100_000,
+        stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12),
+    ).outputs
     res = {}
     for name, solver, stages in (("euler", ar.SequentialEuler(), 1), ("heun", diffrax.Heun(), 2)):
         pts = []
@@ -139,8 +174,13 @@ def accuracy_per_cost(plot_path) -> dict:
         res[name] = pts
     pts = []
     for tol in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
-        tr = ar.solve(model, x, solver=diffrax.Tsit5(), interpolation="cubic",
-                      stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol))
+        tr = ar.solve(
+            model,
+            x,
+            solver=diffrax.Tsit5(),
+            interpolation="cubic",
+            stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol),
+        )
         pts.append((int(tr.num_steps) * 6, float(jnp.max(jnp.abs(tr.outputs - ref)))))
     res["tsit5_adaptive"] = pts
     jax.config.update("jax_enable_x64", False)
@@ -159,27 +199,39 @@ def accuracy_per_cost(plot_path) -> dict:
 
 # (setup, call): the setup builds data and models; the call is what compiles.
 COMPILE_SNIPPETS = {
-    "simulate_aru_b64_t500": ("""
+    "simulate_aru_b64_t500": (
+        """
 import jax, jax.numpy as jnp, adaptive_rnn as ar
 m = ar.ARU(8, 100, 4, dtype=jnp.float32, key=jax.random.key(0))
 x = jnp.zeros((64, 500, 8), jnp.float32)
-""", "ar.simulate(m, x).outputs.block_until_ready()"),
-    "solve_aru_tsit5": ("""
+""",
+        "ar.simulate(m, x).outputs.block_until_ready()",
+    ),
+    "solve_aru_tsit5": (
+        """
 import jax, jax.numpy as jnp, diffrax, adaptive_rnn as ar
 m = ar.ARU(8, 100, 4, dtype=jnp.float32, key=jax.random.key(0))
 x = jnp.zeros((64, 100, 8), jnp.float32)
-""", "ar.solve(m, x, solver=diffrax.Tsit5(), stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-5))"
-        ".outputs.block_until_ready()"),
-    "fit_paper_epoch": ("""
+""",
+        "ar.solve(m, x, solver=diffrax.Tsit5(), stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-5))"
+        ".outputs.block_until_ready()",
+    ),
+    "fit_paper_epoch": (
+        """
 import jax, jax.numpy as jnp, adaptive_rnn as ar
 d = ar.teacher_data(jax.random.key(0))
 m = ar.ARU(2, 10, 2, readout="lagged", dtype=jnp.float32, key=jax.random.key(1))
-""", "ar.fit(m, d, key=jax.random.key(2), epochs=1, progress=False)"),
-    "fit_ensemble_200": ("""
+""",
+        "ar.fit(m, d, key=jax.random.key(2), epochs=1, progress=False)",
+    ),
+    "fit_ensemble_200": (
+        """
 import jax, jax.numpy as jnp, equinox as eqx, adaptive_rnn as ar
 d = ar.teacher_data(jax.random.key(0))
 ms = eqx.filter_vmap(lambda k: ar.ARU(2, 10, 2, readout="lagged", dtype=jnp.float32, key=k))(jax.random.split(jax.random.key(1), 200))
-""", "ar.fit_ensemble(ms, d, key=jax.random.key(2), epochs=1, progress=False)"),
+""",
+        "ar.fit_ensemble(ms, d, key=jax.random.key(2), epochs=1, progress=False)",
+    ),
 }
 
 
@@ -195,8 +247,9 @@ def compile_times() -> dict:
             "import time, jax\n"
             f"jax.config.update('jax_compilation_cache_dir', {str(cache)!r})\n"
             "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.0)\n"
-            "import adaptive_rnn\n" + setup +
-            f"\nt = time.perf_counter()\n{call}\nfirst = time.perf_counter() - t\n"
+            "import adaptive_rnn\n"
+            + setup
+            + f"\nt = time.perf_counter()\n{call}\nfirst = time.perf_counter() - t\n"
             f"t = time.perf_counter()\n{call}\nsecond = time.perf_counter() - t\n"
             "print('ELAPSED', first, second)\n"
         )
@@ -204,12 +257,18 @@ def compile_times() -> dict:
         for _ in range(2):
             r = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
             line = [l for l in r.stdout.splitlines() if l.startswith("ELAPSED")]
-            runs.append(tuple(map(float, line[0].split()[1:])) if line else (float("nan"), float("nan")))
+            runs.append(
+                tuple(map(float, line[0].split()[1:])) if line else (float("nan"), float("nan"))
+            )
             if not line:
                 print(r.stderr[-2000:], file=sys.stderr)
         (cold_first, _), (first, second) = runs
-        out[name] = {"first_process_first_call_s": cold_first, "first_call_s": first, "run_s": second,
-                     "with_cache_s": first - second}
+        out[name] = {
+            "first_process_first_call_s": cold_first,
+            "first_call_s": first,
+            "run_s": second,
+            "with_cache_s": first - second,
+        }
     return out
 
 
@@ -217,8 +276,16 @@ def memory(T=10_000) -> dict:
     """Temporary memory (bytes) of a compiled gradient through T steps (ARU, 64 units),
     on the scan path with and without `remat`, and on the diffrax path with recursive
     checkpointing."""
-    model = ar.ARU(1, 64, 1, time_constants="static", alpha_s=0.3, alpha_r=0.6, dtype=jnp.float32,
-                   key=jax.random.key(0))
+    model = ar.ARU(
+        1,
+        64,
+        1,
+        time_constants="static",
+        alpha_s=0.3,
+        alpha_r=0.6,
+        dtype=jnp.float32,
+        key=jax.random.key(0),
+    )
     out = {}
 
     def temp(fn, T):
@@ -231,8 +298,9 @@ def memory(T=10_000) -> dict:
         "scan": lambda m, x: ar.simulate(m, x).outputs,
         f"scan_remat_{k}": lambda m, x: ar.simulate(m, x, remat=k).outputs,
         "diffrax_checkpoint_all": lambda m, x: ar.solve(m, x).outputs,
-        "diffrax_recursive_checkpoint_100": lambda m, x: ar.solve(
-            m, x, adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=100)).outputs,
+        "diffrax_recursive_checkpoint_100": lambda m, x: (
+            ar.solve(m, x, adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=100)).outputs
+        ),
     }
     for name, fn in cases.items():
         out[name] = {str(t): temp(fn, t) for t in (T // 4, T)}
@@ -242,17 +310,25 @@ def memory(T=10_000) -> dict:
 def gpu(repeats) -> dict:
     gpus = [d for d in jax.devices() if d.platform == "gpu"]
     if not gpus:
-        return {"available": False, "note": "no GPU on this machine; run benchmarks/run.py where one is"}
+        return {
+            "available": False,
+            "note": "no GPU on this machine; run benchmarks/run.py where one is",
+        }
     res = {"available": True, "device": gpus[0].device_kind, "throughput": {}}
     for N in (100, 1000, 4096):
         for B in (64, 1024):
             m = ar.ARU(8, N, 4, dtype=jnp.float32, key=jax.random.key(0))
             x = jnp.zeros((B, 200, 8), jnp.float32)
             f = eqx.filter_jit(lambda m, x: ar.simulate(m, x).outputs)
-            g = eqx.filter_jit(eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x).outputs ** 2)))
+            g = eqx.filter_jit(
+                eqx.filter_grad(lambda m, x: jnp.sum(ar.simulate(m, x).outputs ** 2))
+            )
             tf = time_fn(f, m, x, repeats=repeats)["median_s"]
             tg = time_fn(g, m, x, repeats=repeats)["median_s"]
-            res["throughput"][f"N{N}_B{B}"] = {"forward_steps_per_s": 200 * B / tf, "grad_steps_per_s": 200 * B / tg}
+            res["throughput"][f"N{N}_B{B}"] = {
+                "forward_steps_per_s": 200 * B / tf,
+                "grad_steps_per_s": 200 * B / tg,
+            }
     return res
 
 
@@ -260,35 +336,56 @@ def paper_timings() -> dict:
     out = {}
     for name in ("fig2", "all"):
         t = time.perf_counter()
-        r = subprocess.run(["adaptive-rnn", "reproduce", name, "--scale", "paper", "--out", "out/bench_paper"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            ["adaptive-rnn", "reproduce", name, "--scale", "paper", "--out", "out/bench_paper"],
+            capture_output=True,
+            text=True,
+        )
         out[name] = {"wall_s": time.perf_counter() - t, "returncode": r.returncode}
     return out
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="5 repeats and smaller sweeps")
-    p.add_argument("--paper", action="store_true", help="also time reproduce fig2/all --scale paper")
+    p.add_argument(
+        "--paper", action="store_true", help="also time reproduce fig2/all --scale paper"
+    )
     p.add_argument("--out", default=str(HERE / "results.json"))
-    p.add_argument("--devices", type=int, default=None,
-                   help="JAX CPU devices (default: one per core; see adaptive_rnn.configure_cpu)")
-    p.add_argument("--nn4n-python", help="interpreter of a virtual environment with torch==2.13.0 and nn4n "
-                                         "(default: $ADAPTIVE_RNN_BENCH_NN4N_PYTHON, else this one)")
-    p.add_argument("--brainpy-python", help="interpreter of a virtual environment with brainstate and braintools "
-                                            "(default: $ADAPTIVE_RNN_BENCH_BRAINPY_PYTHON, else this one)")
+    p.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        help="JAX CPU devices (default: one per core; see adaptive_rnn.configure_cpu)",
+    )
+    p.add_argument(
+        "--nn4n-python",
+        help="interpreter of a virtual environment with torch==2.13.0 and nn4n "
+        "(default: $ADAPTIVE_RNN_BENCH_NN4N_PYTHON, else this one)",
+    )
+    p.add_argument(
+        "--brainpy-python",
+        help="interpreter of a virtual environment with brainstate and braintools "
+        "(default: $ADAPTIVE_RNN_BENCH_BRAINPY_PYTHON, else this one)",
+    )
     a = p.parse_args(argv)
     cpu = ar.configure_cpu(a.devices)  # before any JAX computation
     enable_compilation_cache()
     repeats = 5 if a.quick else 9
     import bench_brainpy
+    import bench_ensemble
     import bench_nn4n
     import bench_paths
-    import bench_ensemble
 
     t_start = time.perf_counter()
-    res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "machine": machine(), "quick": a.quick, "cpu": cpu}
+    res = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "quick": a.quick,
+        "cpu": cpu,
+    }
     print(f"machine: {res['machine']}", flush=True)
     res["nn4n"] = bench_nn4n.run(repeats, a.nn4n_python)
     print("nn4n done", flush=True)
@@ -322,30 +419,57 @@ def main(argv=None):
     print(f"{'benchmark':<46}{'median':>12}{'target':>14}")
     nn = res["nn4n"]
     rows = [
-        ("CTRNN forward, adaptive_rnn (B64 T500 N100)", ms(nn["adaptive_rnn"]["forward"]["median_s"]), ""),
+        (
+            "CTRNN forward, adaptive_rnn (B64 T500 N100)",
+            ms(nn["adaptive_rnn"]["forward"]["median_s"]),
+            "",
+        ),
         ("CTRNN train step, adaptive_rnn", ms(nn["adaptive_rnn"]["train_step"]["median_s"]), ""),
     ]
     rows += [
         ("  the same on one device", ms(nn["adaptive_rnn_one_device"]["forward"]["median_s"]), ""),
-        ("  train step on one device", ms(nn["adaptive_rnn_one_device"]["train_step"]["median_s"]), ""),
+        (
+            "  train step on one device",
+            ms(nn["adaptive_rnn_one_device"]["train_step"]["median_s"]),
+            "",
+        ),
     ]
     if "forward" in nn["nn4n"]:
         rows += [
-            (f"CTRNN forward, NN4N ({nn['nn4n']['forward']['threads']} thr)", ms(nn["nn4n"]["forward"]["median_s"]), ""),
-            (f"CTRNN train step, NN4N ({nn['nn4n']['train_step']['threads']} thr)",
-             ms(nn["nn4n"]["train_step"]["median_s"]), ""),
+            (
+                f"CTRNN forward, NN4N ({nn['nn4n']['forward']['threads']} thr)",
+                ms(nn["nn4n"]["forward"]["median_s"]),
+                "",
+            ),
+            (
+                f"CTRNN train step, NN4N ({nn['nn4n']['train_step']['threads']} thr)",
+                ms(nn["nn4n"]["train_step"]["median_s"]),
+                "",
+            ),
             ("  ratio forward_vs_nn4n", f"{ratios['forward_vs_nn4n']:9.2f} x", ">= 5 x"),
             ("  ratio train_step_vs_nn4n", f"{ratios['train_step_vs_nn4n']:9.2f} x", ">= 3 x"),
             ("  ratio forward, one device", f"{ratios['forward_vs_nn4n_one_device']:9.2f} x", ""),
-            ("  ratio train step, one device", f"{ratios['train_step_vs_nn4n_one_device']:9.2f} x", ""),
+            (
+                "  ratio train step, one device",
+                f"{ratios['train_step_vs_nn4n_one_device']:9.2f} x",
+                "",
+            ),
         ]
     else:
         rows.append(("CTRNN NN4N: skipped", "", ""))
     bp = res["brainpy"]["brainpy"]
     if "forward" in bp:
         rows += [
-            (f"CTRNN forward, brainstate ({bp['forward']['threads']} cpu)", ms(bp["forward"]["median_s"]), ""),
-            (f"CTRNN train step, brainstate ({bp['train_step']['threads']} cpu)", ms(bp["train_step"]["median_s"]), ""),
+            (
+                f"CTRNN forward, brainstate ({bp['forward']['threads']} cpu)",
+                ms(bp["forward"]["median_s"]),
+                "",
+            ),
+            (
+                f"CTRNN train step, brainstate ({bp['train_step']['threads']} cpu)",
+                ms(bp["train_step"]["median_s"]),
+                "",
+            ),
             ("  ratio forward_vs_brainpy", f"{ratios['forward_vs_brainpy']:9.2f} x", ""),
             ("  ratio train_step_vs_brainpy", f"{ratios['train_step_vs_brainpy']:9.2f} x", ""),
         ]
@@ -358,20 +482,51 @@ def main(argv=None):
         ("ARU value_and_grad scan", ms(pt["grad_scan"]["median_s"]), ""),
         ("ARU value_and_grad diffrax", ms(pt["grad_diffrax"]["median_s"]), ""),
         ("  ratio diffrax/scan forward", f"{ratios['diffrax_euler_vs_scan']:9.3f} x", "<= 1.15 x"),
-        ("  ratio diffrax/scan gradient", f"{ratios['diffrax_euler_vs_scan_grad']:9.3f} x", "<= 1.15 x"),
+        (
+            "  ratio diffrax/scan gradient",
+            f"{ratios['diffrax_euler_vs_scan_grad']:9.3f} x",
+            "<= 1.15 x",
+        ),
         ("matmul peak (large f32 dot)", f"{res['matmul_peak']['gflops']:7.1f} GF/s", ""),
-        (f"roofline model sweep fwd ({res['roofline']['config']['models']} x {res['roofline']['config']['batch']})",
-         f"{res['roofline']['forward_fraction_of_peak']:9.2f}", ">= 0.50"),
-        ("roofline model sweep gradient", f"{res['roofline']['gradient_fraction_of_peak']:9.2f}", ""),
-        ("roofline batch sweep fwd (1 x 2048)", f"{res['roofline_batch']['forward_fraction_of_peak']:9.2f}", ">= 0.50"),
-        ("roofline batch sweep gradient", f"{res['roofline_batch']['gradient_fraction_of_peak']:9.2f}", ""),
+        (
+            f"roofline model sweep fwd ({res['roofline']['config']['models']} x {res['roofline']['config']['batch']})",
+            f"{res['roofline']['forward_fraction_of_peak']:9.2f}",
+            ">= 0.50",
+        ),
+        (
+            "roofline model sweep gradient",
+            f"{res['roofline']['gradient_fraction_of_peak']:9.2f}",
+            "",
+        ),
+        (
+            "roofline batch sweep fwd (1 x 2048)",
+            f"{res['roofline_batch']['forward_fraction_of_peak']:9.2f}",
+            ">= 0.50",
+        ),
+        (
+            "roofline batch sweep gradient",
+            f"{res['roofline_batch']['gradient_fraction_of_peak']:9.2f}",
+            "",
+        ),
     ]
     for M, r in res["ensemble"].items():
-        rows.append((f"ensemble epoch per model, M={M}", ms(r["ours_per_model_s"]), "<= 2 ms" if int(M) >= 200 else ""))
+        rows.append(
+            (
+                f"ensemble epoch per model, M={M}",
+                ms(r["ours_per_model_s"]),
+                "<= 2 ms" if int(M) >= 200 else "",
+            )
+        )
     for k, v in res["compile"].items():
         rows.append((f"compile {k} (cache on)", f"{v['with_cache_s']:9.2f} s", "<= 2 s"))
     for k, v in res["memory"].items():
-        rows.append((f"grad temp memory {k}", " / ".join(f"{int(b) / 2**20:.1f}" for b in v.values()) + " MiB", ""))
+        rows.append(
+            (
+                f"grad temp memory {k}",
+                " / ".join(f"{int(b) / 2**20:.1f}" for b in v.values()) + " MiB",
+                "",
+            )
+        )
     rows.append(("GPU", "available" if res["gpu"]["available"] else "none", ""))
     for r in rows:
         print(f"{r[0]:<46}{r[1]:>12}{r[2]:>14}")

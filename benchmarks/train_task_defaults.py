@@ -38,7 +38,10 @@ TASKS = ("perceptual_decision", "context_decision")
 # (name, extra command-line options)
 VARIANTS = (
     ("aru", ["--model", "aru"]),
-    ("aru --dale --time-constants local", ["--model", "aru", "--dale", "--time-constants", "local"]),
+    (
+        "aru --dale --time-constants local",
+        ["--model", "aru", "--dale", "--time-constants", "local"],
+    ),
     ("ctrnn", ["--model", "ctrnn"]),
     ("ctrnn --dale", ["--model", "ctrnn", "--dale"]),
     ("shunting", ["--model", "shunting"]),
@@ -66,7 +69,11 @@ def passes(accuracy: float, ideal: float) -> bool:
 def run_one(task: str, variant: list, seed: int, out: Path) -> dict:
     cmd = ["adaptive-rnn", "train-task", task, *variant, "--seed", str(seed), "--out", str(out)]
     exe = Path(sys.executable).parent / "adaptive-rnn"
-    argv = [str(exe), *cmd[1:]] if exe.exists() else [sys.executable, "-m", "adaptive_rnn.cli", *cmd[1:]]
+    argv = (
+        [str(exe), *cmd[1:]]
+        if exe.exists()
+        else [sys.executable, "-m", "adaptive_rnn.cli", *cmd[1:]]
+    )
     load0 = os.getloadavg()[0]
     t = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
@@ -87,7 +94,8 @@ def run_one(task: str, variant: list, seed: int, out: Path) -> dict:
         "ideal_observer_accuracy": s["ideal_observer_accuracy"],
         "passes": passes(s["accuracy"], s["ideal_observer_accuracy"]),
         "accuracy_by_coherence": {
-            k: by[k] for k in ("coherence_percent", "accuracy", "ideal_observer_accuracy", "n_trials")
+            k: by[k]
+            for k in ("coherence_percent", "accuracy", "ideal_observer_accuracy", "n_trials")
         },
         "n_test": s["n_test"],
         "best_epoch": s["best_epoch"],
@@ -112,7 +120,9 @@ def plot(result: dict, path: Path) -> None:
                 continue
             x = np.asarray(runs[0]["accuracy_by_coherence"]["coherence_percent"])
             a = np.mean([r["accuracy_by_coherence"]["accuracy"] for r in runs], axis=0)
-            ideal = np.mean([r["accuracy_by_coherence"]["ideal_observer_accuracy"] for r in runs], axis=0)
+            ideal = np.mean(
+                [r["accuracy_by_coherence"]["ideal_observer_accuracy"] for r in runs], axis=0
+            )
             acc = np.mean([r["accuracy"] for r in runs])
             ax.plot(x, a, "o-", ms=3, label=f"{name} ({acc:.3f})")
         if ideal is not None:
@@ -130,12 +140,17 @@ def plot(result: dict, path: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
-    ap.add_argument("--variants", nargs="+", default=[v for v, _ in VARIANTS], choices=[v for v, _ in VARIANTS])
+    ap.add_argument(
+        "--variants", nargs="+", default=[v for v, _ in VARIANTS], choices=[v for v, _ in VARIANTS]
+    )
     ap.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     ap.add_argument("--out", default=str(ROOT / "results" / "train_task_defaults.json"))
     ap.add_argument("--keep", default=None, help="keep each run's output folder under this folder")
-    ap.add_argument("--resume", action="store_true",
-                    help="keep the runs already in --out (made with the same defaults) and run the rest")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in --out (made with the same defaults) and run the rest",
+    )
     args = ap.parse_args(argv)
 
     out = Path(args.out)
@@ -144,15 +159,29 @@ def main(argv=None) -> int:
 
     result = {
         "what": "adaptive-rnn train-task with its defaults on the coherence tasks, every family and seed",
-        "command": " ".join(["python", "benchmarks/train_task_defaults.py",
-                             *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(
+            [
+                "python",
+                "benchmarks/train_task_defaults.py",
+                *(argv if argv is not None else sys.argv[1:]),
+            ]
+        ),
         "date": datetime.date.today().isoformat(),
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "jax": jax.__version__,
-                    "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "jax": jax.__version__,
+            "python": platform.python_version(),
+        },
         "defaults": cli_defaults(),
-        "criterion": {"min_accuracy": MIN_ACCURACY, "max_gap_to_ideal": MAX_GAP_TO_IDEAL,
-                      "rule": "accuracy >= min(min_accuracy, ideal_observer_accuracy - max_gap_to_ideal)"},
-        "tasks": args.tasks, "variants": args.variants, "seeds": args.seeds,
+        "criterion": {
+            "min_accuracy": MIN_ACCURACY,
+            "max_gap_to_ideal": MAX_GAP_TO_IDEAL,
+            "rule": "accuracy >= min(min_accuracy, ideal_observer_accuracy - max_gap_to_ideal)",
+        },
+        "tasks": args.tasks,
+        "variants": args.variants,
+        "seeds": args.seeds,
         "runs": [],
     }
     done = {}
@@ -173,9 +202,12 @@ def main(argv=None) -> int:
                     run_dir = base / f"{task}-{name.replace(' ', '').replace('--', '-')}-{seed}"
                     r = {"variant": name, **run_one(task, options[name], seed, run_dir)}
                     result["runs"].append(r)
-                    print(f"{task:20s} {name:34s} seed {seed}: accuracy {r['accuracy']:.3f} "
-                          f"(ideal {r['ideal_observer_accuracy']:.3f}) {'ok' if r['passes'] else 'FAIL'} "
-                          f"{r['wall_s']:.0f} s (load {r['load_average_1min'][0]:.1f})", flush=True)
+                    print(
+                        f"{task:20s} {name:34s} seed {seed}: accuracy {r['accuracy']:.3f} "
+                        f"(ideal {r['ideal_observer_accuracy']:.3f}) {'ok' if r['passes'] else 'FAIL'} "
+                        f"{r['wall_s']:.0f} s (load {r['load_average_1min'][0]:.1f})",
+                        flush=True,
+                    )
                     out.write_text(json.dumps(result, indent=1) + "\n")
     walls = [r["wall_s"] for r in result["runs"]]
     result["summary"] = {

@@ -11,7 +11,7 @@ import nbformat as nbf
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 cells = [
-new_markdown_cell("""# Cognitive tasks with an E/I ARU and local time constants
+    new_markdown_cell("""# Cognitive tasks with an E/I ARU and local time constants
 
 This notebook trains a small network of adaptive-time-scale units (ARU: a synaptic current
 $I$ and a rate $r$ per unit, each with its own learnable time constant, one pair per
@@ -27,7 +27,7 @@ space. The same pipeline is `adaptive-rnn train-task TASK --model aru --dale
 --time-constants local ...` on the command line. Everything is seeded: rerunning gives the
 same numbers. The scale is tiny so that the notebook runs in about a minute on a laptop;
 increase `epochs`, `n_train` and `n_hidden` for better networks."""),
-new_code_cell("""%matplotlib inline
+    new_code_cell("""%matplotlib inline
 import jax
 import numpy as np
 from IPython.display import display
@@ -37,12 +37,12 @@ import adaptive_rnn as arnn
 from adaptive_rnn.analysis import exchange_profile, plot_exchange_profile, tau_invariants
 from adaptive_rnn.recipes import train_on_task
 from adaptive_rnn.tasks import make_task"""),
-new_markdown_cell("""## The task: inputs, targets, mask
+    new_markdown_cell("""## The task: inputs, targets, mask
 
 Channel 0 of the inputs is the fixation cue; channels 1-2 the noisy evidence for left and
 right. Output 0 is fixation, outputs 1-2 the choices; the mask (shaded) leaves out a grace
 period at the start of the decision."""),
-new_code_cell("""batch = make_task("perceptual_decision", jax.random.key(0), 4, stimulus=300.0)
+    new_code_cell("""batch = make_task("perceptual_decision", jax.random.key(0), 4, stimulus=300.0)
 print("inputs", batch.inputs.shape, "targets", batch.targets.shape, "mask", batch.mask.shape)
 print({k: np.asarray(v) for k, v in batch.conditions.items()})
 t = batch.times
@@ -54,8 +54,8 @@ a2.fill_between(t, 0, 1, where=np.asarray(batch.mask[0, :, 0]) == 0, color="0.85
 a2.legend(fontsize=8)
 for a in (a1, a2): a.set_xlabel("time (ms)")
 display(fig)"""),
-new_markdown_cell("## 1. Perceptual decision making"),
-new_code_cell("""pdm = train_on_task(
+    new_markdown_cell("## 1. Perceptual decision making"),
+    new_code_cell("""pdm = train_on_task(
     "perceptual_decision", model="aru", dale=True, time_constants="local",
     n_hidden=16, epochs=30, n_train=128, n_val=32, n_test=200, batch_size=16,
     learning_rate=2e-2, seed=0, n_fixed_point_inits=16,
@@ -69,32 +69,33 @@ fp = s["fixed_points"]
 print(f"fixed points under the decision-period input: {fp['count']} ({fp['n_stable']} stable)")
 for p in fp["points"]:
     print(f"  q = {p['q']:.2e}, stable = {p['stable']}, slowest time constants (ms): {np.round(p['slowest_time_constants'][:3], 1)}")"""),
-new_code_cell("display(pdm.figures['psychometric'])"),
-new_code_cell("display(pdm.figures['time_constants'])"),
-new_code_cell("display(pdm.figures['fixed_points'])"),
-new_markdown_cell("""### Are tau_s and tau_r identifiable?
+    new_code_cell("display(pdm.figures['psychometric'])"),
+    new_code_cell("display(pdm.figures['time_constants'])"),
+    new_code_cell("display(pdm.figures['fixed_points'])"),
+    new_markdown_cell("""### Are tau_s and tau_r identifiable?
 
 With a linear activation the model depends on the pair only through
 $\\tau_1 = \\tau_s + \\tau_r$ and $\\tau_2 = \\tau_s\\tau_r$ (PAPER §1.3); the sigmoid
 breaks the symmetry. `exchange_profile` compares the loss at the learned pair with the loss
 at the swapped pair, and along paths that join them at constant $\\tau_1$ and constant
 $\\tau_2$."""),
-new_code_cell("""t1, t2 = tau_invariants(pdm.model)
+    new_code_cell("""t1, t2 = tau_invariants(pdm.model)
 print("tau_1 (ms):", np.round(t1[:6], 1), "...")
 test = pdm.test
 prof = exchange_profile(pdm.model, test.inputs[:64], test.targets[:64], mask=test.mask[:64], n=7)
 print(f"loss fitted {prof.loss_fitted:.4f}, swapped {prof.loss_swapped:.4f}, distinguishable: {prof.distinguishable}")
 display(plot_exchange_profile(prof))"""),
-new_markdown_cell(
-"Both time constants of every unit started at 100 ms, and training moved them nearly together: "
-"each learned pair lies close to the diagonal $\\tau_s \\approx \\tau_r$, where the swap hardly changes "
-"the model, so the verdict here is *not distinguishable*. For a model whose pairs lie away from the "
-"diagonal, a sigmoid network gives a clearly higher loss at the swapped pair (see `tests/test_identifiability.py`)."),
-new_markdown_cell("""## 2. Context-dependent decision making
+    new_markdown_cell(
+        "Both time constants of every unit started at 100 ms, and training moved them nearly together: "
+        "each learned pair lies close to the diagonal $\\tau_s \\approx \\tau_r$, where the swap hardly changes "
+        "the model, so the verdict here is *not distinguishable*. For a model whose pairs lie away from the "
+        "diagonal, a sigmoid network gives a clearly higher loss at the swapped pair (see `tests/test_identifiability.py`)."
+    ),
+    new_markdown_cell("""## 2. Context-dependent decision making
 
 Two modalities carry independent evidence; a context cue says which one to report. The
 psychometric curves (against the coherence of the relevant modality) are split by context."""),
-new_code_cell("""cdm = train_on_task(
+    new_code_cell("""cdm = train_on_task(
     "context_decision", model="aru", dale=True, time_constants="local",
     n_hidden=16, epochs=30, n_train=128, n_val=32, n_test=200, batch_size=16,
     learning_rate=2e-2, seed=1, n_fixed_point_inits=16,
@@ -105,14 +106,19 @@ print(f"held-out accuracy: {s['accuracy']:.3f}")
 for g, d in s["time_constants"].items():
     print(g, {k: f"{np.mean(v):.1f} +- {np.std(v):.1f}" for k, v in d.items()})
 print(f"fixed points: {s['fixed_points']['count']} ({s['fixed_points']['n_stable']} stable)")"""),
-new_code_cell("display(cdm.figures['psychometric'])"),
-new_code_cell("display(cdm.figures['time_constants'])"),
-new_code_cell("display(cdm.figures['fixed_points'])"),
+    new_code_cell("display(cdm.figures['psychometric'])"),
+    new_code_cell("display(cdm.figures['time_constants'])"),
+    new_code_cell("display(cdm.figures['fixed_points'])"),
 ]
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+nb = new_notebook(
+    cells=cells,
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+)
 HERE = Path(__file__).parent
 if "--execute" in sys.argv:
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+    ).execute()
 nbf.write(nb, HERE / "cognitive_tasks.ipynb")

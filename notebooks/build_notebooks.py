@@ -57,13 +57,21 @@ def notebook(name: str) -> nbformat.NotebookNode:
         new_code_cell(f"results = {name}.run(config, progress=False)\n{SUMMARY[name]}"),
         new_code_cell(f"{name}.plot(results)"),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nb
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--execute", action="store_true", help="execute each notebook and save it with its outputs")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--execute", action="store_true", help="execute each notebook and save it with its outputs"
+    )
     p.add_argument("names", nargs="*", default=list(INTRO), help="experiments (default: all)")
     args = p.parse_args(argv)
     for name in args.names:
@@ -72,7 +80,9 @@ def main(argv=None) -> None:
         if args.execute:
             from nbclient import NotebookClient
 
-            NotebookClient(nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+            NotebookClient(
+                nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+            ).execute()
         nbformat.write(nb, path)
         print(f"wrote {path}")
 

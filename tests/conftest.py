@@ -26,7 +26,9 @@ decode it, warns and compiles for itself.
 import os
 from pathlib import Path
 
-_CACHE = Path(os.environ.get("ADAPTIVE_RNN_TEST_CACHE", Path(__file__).resolve().parent.parent / ".jax_cache"))
+_CACHE = Path(
+    os.environ.get("ADAPTIVE_RNN_TEST_CACHE", Path(__file__).resolve().parent.parent / ".jax_cache")
+)
 _CACHE.mkdir(parents=True, exist_ok=True)
 # Through the environment, so that subprocesses (forced host devices, the notebook kernel)
 # use the same cache; set before JAX reads its configuration.
@@ -61,7 +63,15 @@ def pytest_xdist_auto_num_workers(config):
     env = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
     if env:
         return int(env)
-    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    return max(
+        1,
+        min(
+            MAX_WORKERS,
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1,
+        ),
+    )
 
 
 @pytest.fixture

@@ -24,29 +24,52 @@ def test_s1_exponential_kernel(getkey):
 
     t_end = 6.0
     # Independent: the convolution by numerical quadrature.
-    conv = np.array([
-        scipy.integrate.quad(lambda s: np.exp(-(t_end - s) / tau_s) / tau_s * rate(s)[k], 0, t_end,
-                             epsabs=1e-13, epsrel=1e-13)[0]
-        for k in range(n)
-    ])
+    conv = np.array(
+        [
+            scipy.integrate.quad(
+                lambda s, k=k: np.exp(-(t_end - s) / tau_s) / tau_s * rate(s)[k],
+                0,
+                t_end,
+                epsabs=1e-13,
+                epsrel=1e-13,
+            )[0]
+            for k in range(n)
+        ]
+    )
     expected = W @ conv
 
-    params = ar.ARUFieldParams(W=jnp.asarray(W), tau_s=jnp.full((n,), tau_s),
-                               tau_r=jnp.ones(n), activation="linear")
+    params = ar.ARUFieldParams(
+        W=jnp.asarray(W), tau_s=jnp.full((n,), tau_s), tau_r=jnp.ones(n), activation="linear"
+    )
 
     def dI(t, I, args):
         r = jnp.sin(jnp.asarray(freqs) * t) ** 2
         return ar.aru_field(t, (I, r), (params, jnp.zeros(n)))[0]
 
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(dI), diffrax.Tsit5(), 0.0, t_end, 0.01, jnp.zeros(n),
-                              stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12),
-                              max_steps=100_000)
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(dI),
+        diffrax.Tsit5(),
+        0.0,
+        t_end,
+        0.01,
+        jnp.zeros(n),
+        stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12),
+        max_steps=100_000,
+    )
     np.testing.assert_allclose(np.asarray(sol.ys[-1]), expected, rtol=0, atol=1e-9)
 
 
 def _linear_model(key, n=4):
-    model = ar.ARU(1, n, 1, activation="linear", time_constants="static",
-                   tau_s=np.linspace(2.0, 3.5, n), tau_r=np.linspace(4.0, 1.5, n), key=key)
+    model = ar.ARU(
+        1,
+        n,
+        1,
+        activation="linear",
+        time_constants="static",
+        tau_s=np.linspace(2.0, 3.5, n),
+        tau_r=np.linspace(4.0, 1.5, n),
+        key=key,
+    )
     W = 0.3 * model.layers[0].W
     return eqx.tree_at(lambda m: m.layers[0].W, model, W)
 
@@ -55,8 +78,12 @@ def _exact_linear(model, t):
     layer = model.layers[0]
     ts_, tr_ = np.asarray(layer.tau_s.tau()), np.asarray(layer.tau_r.tau())
     W, n = np.asarray(layer.W), layer.W.shape[0]
-    M = np.block([[-np.eye(n) / ts_[:, None], W / ts_[:, None]],
-                  [np.eye(n) / tr_[:, None], -np.eye(n) / tr_[:, None]]])
+    M = np.block(
+        [
+            [-np.eye(n) / ts_[:, None], W / ts_[:, None]],
+            [np.eye(n) / tr_[:, None], -np.eye(n) / tr_[:, None]],
+        ]
+    )
     c = np.asarray(layer.c)
     return scipy.linalg.expm(M * t) @ np.concatenate([c, c])
 
@@ -79,8 +106,9 @@ def test_order_of_convergence(getkey, solver, steps, expected_order):
     xs = jnp.zeros((8, 1))
     errors = []
     for h in steps:
-        traj = ar.solve(model, xs, solver=solver, dt0=h, saveat=jnp.asarray([t_end]),
-                        return_states=True)
+        traj = ar.solve(
+            model, xs, solver=solver, dt0=h, saveat=jnp.asarray([t_end]), return_states=True
+        )
         y = np.concatenate([np.asarray(traj.states["I"][-1]), np.asarray(traj.states["r"][-1])])
         errors.append(np.max(np.abs(y - exact)))
     slope = np.polyfit(np.log(steps), np.log(errors), 1)[0]
@@ -93,8 +121,17 @@ def test_order_of_convergence(getkey, solver, steps, expected_order):
 @pytest.mark.parametrize("dtype,tol", [(jnp.float64, 1e-12), (jnp.float32, 1e-6)])
 @pytest.mark.parametrize("readout", ["current", "lagged"])
 def test_scan_equals_diffrax_fixed_grid(getkey, dtype, tol, readout):
-    model = ar.ARU(3, 8, 2, time_constants="local", alpha_s=np.linspace(0.1, 0.9, 8),
-                   alpha_r=0.6, readout=readout, dtype=dtype, key=getkey())
+    model = ar.ARU(
+        3,
+        8,
+        2,
+        time_constants="local",
+        alpha_s=np.linspace(0.1, 0.9, 8),
+        alpha_r=0.6,
+        readout=readout,
+        dtype=dtype,
+        key=getkey(),
+    )
     xs = jax.random.uniform(getkey(), (2, 50, 3), dtype=dtype)
     a = ar.simulate(model, xs, return_states=True)
     b = ar.solve(model, xs, return_states=True)
@@ -113,9 +150,13 @@ def test_hold_interpolation_converges_to_adaptive(getkey):
     Tsit5 solution at rate ~h: the discrete model is a consistent discretisation."""
     model = ar.ARU(2, 6, 2, time_constants="static", tau_s=3.0, tau_r=2.0, key=getkey())
     xs = jax.random.uniform(getkey(), (20, 2))
-    ref = ar.solve(model, xs, solver=diffrax.Tsit5(), interpolation="hold",
-                   stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-10,
-                                                             jump_ts=jnp.arange(21.0)))
+    ref = ar.solve(
+        model,
+        xs,
+        solver=diffrax.Tsit5(),
+        interpolation="hold",
+        stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-10, jump_ts=jnp.arange(21.0)),
+    )
     errs = []
     for h in (0.5, 0.25, 0.125):
         out = ar.solve(model, xs, dt0=h, interpolation="hold").outputs
@@ -130,8 +171,12 @@ def _exact_linear_held(model, xs):
     layer = model.layers[0]
     ts_, tr_ = np.asarray(layer.tau_s.tau()), np.asarray(layer.tau_r.tau())
     W, U, n = np.asarray(layer.W), np.asarray(layer.U), layer.W.shape[0]
-    M = np.block([[-np.eye(n) / ts_[:, None], W / ts_[:, None]],
-                  [np.eye(n) / tr_[:, None], -np.eye(n) / tr_[:, None]]])
+    M = np.block(
+        [
+            [-np.eye(n) / ts_[:, None], W / ts_[:, None]],
+            [np.eye(n) / tr_[:, None], -np.eye(n) / tr_[:, None]],
+        ]
+    )
     c = np.asarray(layer.c)
     z, outs = np.concatenate([c, c]), []
     for x in np.asarray(xs):
@@ -163,7 +208,13 @@ def test_saveat_and_sample_times(getkey):
     model = ar.ARU(1, 3, 1, time_constants="static", tau_s=2.0, tau_r=2.0, key=getkey())
     xs = jnp.linspace(0, 1, 10)[:, None]
     ts = jnp.linspace(0.0, 4.5, 10)  # irregular dt relative to model.dt = 1
-    traj = ar.solve(model, xs, ts=ts, solver=diffrax.Tsit5(), saveat=jnp.asarray([1.0, 2.5, 5.0]),
-                    stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-8))
+    traj = ar.solve(
+        model,
+        xs,
+        ts=ts,
+        solver=diffrax.Tsit5(),
+        saveat=jnp.asarray([1.0, 2.5, 5.0]),
+        stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-8),
+    )
     assert traj.outputs.shape == (3, 1)
     np.testing.assert_allclose(traj.ts, [1.0, 2.5, 5.0])

@@ -13,7 +13,8 @@ from adaptive_rnn.tasks import smoothed_uniform_inputs
 def _np_params(model):
     layer = model.layers[0]
     return {k: np.asarray(getattr(layer, k)) for k in ("U", "W", "c")} | {
-        "V": np.asarray(model.V), "b": np.asarray(model.b)
+        "V": np.asarray(model.V),
+        "b": np.asarray(model.b),
     }
 
 
@@ -40,8 +41,16 @@ def test_paper_recurrence(getkey, mode, lagged):
     n = 7
     a_s = np.linspace(0.2, 0.9, n) if mode != "global" else 0.342
     a_r = np.linspace(0.95, 0.3, n) if mode != "global" else 0.684
-    model = ar.ARU(3, n, 2, time_constants=mode, alpha_s=a_s, alpha_r=a_r,
-                   readout="lagged" if lagged else "current", key=getkey())
+    model = ar.ARU(
+        3,
+        n,
+        2,
+        time_constants=mode,
+        alpha_s=a_s,
+        alpha_r=a_r,
+        readout="lagged" if lagged else "current",
+        key=getkey(),
+    )
     xs = np.asarray(jax.random.normal(getkey(), (25, 3)))
     expected = paper_recurrence(_np_params(model), xs, a_s, a_r, _sigmoid, lagged)
     got = ar.simulate(model, xs).outputs
@@ -125,14 +134,23 @@ def _s2_pair(key, activation, positive=False):
     kU, kW, kx, km = jax.random.split(key, 4)
     models = []
     for a_s, a_r in ((0.342, 0.684), (0.684, 0.342)):
-        m = ar.ARU(2, 10, 2, activation=activation, time_constants="static",
-                   alpha_s=a_s, alpha_r=a_r, key=km)
+        m = ar.ARU(
+            2,
+            10,
+            2,
+            activation=activation,
+            time_constants="static",
+            alpha_s=a_s,
+            alpha_r=a_r,
+            key=km,
+        )
         layer = m.layers[0]
         U, W = layer.U, layer.W
         if positive:  # all units active at all times under ReLU
             U, W = jnp.abs(U), 0.1 * jnp.abs(W)
-        m = eqx.tree_at(lambda m: (m.layers[0].U, m.layers[0].W, m.layers[0].c), m,
-                        (U, W, jnp.zeros(10)))  # zero initial state
+        m = eqx.tree_at(
+            lambda m: (m.layers[0].U, m.layers[0].W, m.layers[0].c), m, (U, W, jnp.zeros(10))
+        )  # zero initial state
         models.append(m)
     xs = smoothed_uniform_inputs(kx, 1, 40, 2)[0]
     return models, xs
@@ -162,6 +180,9 @@ def test_s2_second_order_recurrence(getkey):
     a_s, a_r = 0.342, 0.684
     xs = np.asarray(xs)
     for t in range(2, 40):
-        pred = ((2 - a_s - a_r) * r[t - 1] - (1 - a_s) * (1 - a_r) * r[t - 2]
-                + a_s * a_r * (W @ r[t - 1] + U @ xs[t]))
+        pred = (
+            (2 - a_s - a_r) * r[t - 1]
+            - (1 - a_s) * (1 - a_r) * r[t - 2]
+            + a_s * a_r * (W @ r[t - 1] + U @ xs[t])
+        )
         np.testing.assert_allclose(r[t], pred, rtol=0, atol=1e-12)

@@ -54,7 +54,14 @@ def test_gradients_match_finite_differences(getkey, path, mode, param):
 
     def groups(t):
         layer = t.layers[0]
-        return [layer.W, layer.U, layer.c, t.V, t.b, *jax.tree_util.tree_leaves((layer.tau_s, layer.tau_r))]
+        return [
+            layer.W,
+            layer.U,
+            layer.c,
+            t.V,
+            t.b,
+            *jax.tree_util.tree_leaves((layer.tau_s, layer.tau_r)),
+        ]
 
     pairs = list(zip(groups(g), groups(g_fd)))
     assert len(pairs) == 7
@@ -81,8 +88,9 @@ def test_vmap_grad_equals_per_example(getkey):
 
 @pytest.mark.parametrize("param", ["sigmoid", "softplus"])
 def test_training_step_compiles_once(getkey, param):
-    model = ar.ARU(2, 6, 2, time_constants="local", parametrisation=param,
-                   tau_s=3.0, tau_r=2.0, key=getkey())
+    model = ar.ARU(
+        2, 6, 2, time_constants="local", parametrisation=param, tau_s=3.0, tau_r=2.0, key=getkey()
+    )
     opt = optax.chain(optax.clip_by_global_norm(2.0), optax.adamw(1e-3, weight_decay=1e-5))
     params, static = eqx.partition(model, ar.trainable_filter(model))
     opt_state = opt.init(params)
@@ -96,7 +104,7 @@ def test_training_step_compiles_once(getkey, param):
         return optax.apply_updates(params, updates), opt_state, value
 
     losses = []
-    for i in range(4):
+    for _ in range(4):
         xs = jax.random.uniform(getkey(), (15, 2))
         ys = jax.random.normal(getkey(), (15, 2))
         params, opt_state, value = step(params, opt_state, xs, ys)

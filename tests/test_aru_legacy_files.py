@@ -67,4 +67,3 @@ def test_old_files_saved_again_use_the_new_layout(tmp_path):
         x = jnp.asarray(EXPECTED["inputs"], model.b.dtype)
         # The same program on the same arrays: bit for bit.
         np.testing.assert_array_equal(ar.simulate(again, x).outputs, ar.simulate(model, x).outputs)
-

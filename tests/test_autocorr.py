@@ -76,12 +76,19 @@ def test_bad_input():
         intrinsic_timescale(x)
     with pytest.raises(InputError, match=r"bin_ms: got 0"):
         intrinsic_timescale(x, 0)
-    with pytest.raises(InputError, match=r"counts: got 2 trials .* expected at least min_trials = 3"):
+    with pytest.raises(
+        InputError, match=r"counts: got 2 trials .* expected at least min_trials = 3"
+    ):
         intrinsic_timescale(x[:2], 10)
-    with pytest.raises(InputError, match=r"max_lag_ms: got 100, expected .* at most the trial length minus one bin \(90 ms\)"):
+    with pytest.raises(
+        InputError,
+        match=r"max_lag_ms: got 100, expected .* at most the trial length minus one bin \(90 ms\)",
+    ):
         intrinsic_timescale(x, 10, max_lag_ms=100)
     with pytest.raises(InputError, match=r"counts: got shape \(5, 10\) \(rank 2\)"):
         intrinsic_timescale(x[..., 0], 10)
     x[0, 0, 0] = np.inf
-    with pytest.raises(InputError, match="counts: holds non-finite values that the mask does not cover"):
+    with pytest.raises(
+        InputError, match="counts: holds non-finite values that the mask does not cover"
+    ):
         intrinsic_timescale(x, 10)

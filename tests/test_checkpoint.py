@@ -24,7 +24,9 @@ def _setup(key):
 def _same(a, b):
     la = jax.tree_util.tree_leaves(eqx.filter(a, eqx.is_array))
     lb = jax.tree_util.tree_leaves(eqx.filter(b, eqx.is_array))
-    return len(la) == len(lb) and all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(la, lb))
+    return len(la) == len(lb) and all(
+        np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(la, lb)
+    )
 
 
 OPT = paper_optimiser(1e-2, tau_learning_rate=3e-2)
@@ -33,19 +35,41 @@ OPT = paper_optimiser(1e-2, tau_learning_rate=3e-2)
 def test_resume_is_bit_for_bit(getkey, tmp_path):
     model, x, y = _setup(getkey())
     key = getkey()
-    full = fit(model, x, y, key=key, epochs=5, optimiser=OPT, progress=False,
-               checkpoint_dir=tmp_path / "full", checkpoint_every=2)
-    part = fit(model, x, y, key=key, epochs=3, optimiser=OPT, progress=False, checkpoint_dir=tmp_path / "part")
+    full = fit(
+        model,
+        x,
+        y,
+        key=key,
+        epochs=5,
+        optimiser=OPT,
+        progress=False,
+        checkpoint_dir=tmp_path / "full",
+        checkpoint_every=2,
+    )
+    part = fit(
+        model,
+        x,
+        y,
+        key=key,
+        epochs=3,
+        optimiser=OPT,
+        progress=False,
+        checkpoint_dir=tmp_path / "part",
+    )
     meta = json.loads((tmp_path / "part" / "checkpoint.json").read_text())
     assert meta["epoch"] == 3
     assert meta["key_data"] == np.asarray(part.state.key).tolist()
     assert meta["config"]["model"] == model.config()
-    resumed = fit(model, x, y, key=key, epochs=5, optimiser=OPT, progress=False, resume_from=tmp_path / "part")
+    resumed = fit(
+        model, x, y, key=key, epochs=5, optimiser=OPT, progress=False, resume_from=tmp_path / "part"
+    )
     assert _same(resumed.final_model, full.final_model)
     assert _same(resumed.model, full.model)
     assert _same(resumed.state.opt_state, full.state.opt_state)
     assert np.array_equal(resumed.history.val_loss, full.history.val_loss)
-    assert np.array_equal(resumed.history.time_constants["alpha_s"], full.history.time_constants["alpha_s"])
+    assert np.array_equal(
+        resumed.history.time_constants["alpha_s"], full.history.time_constants["alpha_s"]
+    )
     assert resumed.best_epoch == full.best_epoch
     # atomic writes: one arrays file, no temporary files left behind
     names = sorted(p.name for p in (tmp_path / "full").iterdir())
@@ -62,7 +86,9 @@ def test_damaged_checkpoints_are_refused(getkey, tmp_path):
     kw = dict(key=key, epochs=2, optimiser=OPT, progress=False, resume_from=ck)
 
     state_file.write_bytes(good[: len(good) // 2])  # truncated
-    with pytest.raises(CheckpointError, match=r"state-000001\.eqx has SHA-256 .* truncated or was modified"):
+    with pytest.raises(
+        CheckpointError, match=r"state-000001\.eqx has SHA-256 .* truncated or was modified"
+    ):
         fit(model, x, y, **kw)
     tampered = bytearray(good)
     tampered[-3] ^= 0xFF
@@ -97,9 +123,19 @@ def test_output_paths_are_checked_before_training(getkey, tmp_path):
     existing = tmp_path / "file"
     existing.write_text("")
     calls = []
-    with pytest.raises(InputError, match=r"checkpoint_dir: got '.*/file', an existing file; expected a folder"):
-        fit(model, x, y, key=getkey(), epochs=3, progress=False, checkpoint_dir=existing,
-            callbacks=[lambda *a: calls.append(a)])
+    with pytest.raises(
+        InputError, match=r"checkpoint_dir: got '.*/file', an existing file; expected a folder"
+    ):
+        fit(
+            model,
+            x,
+            y,
+            key=getkey(),
+            epochs=3,
+            progress=False,
+            checkpoint_dir=existing,
+            callbacks=[lambda *a: calls.append(a)],
+        )
     assert calls == []  # not one epoch ran
     with pytest.raises(InputError, match="path: got .*an existing file; expected a folder"):
         save_model(existing, model)

@@ -12,13 +12,41 @@ TARGET = (0.342, 0.684)
 
 
 def _teacher(path, seed, sequences=500, n_train=400):
-    rc = main(["teacher", "--alpha-s", str(TARGET[0]), "--alpha-r", str(TARGET[1]), "--seed", str(seed),
-               "--sequences", str(sequences), "--n-train", str(n_train), "--out", str(path)])
+    rc = main(
+        [
+            "teacher",
+            "--alpha-s",
+            str(TARGET[0]),
+            "--alpha-r",
+            str(TARGET[1]),
+            "--seed",
+            str(seed),
+            "--sequences",
+            str(sequences),
+            "--n-train",
+            str(n_train),
+            "--out",
+            str(path),
+        ]
+    )
     assert rc == 0
 
 
 def _fit(data, out, *extra):
-    rc = main(["fit", str(data), "--alpha-s", "0.8", "--alpha-r", "0.8", "--out", str(out), "--quiet", *extra])
+    rc = main(
+        [
+            "fit",
+            str(data),
+            "--alpha-s",
+            "0.8",
+            "--alpha-r",
+            "0.8",
+            "--out",
+            str(out),
+            "--quiet",
+            *extra,
+        ]
+    )
     assert rc == 0
     return json.loads((out / "fit.json").read_text())
 
@@ -31,7 +59,12 @@ def test_cli_fit_outputs_and_movement_toward_target(tmp_path):
         assert isinstance(res[k], list) and len(res[k]) == 1
     assert np.isclose(res["tau_s"][0], 1 / res["alpha_s"][0])
     assert res["epochs_run"] == 6 and 0 <= res["best_epoch"] <= 6 and res["best_val_loss"] > 0
-    assert res["n_train"] == 80 and res["n_val"] == 20 and res["n_steps"] == 20 and res["readout"] == "lagged"
+    assert (
+        res["n_train"] == 80
+        and res["n_val"] == 20
+        and res["n_steps"] == 20
+        and res["readout"] == "lagged"
+    )
     d0 = np.hypot(0.8 - TARGET[0], 0.8 - TARGET[1])
     d1 = np.hypot(res["alpha_s"][0] - TARGET[0], res["alpha_r"][0] - TARGET[1])
     assert d1 < 0.6 * d0, (res["alpha_s"], res["alpha_r"])
@@ -40,10 +73,36 @@ def test_cli_fit_outputs_and_movement_toward_target(tmp_path):
     assert np.allclose(np.asarray(model.alpha_s), res["alpha_s"]) and model.readout == "lagged"
     hist = json.loads((tmp_path / "g" / "history.json").read_text())
     assert len(hist["val_loss"]) == 6
-    assert main(["simulate", str(tmp_path / "g"), "--random-inputs", "2,10", "--out", str(tmp_path / "s.npz")]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                str(tmp_path / "g"),
+                "--random-inputs",
+                "2,10",
+                "--out",
+                str(tmp_path / "s.npz"),
+            ]
+        )
+        == 0
+    )
 
-    res = _fit(data, tmp_path / "l", "--epochs", "1", "--time-constants", "local", "--hidden", "5",
-               "--activation", "relu", "--val-fraction", "0.5", "--steps", "10")
+    res = _fit(
+        data,
+        tmp_path / "l",
+        "--epochs",
+        "1",
+        "--time-constants",
+        "local",
+        "--hidden",
+        "5",
+        "--activation",
+        "relu",
+        "--val-fraction",
+        "0.5",
+        "--steps",
+        "10",
+    )
     assert all(len(res[k]) == 5 for k in ("alpha_s", "alpha_r", "tau_s", "tau_r"))
     assert res["n_train"] == 50 and res["n_steps"] == 10
 
@@ -93,16 +152,24 @@ def test_cli_fit_checks_outputs_before_any_work(tmp_path, capsys, monkeypatch):
     # The output is checked before the data: a missing data file is not reached.
     assert main(["fit", str(tmp_path / "missing.npz"), "--out", str(existing), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "--out: got" in err and "existing file; expected a folder" in err and err.count("\n") == 1
+    assert (
+        "--out: got" in err and "existing file; expected a folder" in err and err.count("\n") == 1
+    )
     for out in (existing, existing / "sub"):
         assert main(["fit", str(data), "--out", str(out), "--quiet"]) == 2
         assert "existing file" in capsys.readouterr().err
     (tmp_path / "o" / "model.json").mkdir(parents=True)
     assert main(["fit", str(data), "--out", str(tmp_path / "o"), "--quiet"]) == 2
-    assert "model.json', an existing folder; expected a path where a file can be written" in capsys.readouterr().err
+    assert (
+        "model.json', an existing folder; expected a path where a file can be written"
+        in capsys.readouterr().err
+    )
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "checkpoint").write_text("")
-    assert main(["fit", str(data), "--out", str(tmp_path / "c"), "--checkpoint-every", "1", "--quiet"]) == 2
+    assert (
+        main(["fit", str(data), "--out", str(tmp_path / "c"), "--checkpoint-every", "1", "--quiet"])
+        == 2
+    )
     assert "checkpoint'" in capsys.readouterr().err
     assert main(["fit", str(data), "--out", str(tmp_path / "n"), "--allow-changes", "--quiet"]) == 2
     assert "--allow-changes: given without --resume" in capsys.readouterr().err
@@ -122,8 +189,24 @@ def test_cli_fit_resume_refuses_another_run(tmp_path, capsys):
     _fit(data, tmp_path / "r", "--epochs", "2", "--checkpoint-every", "1", *small)
 
     def refused(*extra):
-        rc = main(["fit", str(data), "--alpha-s", "0.8", "--alpha-r", "0.8", "--out", str(tmp_path / "r"),
-                   "--quiet", "--resume", "--epochs", "3", *small, *extra])
+        rc = main(
+            [
+                "fit",
+                str(data),
+                "--alpha-s",
+                "0.8",
+                "--alpha-r",
+                "0.8",
+                "--out",
+                str(tmp_path / "r"),
+                "--quiet",
+                "--resume",
+                "--epochs",
+                "3",
+                *small,
+                *extra,
+            ]
+        )
         err = capsys.readouterr().err
         assert rc == 2 and err.count("\n") == 1, err
         return err
@@ -132,20 +215,32 @@ def test_cli_fit_resume_refuses_another_run(tmp_path, capsys):
     assert "user.cli.seed: 0 -> 1" in refused("--seed", "1")
     assert "training.batch_size: 1 -> 2" in refused("--batch-size", "2")
     err = refused("--activation", "tanh")
-    assert 'model.activation: "sigmoid" -> "tanh"' in err and "expected the same model structure" in err
+    assert (
+        'model.activation: "sigmoid" -> "tanh"' in err
+        and "expected the same model structure" in err
+    )
 
     # Identical arguments, more epochs: bit for bit the uninterrupted run.
     res = _fit(data, tmp_path / "r", "--epochs", "3", "--resume", *small)
     full = json.loads((tmp_path / "full" / "fit.json").read_text())
     assert res == full and res["seed"] == 0 and "resumed_with_changes" not in res
     a, b = load_model(tmp_path / "r"), load_model(tmp_path / "full")
-    assert all(np.array_equal(u, v) for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+    assert all(
+        np.array_equal(u, v)
+        for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))
+    )
 
     # Another file content under the same path.
     _teacher(data, 1, sequences=20, n_train=16)
     err = refused("--epochs", "4")
-    assert "data.train: sha256" in err and "data.validation: sha256" in err and "--allow-changes" in err
-    res = _fit(data, tmp_path / "r", "--epochs", "4", "--resume", "--allow-changes", "--lr", "0.01", *small)
+    assert (
+        "data.train: sha256" in err
+        and "data.validation: sha256" in err
+        and "--allow-changes" in err
+    )
+    res = _fit(
+        data, tmp_path / "r", "--epochs", "4", "--resume", "--allow-changes", "--lr", "0.01", *small
+    )
     assert res["epochs_run"] == 4 and res["seed"] == 0
     [record] = res["resumed_with_changes"]
     assert record["epoch"] == 3 and "user.cli.lr: 0.001 -> 0.01" in record["changes"]

@@ -39,7 +39,9 @@ def _example(name_or_cls, dtype=jnp.float64, seed=0) -> AbstractRNN:
 
 
 def _inputs(model, shape=(T,), seed=1) -> np.ndarray:
-    return np.asarray(jax.random.uniform(jax.random.key(seed), (*shape, model.n_in), minval=-1.0, maxval=1.0))
+    return np.asarray(
+        jax.random.uniform(jax.random.key(seed), (*shape, model.n_in), minval=-1.0, maxval=1.0)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -75,10 +77,14 @@ def check_simulate_equals_solve(model) -> None:
 
         runs = [run(x) for x in xs]
         b_outputs = np.stack([r[0] for r in runs])
-        b_states = {name: np.stack([r[1][j] for r in runs]) for j, name in enumerate(model.state_names)}
+        b_states = {
+            name: np.stack([r[1][j] for r in runs]) for j, name in enumerate(model.state_names)
+        }
         b_ts = model.dt * np.arange(1, T + 1)
     else:
-        b = ar.solve(model, xs, solver=ar.SequentialEuler(), return_states=True)  # StepTo on the input grid
+        b = ar.solve(
+            model, xs, solver=ar.SequentialEuler(), return_states=True
+        )  # StepTo on the input grid
         assert a.states.keys() == b.states.keys()
         b_outputs, b_states, b_ts = b.outputs, b.states, b.ts
     # Two programs computing the same float64 recurrence: equal up to a few roundings.
@@ -139,7 +145,9 @@ def check_dtype(model, dtype) -> None:
         assert traj.outputs.dtype == dtype and traj.ts.dtype == dtype
         assert all(v.dtype == dtype for v in traj.states.values())
     params, static = eqx.partition(model, ar.trainable_filter(model))
-    grads = jax.grad(lambda p: jnp.sum(ar.simulate(eqx.combine(p, static), xs).outputs ** 2))(params)
+    grads = jax.grad(lambda p: jnp.sum(ar.simulate(eqx.combine(p, static), xs).outputs ** 2))(
+        params
+    )
     assert all(g.dtype == dtype for g in jax.tree_util.tree_leaves(grads))
 
 
@@ -159,15 +167,21 @@ def check_batch_equals_loop(model) -> None:
 def check_bad_inputs(model) -> None:
     n_in = model.n_in
     for run in (ar.simulate, ar.solve):
-        with pytest.raises(InputError, match=rf"inputs: got shape \(5, {n_in + 1}\), last axis {n_in + 1}"):
+        with pytest.raises(
+            InputError, match=rf"inputs: got shape \(5, {n_in + 1}\), last axis {n_in + 1}"
+        ):
             run(model, np.zeros((5, n_in + 1)))
         with pytest.raises(InputError, match=r"inputs: got shape \(5,\) \(rank 1\)"):
             run(model, np.zeros(5))
-        with pytest.raises(InputError, match=r"inputs: got shape \(1, 2, 5, " + str(n_in) + r"\) \(rank 4\)"):
+        with pytest.raises(
+            InputError, match=r"inputs: got shape \(1, 2, 5, " + str(n_in) + r"\) \(rank 4\)"
+        ):
             run(model, np.zeros((1, 2, 5, n_in)))
         bad = np.zeros((5, n_in))
         bad[2, 0] = np.nan
-        with pytest.raises(InputError, match=r"inputs: got 1 non-finite values \(first at index \(2, 0\)\)"):
+        with pytest.raises(
+            InputError, match=r"inputs: got 1 non-finite values \(first at index \(2, 0\)\)"
+        ):
             run(model, bad)
 
 
@@ -264,8 +278,19 @@ def test_optional_hooks(name):
 # --------------------------------------------------------------------------------------
 
 REQUIRED = {
-    "n_in", "n_hidden", "n_out", "resolve", "field", "initial_state", "drive", "output",
-    "min_time_constant", "time_constants", "config", "from_config", "example",
+    "n_in",
+    "n_hidden",
+    "n_out",
+    "resolve",
+    "field",
+    "initial_state",
+    "drive",
+    "output",
+    "min_time_constant",
+    "time_constants",
+    "config",
+    "from_config",
+    "example",
 }
 
 
@@ -273,7 +298,11 @@ def test_the_contract_is_declared_abstract():
     """What every model provides is abstract on `AbstractRNN` (a class that lacks any of
     it cannot be built), and the noise hooks on `AbstractNoisyRNN`."""
     assert set(AbstractRNN.__abstractmethods__) == REQUIRED
-    assert set(ar.AbstractNoisyRNN.__abstractmethods__) == REQUIRED | {"noise_gain", "rate_to_drive", "output_noise"}
+    assert set(ar.AbstractNoisyRNN.__abstractmethods__) == REQUIRED | {
+        "noise_gain",
+        "rate_to_drive",
+        "output_noise",
+    }
 
     class Incomplete(AbstractRNN):
         dt: float = 1.0
@@ -288,8 +317,12 @@ def _calls_on_models(tree: ast.AST):
     name or attribute chain with a part naming a model (`model`, `self.model`,
     `model_or_W`, ...)."""
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in ("getattr", "hasattr") and node.args):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr")
+            and node.args
+        ):
             arg, parts = node.args[0], []
             while isinstance(arg, (ast.Attribute, ast.Subscript)):
                 if isinstance(arg, ast.Attribute):
@@ -319,7 +352,9 @@ def test_register_family_refuses_bad_registrations():
     cls = FAMILIES["ctrnn"]
     with pytest.raises(InputError, match=r"name: got 'ctrnn', already registered for CTRNN"):
         register_family("ctrnn", cls)
-    with pytest.raises(InputError, match=r"cls: got dict, expected a subclass of adaptive_rnn.AbstractRNN"):
+    with pytest.raises(
+        InputError, match=r"cls: got dict, expected a subclass of adaptive_rnn.AbstractRNN"
+    ):
         register_family("mine", dict)
     with pytest.raises(InputError, match=r"cls: got str, expected a subclass"):
         register_family("mine", "CTRNN")
@@ -330,7 +365,9 @@ def test_register_family_refuses_bad_registrations():
     with pytest.raises(InputError, match=r"name: got 'My RNN', expected a lower-case identifier"):
         register_family("My RNN", cls)
     assert "mine" not in FAMILIES
-    with pytest.raises(InputError, match=r"model family: got 'ctrn', expected one of .*did you mean 'ctrnn'\?"):
+    with pytest.raises(
+        InputError, match=r"model family: got 'ctrn', expected one of .*did you mean 'ctrnn'\?"
+    ):
         get_family("ctrn")
 
 
@@ -340,9 +377,17 @@ def test_an_unregistered_family_in_a_file_is_refused(tmp_path):
     meta = json.loads((folder / MODEL_JSON).read_text())
     config = dict(meta["config"], family="lstm")
     leaves = (folder / MODEL_LEAVES).read_bytes()
-    (folder / MODEL_JSON).write_text(json.dumps(seal({"format": FORMAT, "format_version": FORMAT_VERSION,
-                                                      "config": config}, {MODEL_LEAVES: leaves})))
-    with pytest.raises(CheckpointError, match=r"model family: got 'lstm', expected one of the registered families"):
+    (folder / MODEL_JSON).write_text(
+        json.dumps(
+            seal(
+                {"format": FORMAT, "format_version": FORMAT_VERSION, "config": config},
+                {MODEL_LEAVES: leaves},
+            )
+        )
+    )
+    with pytest.raises(
+        CheckpointError, match=r"model family: got 'lstm', expected one of the registered families"
+    ):
         ar.load_model(folder)
 
 
@@ -355,8 +400,9 @@ def test_a_ctrnn_saved_with_the_old_config_key_loads(tmp_path):
     """Before `"tau_sizes"` (a list, as the ARU's), the CTRNN wrote `"tau_size"` (an
     int). A static time constant per neuron needs it: without it the skeleton has one
     tau and the saved arrays do not fit."""
-    model = ar.CTRNN(2, 4, 2, time_constants="static", tau=np.array([2.0, 3.0, 4.0, 5.0]),
-                     key=jax.random.key(0))
+    model = ar.CTRNN(
+        2, 4, 2, time_constants="static", tau=np.array([2.0, 3.0, 4.0, 5.0]), key=jax.random.key(0)
+    )
     config = model.config()
     assert config["tau_sizes"] == [4] and "tau_size" not in config
     old = {k: v for k, v in config.items() if k != "tau_sizes"} | {"tau_size": 4}
@@ -364,7 +410,9 @@ def test_a_ctrnn_saved_with_the_old_config_key_loads(tmp_path):
     folder = tmp_path / "old"
     folder.mkdir()
     (folder / MODEL_LEAVES).write_bytes(leaves)
-    meta = seal({"format": FORMAT, "format_version": FORMAT_VERSION, "config": old}, {MODEL_LEAVES: leaves})
+    meta = seal(
+        {"format": FORMAT, "format_version": FORMAT_VERSION, "config": old}, {MODEL_LEAVES: leaves}
+    )
     (folder / MODEL_JSON).write_text(json.dumps(meta))
     loaded = ar.load_model(folder)
     np.testing.assert_array_equal(loaded.tau, [2.0, 3.0, 4.0, 5.0])
@@ -398,10 +446,14 @@ class Leaky(AbstractRNN):
     family: ClassVar[str] = "leaky"
     state_names: ClassVar[tuple[str, ...]] = ("h",)
 
-    def __init__(self, n_in, n_hidden, n_out, *, tau=2.0, dt=1.0, readout="current", dtype=None, key):
+    def __init__(
+        self, n_in, n_hidden, n_out, *, tau=2.0, dt=1.0, readout="current", dtype=None, key
+    ):
         dtype = jnp.result_type(float) if dtype is None else dtype
         ku, kw, kv = jax.random.split(key, 3)
-        self.U = jax.random.normal(ku, (n_hidden, n_in), dtype) / math.sqrt(n_in)  # a Python float keeps the dtype
+        self.U = jax.random.normal(ku, (n_hidden, n_in), dtype) / math.sqrt(
+            n_in
+        )  # a Python float keeps the dtype
         self.W = jax.random.normal(kw, (n_hidden, n_hidden), dtype) / math.sqrt(n_hidden)
         self.V = jax.random.normal(kv, (n_out, n_hidden), dtype) / math.sqrt(n_hidden)
         self.log_tau = jnp.full((n_hidden,), np.log(tau), dtype)
@@ -447,13 +499,27 @@ class Leaky(AbstractRNN):
         return {"tau": tau, "alpha": self.dt / tau}
 
     def config(self) -> dict[str, Any]:
-        return {"family": self.family, "n_in": self.n_in, "n_hidden": self.n_hidden, "n_out": self.n_out,
-                "dt": self.dt, "readout": self.readout, "dtype": str(self.U.dtype)}
+        return {
+            "family": self.family,
+            "n_in": self.n_in,
+            "n_hidden": self.n_hidden,
+            "n_out": self.n_out,
+            "dt": self.dt,
+            "readout": self.readout,
+            "dtype": str(self.U.dtype),
+        }
 
     @classmethod
     def from_config(cls, config, *, key):
-        return cls(config["n_in"], config["n_hidden"], config["n_out"], dt=config["dt"],
-                   readout=config["readout"], dtype=config["dtype"], key=key)
+        return cls(
+            config["n_in"],
+            config["n_hidden"],
+            config["n_out"],
+            dt=config["dt"],
+            readout=config["readout"],
+            dtype=config["dtype"],
+            key=key,
+        )
 
     @classmethod
     def example(cls, *, key, dtype=None):
@@ -472,8 +538,14 @@ def test_a_new_family_gets_the_contract_by_registering(tmp_path):
         check_batch_equals_loop(model)
         check_bad_inputs(model)
         check_hooks(model)  # the defaults: no weight matrices, no signs, no noise
-        assert model.weight_matrices() == {} and model.dale_signs() is None and model.active_noise() is None
-        with pytest.raises(InputError, match=r"weight: got 'rec', but a Leaky has no such weight matrix"):
+        assert (
+            model.weight_matrices() == {}
+            and model.dale_signs() is None
+            and model.active_noise() is None
+        )
+        with pytest.raises(
+            InputError, match=r"weight: got 'rec', but a Leaky has no such weight matrix"
+        ):
             ar.weight_l1(model, "rec")
     finally:
         FAMILIES.pop("leaky")
@@ -496,8 +568,22 @@ def test_the_command_line_offers_the_registered_families_and_modes(capsys):
 def test_ctrnn_alpha_on_the_command_line(tmp_path, capsys):
     def run(*extra):
         out = tmp_path / "y.npz"
-        rc = main(["simulate", "--random", "ctrnn", "--random-inputs", "1,8", "--hidden", "3",
-                   "--out", str(out), "--save-model", str(tmp_path / "m"), *extra])
+        rc = main(
+            [
+                "simulate",
+                "--random",
+                "ctrnn",
+                "--random-inputs",
+                "1,8",
+                "--hidden",
+                "3",
+                "--out",
+                str(out),
+                "--save-model",
+                str(tmp_path / "m"),
+                *extra,
+            ]
+        )
         return rc, capsys.readouterr().err
 
     rc, err = run("--alpha", "0.25")
@@ -510,15 +596,45 @@ def test_ctrnn_alpha_on_the_command_line(tmp_path, capsys):
     rc, err = run("--alpha-r", "0.3")
     assert rc == 2 and "--alpha-r: given for --random ctrnn, which does not take it" in err
     rc, err = run("--alpha", "1.5")
-    assert rc == 2 and "--alpha (with --time-constants global): got 1.5, expected a finite number in (0, 1)" in err
+    assert (
+        rc == 2
+        and "--alpha (with --time-constants global): got 1.5, expected a finite number in (0, 1)"
+        in err
+    )
 
 
 def test_an_option_a_family_does_not_take_is_refused(tmp_path, capsys):
-    rc = main(["simulate", "--random", "aru", "--alpha", "0.3", "--random-inputs", "1,8",
-               "--out", str(tmp_path / "y.npz")])
-    assert rc == 2 and "--alpha: given for --random aru, which does not take it; expected it only with --random ctrnn" in capsys.readouterr().err
-    rc = main(["simulate", "--random", "shunting", "--time-constants", "local", "--random-inputs", "1,8",
-               "--out", str(tmp_path / "y.npz")])
+    rc = main(
+        [
+            "simulate",
+            "--random",
+            "aru",
+            "--alpha",
+            "0.3",
+            "--random-inputs",
+            "1,8",
+            "--out",
+            str(tmp_path / "y.npz"),
+        ]
+    )
+    assert (
+        rc == 2
+        and "--alpha: given for --random aru, which does not take it; expected it only with --random ctrnn"
+        in capsys.readouterr().err
+    )
+    rc = main(
+        [
+            "simulate",
+            "--random",
+            "shunting",
+            "--time-constants",
+            "local",
+            "--random-inputs",
+            "1,8",
+            "--out",
+            str(tmp_path / "y.npz"),
+        ]
+    )
     assert rc == 2 and "--time-constants: given for --random shunting" in capsys.readouterr().err
 
 
@@ -529,10 +645,25 @@ def test_simulate_checks_the_trajectory_memory_from_the_model(tmp_path, capsys, 
     from adaptive_rnn import _checks
 
     monkeypatch.setattr(_checks, "available_memory", lambda: 1_000_000)
-    rc = main(["simulate", "--random", name, "--hidden", "10", "--random-inputs", "100,1000",
-               "--out", str(tmp_path / "y.npz")])
+    rc = main(
+        [
+            "simulate",
+            "--random",
+            name,
+            "--hidden",
+            "10",
+            "--random-inputs",
+            "100,1000",
+            "--out",
+            str(tmp_path / "y.npz"),
+        ]
+    )
     per_step = 2 + 2 * 10  # n_out, and (I, r) or (V, tau_eff)
-    estimate = _checks.format_bytes(2 * 100 * 1000 * per_step * np.dtype(jnp.result_type(float)).itemsize)
+    estimate = _checks.format_bytes(
+        2 * 100 * 1000 * per_step * np.dtype(jnp.result_type(float)).itemsize
+    )
     assert rc == 2
-    assert (f"--random-inputs: got '100,1000'; the trajectory of the {FAMILIES[name].__name__} (100 x 1000 steps, "
-            f"{per_step} values per step) and its copy in the .npz would need about {estimate}") in capsys.readouterr().err
+    assert (
+        f"--random-inputs: got '100,1000'; the trajectory of the {FAMILIES[name].__name__} (100 x 1000 steps, "
+        f"{per_step} values per step) and its copy in the .npz would need about {estimate}"
+    ) in capsys.readouterr().err

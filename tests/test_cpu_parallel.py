@@ -12,16 +12,14 @@ import subprocess
 import sys
 import textwrap
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import tree_allclose
 
 import adaptive_rnn as ar
 from adaptive_rnn._fields import InputDrive, recurrent_input
-
-from conftest import tree_allclose
 
 
 def test_recurrent_input_fuses_exactly(getkey):
@@ -34,7 +32,9 @@ def test_recurrent_input_fuses_exactly(getkey):
     fused = jax.vmap(lambda r, x, o: recurrent_input(W, r, InputDrive(U, x, o)))(r, x, o)
     plain = r @ W.T + x @ U.T + o
     np.testing.assert_allclose(fused, plain, rtol=1e-13, atol=1e-13)
-    assert jnp.allclose(recurrent_input(W, r[0], InputDrive(U, x[0])), W @ r[0] + U @ x[0], rtol=1e-13, atol=1e-13)
+    assert jnp.allclose(
+        recurrent_input(W, r[0], InputDrive(U, x[0])), W @ r[0] + U @ x[0], rtol=1e-13, atol=1e-13
+    )
     # An array drive takes the unfused path: the same two eager ops, so bit for bit.
     assert jnp.array_equal(recurrent_input(W, r[0], U @ x[0]), W @ r[0] + U @ x[0])
 
@@ -84,7 +84,9 @@ def test_simulate_devices_on_one_device_and_bad_counts(getkey):
     # to rounding (float64, 1e-13), not necessarily bit for bit.
     plain = ar.simulate(m, x).outputs
     np.testing.assert_allclose(ar.simulate(m, x, devices=1).outputs, plain, rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(ar.simulate(m, x, devices=jax.devices()).outputs, plain, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(
+        ar.simulate(m, x, devices=jax.devices()).outputs, plain, rtol=1e-13, atol=1e-14
+    )
     with pytest.raises(ar.InputError, match=r"devices: got 5, expected 1\.\.1"):
         ar.simulate(m, x, devices=5)
     with pytest.raises(ar.InputError, match="devices: got"):
@@ -157,8 +159,13 @@ def test_two_cpu_devices_give_the_same_numbers():
     its members over both devices with the same results (1e-12)."""
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env.pop("XLA_FLAGS", None)
-    proc = subprocess.run([sys.executable, "-c", PARALLEL_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", PARALLEL_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["devices"] == 2

@@ -25,7 +25,9 @@ def _adam_steps(model, loss, n_steps=15, lr=0.2, project=False):
     for _ in range(n_steps):
         params, state = step(params, state)
         if project:
-            params, _ = eqx.partition(ar.project(eqx.combine(params, static)), ar.trainable_filter(model))
+            params, _ = eqx.partition(
+                ar.project(eqx.combine(params, static)), ar.trainable_filter(model)
+            )
     return eqx.combine(params, static)
 
 
@@ -69,10 +71,19 @@ def test_project_mode_needs_projection(getkey):
 def test_masks_and_frozen_weights_survive_training(getkey):
     n, n_in, n_out = 6, 3, 2
     mask_rec = (np.asarray(jax.random.uniform(getkey(), (n, n))) < 0.5).astype(float)
-    mask_in = np.ones((n, n_in)); mask_in[:, 0] = 0
-    fixed_out = np.zeros((n_out, n)); fixed_out[0] = 1
-    m = ar.CTRNN(n_in, n, n_out, masks={"rec": mask_rec, "in": mask_in},
-                 fixed={"out": fixed_out, "in": True}, biases=("zero", "zero"), key=getkey())
+    mask_in = np.ones((n, n_in))
+    mask_in[:, 0] = 0
+    fixed_out = np.zeros((n_out, n))
+    fixed_out[0] = 1
+    m = ar.CTRNN(
+        n_in,
+        n,
+        n_out,
+        masks={"rec": mask_rec, "in": mask_in},
+        fixed={"out": fixed_out, "in": True},
+        biases=("zero", "zero"),
+        key=getkey(),
+    )
     x = jax.random.normal(getkey(), (6, n_in))
     loss = lambda mm: jnp.sum((ar.simulate(mm, x).outputs - 1.0) ** 2)  # noqa: E731
     m2 = _adam_steps(m, loss, n_steps=10, lr=0.1)
@@ -84,9 +95,20 @@ def test_masks_and_frozen_weights_survive_training(getkey):
 
 
 def test_options_no_self_readout_e_nonneg_balanced(getkey):
-    m = ar.CTRNN(3, 10, 2, dale="abs", e_fraction=0.7, self_connections=False,
-                 readout_excitatory_only=True, nonneg_input=True, balance=True, key=getkey())
-    W = np.asarray(m.W_hid.effective()); s = ar.ei_signs(10, 0.7)
+    m = ar.CTRNN(
+        3,
+        10,
+        2,
+        dale="abs",
+        e_fraction=0.7,
+        self_connections=False,
+        readout_excitatory_only=True,
+        nonneg_input=True,
+        balance=True,
+        key=getkey(),
+    )
+    W = np.asarray(m.W_hid.effective())
+    s = ar.ei_signs(10, 0.7)
     assert list(s) == [1] * 7 + [-1] * 3
     assert np.all(np.diag(W) == 0)
     assert np.allclose(W.sum(axis=1), 0, atol=1e-12)  # E/I balanced: each row sums to 0
@@ -96,15 +118,23 @@ def test_options_no_self_readout_e_nonneg_balanced(getkey):
 
 @pytest.mark.parametrize("frac", [0.0, 1.0, 1.5, -0.2])
 def test_e_fraction_outside_unit_interval(getkey, frac):
-    with pytest.raises(InputError, match=rf"e_fraction: got {frac!r}, expected a number in the open interval \(0, 1\)"):
+    with pytest.raises(
+        InputError,
+        match=rf"e_fraction: got {frac!r}, expected a number in the open interval \(0, 1\)",
+    ):
         ar.CTRNN(2, 5, 1, dale="abs", e_fraction=frac, key=getkey())
 
 
 def test_bad_masks(getkey):
-    with pytest.raises(InputError, match=r"W_hid mask: got a mask of shape \(4, 4\), expected shape \(5, 5\)"):
+    with pytest.raises(
+        InputError, match=r"W_hid mask: got a mask of shape \(4, 4\), expected shape \(5, 5\)"
+    ):
         ar.CTRNN(2, 5, 1, masks={"rec": np.ones((4, 4))}, key=getkey())
-    bad = np.ones((5, 2)); bad[0, 0] = 0.5
-    with pytest.raises(InputError, match=r"W_in mask: got non-binary values \[0.5\].*expected only 0 and 1"):
+    bad = np.ones((5, 2))
+    bad[0, 0] = 0.5
+    with pytest.raises(
+        InputError, match=r"W_in mask: got non-binary values \[0.5\].*expected only 0 and 1"
+    ):
         ar.CTRNN(2, 5, 1, masks={"in": bad}, key=getkey())
     with pytest.raises(InputError, match="masks: got"):
         ar.CTRNN(2, 5, 1, masks={"hidden": np.ones((5, 5))}, key=getkey())
@@ -112,8 +142,17 @@ def test_bad_masks(getkey):
 
 def test_multi_area(getkey):
     C = np.array([[1.0, 0.0], [0.5, 1.0]])  # area 0 -> area 1 only (feedforward)
-    ma = ar.multi_area(2, [6, 4], 3, connectivity=C, e_fraction=0.5, input_areas=[0],
-                       readout_areas=[1], readout_inhibitory=False, key=getkey())
+    ma = ar.multi_area(
+        2,
+        [6, 4],
+        3,
+        connectivity=C,
+        e_fraction=0.5,
+        input_areas=[0],
+        readout_areas=[1],
+        readout_inhibitory=False,
+        key=getkey(),
+    )
     a = ma.areas
     assert ma.mask_rec[np.ix_(a == 0, a == 1)].sum() == 0  # no feedback
     assert np.all(ma.mask_rec[np.ix_(a == 0, a == 0)] == 1)
@@ -161,8 +200,15 @@ def test_aru_takes_the_connectivity_options_of_every_family(getkey, tmp_path):
     # masks, frozen weights, non-negative inputs and a spectral radius work as there.
     n, n_in, n_out = 6, 3, 2
     mask_rec = (np.asarray(jax.random.uniform(getkey(), (n, n))) < 0.6).astype(float)
-    kw = dict(masks={"rec": mask_rec}, fixed={"in": True}, nonneg_input=True, spectral_radius=0.9,
-              dale="rectify", ei=[1, 1, 1, 1, -1, -1], readout_excitatory_only=True)
+    kw = dict(
+        masks={"rec": mask_rec},
+        fixed={"in": True},
+        nonneg_input=True,
+        spectral_radius=0.9,
+        dale="rectify",
+        ei=[1, 1, 1, 1, -1, -1],
+        readout_excitatory_only=True,
+    )
     m = ar.ARU(n_in, n, n_out, key=getkey(), **kw)
     c = ar.CTRNN(n_in, n, n_out, key=getkey(), **kw)
     for model in (m, c):
@@ -170,7 +216,9 @@ def test_aru_takes_the_connectivity_options_of_every_family(getkey, tmp_path):
         assert np.all(W[mask_rec == 0] == 0) and np.all(W[:, :4] >= 0) and np.all(W[:, 4:] <= 0)
         # eigvals of a 6 x 6 float64 matrix: the radius to 1e-12.
         assert abs(ar.spectral_radius(W) - 0.9) < 1e-12
-        assert isinstance(model.W_in.raw, ar.Frozen) and np.all(np.asarray(model.W_in.effective()) >= 0)
+        assert isinstance(model.W_in.raw, ar.Frozen) and np.all(
+            np.asarray(model.W_in.effective()) >= 0
+        )
         assert np.all(np.asarray(model.W_out.effective())[:, 4:] == 0)
         np.testing.assert_array_equal(model.dale_signs(), [1, 1, 1, 1, -1, -1])
     # The effective weights are what the ARU's dynamics use.
@@ -185,9 +233,14 @@ def test_aru_takes_the_connectivity_options_of_every_family(getkey, tmp_path):
 
 
 def test_aru_connectivity_option_errors(getkey):
-    with pytest.raises(InputError, match=r"ARU keyword arguments: unknown key 'dal'; did you mean 'dale'\?"):
+    with pytest.raises(
+        InputError, match=r"ARU keyword arguments: unknown key 'dal'; did you mean 'dale'\?"
+    ):
         ar.ARU(2, 4, 1, dal="abs", key=getkey())
-    with pytest.raises(InputError, match=r"dale: connectivity options are for a single-layer ARU, got n_hidden = \(4, 3\)"):
+    with pytest.raises(
+        InputError,
+        match=r"dale: connectivity options are for a single-layer ARU, got n_hidden = \(4, 3\)",
+    ):
         ar.ARU(2, (4, 3), 1, dale="abs", key=getkey())
     with pytest.raises(InputError, match=r"masks: connectivity options are for a single-layer ARU"):
         ar.ARU(2, (4, 3), 1, masks={"rec": np.ones((4, 4))}, key=getkey())
@@ -201,8 +254,10 @@ def test_every_dale_mode_starts_from_the_same_signed_weights(getkey, family):
     # their magnitudes (relu of a negative raw weight would zero the inhibitory columns).
     cls = {"aru": ar.ARU, "ctrnn": ar.CTRNN, "shunting": ar.Shunting}[family]
     k = getkey()
-    W = {mode: np.asarray(cls(2, 5, 1, dale=mode, ei=[1, 1, 1, -1, -1], key=k).W_hid.effective())
-         for mode in ("abs", "rectify", "project")}
+    W = {
+        mode: np.asarray(cls(2, 5, 1, dale=mode, ei=[1, 1, 1, -1, -1], key=k).W_hid.effective())
+        for mode in ("abs", "rectify", "project")
+    }
     assert np.all(W["abs"][:, :3] > 0) and np.all(W["abs"][:, 3:] < 0)
     np.testing.assert_array_equal(W["rectify"], W["abs"])
     np.testing.assert_array_equal(W["project"], W["abs"])

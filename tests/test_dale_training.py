@@ -89,7 +89,9 @@ def setup():
 def test_fit_keeps_dale_and_masks(setup, i):
     data, models, key = setup
     family, mode = COMBOS[i]
-    r = ar.fit(models[i], data, key=key, epochs=EPOCHS, optimiser=OPT, batch_size=BATCH, progress=False)
+    r = ar.fit(
+        models[i], data, key=key, epochs=EPOCHS, optimiser=OPT, batch_size=BATCH, progress=False
+    )
     assert r.best_epoch >= 1
     _check(r.model, family, mode, models[i])
     _check(r.final_model, family, mode, models[i])
@@ -99,8 +101,15 @@ def test_fit_keeps_dale_and_masks(setup, i):
 def ensemble(setup):
     data, models, key = setup
     # All nine structures in one call: one compiled program, one vmap per structure.
-    return ar.fit_ensemble(models, data, keys=jax.random.split(key, len(models)), epochs=EPOCHS,
-                           optimiser=OPT, batch_size=BATCH, progress=False)
+    return ar.fit_ensemble(
+        models,
+        data,
+        keys=jax.random.split(key, len(models)),
+        epochs=EPOCHS,
+        optimiser=OPT,
+        batch_size=BATCH,
+        progress=False,
+    )
 
 
 @pytest.mark.parametrize("i", range(len(COMBOS)), ids=IDS)
@@ -118,7 +127,11 @@ def scanned(setup):
     def run(models, keys):
         # As `sweep` runs `fit_scan`: vmapped over points (here: two data orders).
         return [
-            jax.vmap(lambda k, m=m: ar.fit_scan(m, data, k, epochs=EPOCHS, optimiser=OPT, batch_size=BATCH))(keys)
+            jax.vmap(
+                lambda k, m=m: ar.fit_scan(
+                    m, data, k, epochs=EPOCHS, optimiser=OPT, batch_size=BATCH
+                )
+            )(keys)
             for m in models
         ]
 
@@ -151,5 +164,7 @@ def test_initial_model_outside_the_cone_is_projected(setup):
 
 
 def test_project_refuses_what_is_not_a_model():
-    with pytest.raises(ar.InputError, match=r"model: got dict, expected an adaptive_rnn model or a Weight"):
+    with pytest.raises(
+        ar.InputError, match=r"model: got dict, expected an adaptive_rnn model or a Weight"
+    ):
         ar.project({"W": jnp.ones((2, 2))})

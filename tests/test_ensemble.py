@@ -51,8 +51,12 @@ def test_ensemble_of_8_equals_8_separate_fits(getkey):
         worst = max(worst, _maxdiff(ens.models[i], alone.model))
         assert ens.best_epoch[i] == alone.best_epoch
         assert np.allclose(ens.histories[i].val_loss, alone.history.val_loss, rtol=1e-10, atol=0)
-        assert np.allclose(ens.histories[i].time_constants["alpha_s"], alone.history.time_constants["alpha_s"],
-                           rtol=0, atol=1e-12)
+        assert np.allclose(
+            ens.histories[i].time_constants["alpha_s"],
+            alone.history.time_constants["alpha_s"],
+            rtol=0,
+            atol=1e-12,
+        )
     print(f"ensemble vs separate fits: max |difference| = {worst:.3g}")
     assert worst < 1e-11
     # fixed alpha pairs untouched
@@ -65,11 +69,15 @@ def test_stacked_models_and_per_model_data(getkey):
     xs, ys = zip(*[_data(getkey(), S=6) for _ in range(3)])
     xs, ys = np.stack(xs), np.stack(ys)
     keys = jax.random.split(getkey(), 3)
-    ens = fit_ensemble(stacked, xs, ys, keys=keys, epochs=2, optimiser=OPT, progress=False, patience=1)
+    ens = fit_ensemble(
+        stacked, xs, ys, keys=keys, epochs=2, optimiser=OPT, progress=False, patience=1
+    )
     assert ens.stacked_model is not None and ens.stacked_model.V.shape == (3, 2, 3)
     for i in range(3):
         m = ARU(2, 3, 2, alpha_s=0.7, alpha_r=0.6, key=mkeys[i])
-        alone = fit(m, xs[i], ys[i], key=keys[i], epochs=2, optimiser=OPT, progress=False, patience=1)
+        alone = fit(
+            m, xs[i], ys[i], key=keys[i], epochs=2, optimiser=OPT, progress=False, patience=1
+        )
         assert _maxdiff(ens.models[i], alone.model) < 1e-12
         assert ens.epochs_run[i] == alone.epochs_run
         assert ens.histories[i].stop_reason == alone.stop_reason

@@ -39,8 +39,10 @@ def _tick_boxes(axis, renderer) -> list:
     lo, hi = sorted(axis.get_view_interval())
     span = hi - lo
     boxes = []
-    for locs, ticks in ((axis.get_majorticklocs(), axis.get_major_ticks()),
-                        (axis.get_minorticklocs(), axis.get_minor_ticks())):
+    for locs, ticks in (
+        (axis.get_majorticklocs(), axis.get_major_ticks()),
+        (axis.get_minorticklocs(), axis.get_minor_ticks()),
+    ):
         for loc, tick in zip(locs, ticks):
             if not (lo - 1e-9 * span <= loc <= hi + 1e-9 * span):
                 continue
@@ -64,12 +66,20 @@ def figure_problems(fig) -> list[str]:
     page = fig.bbox.padded(1.0)
     texts = [fig._suptitle] + [leg for leg in fig.legends]
     for ax in fig.axes:
-        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label,
-                  ax.get_legend()]
+        texts += [
+            ax.title,
+            ax._left_title,
+            ax._right_title,
+            ax.xaxis.label,
+            ax.yaxis.label,
+            ax.get_legend(),
+        ]
     for t in texts:
         if t is not None and t.get_visible() and (not hasattr(t, "get_text") or t.get_text()):
             bb = t.get_window_extent(renderer)
-            if not (page.x0 <= bb.x0 and bb.x1 <= page.x1 and page.y0 <= bb.y0 and bb.y1 <= page.y1):
+            if not (
+                page.x0 <= bb.x0 and bb.x1 <= page.x1 and page.y0 <= bb.y0 and bb.y1 <= page.y1
+            ):
                 what = t.get_text() if hasattr(t, "get_text") else type(t).__name__
                 problems.append(f"{what!r} runs off the figure")
     cbar_axes = _colorbar_axes(fig)
@@ -86,28 +96,37 @@ def figure_problems(fig) -> list[str]:
         for which, axis in axes_to_check.items():
             label = axis.get_label_text()
             sibs = _shared_siblings(ax, which)
-            if ax not in cbar_axes and not label and not any(
-                (s.xaxis if which == "x" else s.yaxis).get_label_text() for s in sibs
+            if (
+                ax not in cbar_axes
+                and not label
+                and not any((s.xaxis if which == "x" else s.yaxis).get_label_text() for s in sibs)
             ):
                 problems.append(f"{name}: no {which} label")
             if TIME_WORDS.search(label) and not TIME_UNITS.search(label):
                 problems.append(f"{name}: {which} label {label!r} about time without its unit")
             boxes = _tick_boxes(axis, renderer)
             if len(boxes) < 2 and not (sibs and ax.get_visible()):
-                problems.append(f"{name}: {which} axis has {len(boxes)} tick label(s), expected >= 2")
+                problems.append(
+                    f"{name}: {which} axis has {len(boxes)} tick label(s), expected >= 2"
+                )
             for a in range(len(boxes)):
                 for b in range(a + 1, len(boxes)):
                     if boxes[a][1].overlaps(boxes[b][1]):
-                        problems.append(f"{name}: {which} tick labels {boxes[a][0]!r} and "
-                                        f"{boxes[b][0]!r} overlap")
+                        problems.append(
+                            f"{name}: {which} tick labels {boxes[a][0]!r} and "
+                            f"{boxes[b][0]!r} overlap"
+                        )
         if ax in cbar_axes:
             continue
         for m in list(ax.images) + [c for c in ax.collections if c.get_array() is not None]:
             if getattr(m, "colorbar", None) is None:
                 problems.append(f"{name}: colour-mapped {type(m).__name__} without a colour bar")
         # Colour-mapped collections are explained by their colour bar, the rest by a legend.
-        artists = [a for a in list(ax.lines) + [c for c in ax.collections if c.get_array() is None]
-                   if a.get_label() != "_nolegend_"]
+        artists = [
+            a
+            for a in list(ax.lines) + [c for c in ax.collections if c.get_array() is None]
+            if a.get_label() != "_nolegend_"
+        ]
         artists += [c for c in ax.containers if c.get_label() != "_nolegend_"]
         if len(artists) > 1:
             for a in artists:
@@ -187,11 +206,13 @@ def _history(n_units: int, *, narrow: bool):
     loss = np.linspace(1.0e-3, 0.6e-3, E) if narrow else np.geomspace(1.0, 1e-3, E)
     a = 0.5 + 0.01 * np.arange(E)[:, None] * np.arange(n_units)[None]
     return History(
-        train_loss=loss * 1.1, val_loss=loss, time_constants={"alpha_s": a, "alpha_r": a[::-1].copy(),
-                                                              "tau_s": 1 / a, "tau_r": 1 / a},
+        train_loss=loss * 1.1,
+        val_loss=loss,
+        time_constants={"alpha_s": a, "alpha_r": a[::-1].copy(), "tau_s": 1 / a, "tau_r": 1 / a},
         initial_val_loss=float(loss[0] * 1.2),
         initial_time_constants={"alpha_s": np.full(n_units, 0.5), "alpha_r": np.full(n_units, 0.5)},
-        best_epoch=4, best_val_loss=float(loss[3]),
+        best_epoch=4,
+        best_val_loss=float(loss[3]),
     )
 
 
@@ -212,14 +233,19 @@ def _sweep_dataset(grid: dict, failed=(), *, narrow=False):
     shape = tuple(len(v) for v in grid.values())
     rng = np.random.default_rng(0)
     # narrow: all values within 1.2e-2 .. 1.32e-2, between two integer multiples of 1e-2
-    loss = (1.2e-2 * (1.0 + 0.1 * rng.random(shape)) if narrow
-            else (1.0 + 0.3 * rng.random(shape)) * 10.0 ** -rng.uniform(0, 3, shape))
+    loss = (
+        1.2e-2 * (1.0 + 0.1 * rng.random(shape))
+        if narrow
+        else (1.0 + 0.3 * rng.random(shape)) * 10.0 ** -rng.uniform(0, 3, shape)
+    )
     success = np.ones(shape, dtype=bool)
     for idx in failed:
         success[idx] = False
         loss[idx] = np.nan
-    return xr.Dataset({"best_val_loss": (names, loss), "success": (names, success)},
-                      coords={k: list(v) for k, v in grid.items()})
+    return xr.Dataset(
+        {"best_val_loss": (names, loss), "success": (names, success)},
+        coords={k: list(v) for k, v in grid.items()},
+    )
 
 
 def _failed_markers(fig) -> int:
@@ -246,8 +272,10 @@ def test_plot_sweep_1d_readable_and_failed_points_drawn(narrow):
 def test_plot_sweep_2d_readable_and_failed_points_drawn():
     from adaptive_rnn.analysis import plot_sweep
 
-    ds = _sweep_dataset({"alpha_s": [0.1, 0.5, 1.2], "alpha_r": [0.1, 0.7, 1.0], "seed": [0, 1]},
-                        failed=[(0, 1, 0), (0, 1, 1), (2, 2, 1)])
+    ds = _sweep_dataset(
+        {"alpha_s": [0.1, 0.5, 1.2], "alpha_r": [0.1, 0.7, 1.0], "seed": [0, 1]},
+        failed=[(0, 1, 0), (0, 1, 1), (2, 2, 1)],
+    )
     fig = plot_sweep(ds, title="sweep")
     assert_readable(fig)
     # A cell is failed when every seed failed; one failed seed of two is still counted.
@@ -284,10 +312,17 @@ def _fixed_points(k: int, m: int):
     lam[0, 0] = 0.3 + 0.2j
     stable = np.all(lam.real < 0, axis=1)
     return FixedPoints(
-        points=rng.normal(size=(k, m)), q=np.zeros(k), is_fixed=np.arange(k) < k - 1,
-        jacobians=np.zeros((k, m, m)), eigenvalues=lam, stable=stable,
-        n_unstable=np.sum(lam.real > 0, axis=1), time_constants=-1 / lam.real,
-        periods=2 * np.pi / np.abs(lam.imag), input=np.zeros(2), candidates_q=np.zeros(k),
+        points=rng.normal(size=(k, m)),
+        q=np.zeros(k),
+        is_fixed=np.arange(k) < k - 1,
+        jacobians=np.zeros((k, m, m)),
+        eigenvalues=lam,
+        stable=stable,
+        n_unstable=np.sum(lam.real > 0, axis=1),
+        time_constants=-1 / lam.real,
+        periods=2 * np.pi / np.abs(lam.imag),
+        input=np.zeros(2),
+        candidates_q=np.zeros(k),
         unravel=lambda y: (y,),
     )
 

@@ -1,7 +1,5 @@
 """`fit`: the paper's protocol step by step, frozen leaves, selection, stopping, bad data."""
 
-import warnings
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -48,7 +46,9 @@ def test_one_epoch_matches_a_hand_written_loop(getkey):
     res = fit(model, x, y, key=key, epochs=1, val_fraction=0.25, progress=False)
 
     # reference: a plain Python loop over updates
-    opt = optax.chain(optax.clip_by_global_norm(2.0), optax.add_decayed_weights(1e-5), optax.adam(1e-3))
+    opt = optax.chain(
+        optax.clip_by_global_norm(2.0), optax.add_decayed_weights(1e-5), optax.adam(1e-3)
+    )
     params, rest = eqx.partition(model, trainable_filter(model))
     state = opt.init(params)
     _, kperm = jax.random.split(key)
@@ -70,7 +70,9 @@ def test_one_epoch_matches_a_hand_written_loop(getkey):
     ref = eqx.combine(params, rest)
     assert tree_allclose(res.final_model, ref, rtol=1e-10, atol=1e-12)
     assert np.isclose(res.history.train_loss[0], np.mean(losses), rtol=1e-10)
-    val_ref = np.mean([float(mse_loss(simulate(ref, x[i]).outputs, y[i], 1.0)) for i in range(9, 12)])
+    val_ref = np.mean(
+        [float(mse_loss(simulate(ref, x[i]).outputs, y[i], 1.0)) for i in range(9, 12)]
+    )
     assert np.isclose(res.history.val_loss[0], val_ref, rtol=1e-10)
 
 
@@ -82,7 +84,15 @@ def test_compiles_once_for_all_epochs(getkey):
     assert TRACES["epoch"] - before == 1
     assert res.epochs_run == 4
     # a second fit with the same structure and options reuses the compiled epoch
-    fit(_student(getkey(), time_constants="local"), x, y, key=getkey(), epochs=2, progress=False, batch_size=3)
+    fit(
+        _student(getkey(), time_constants="local"),
+        x,
+        y,
+        key=getkey(),
+        epochs=2,
+        progress=False,
+        batch_size=3,
+    )
     assert TRACES["epoch"] - before == 1
 
 
@@ -101,12 +111,28 @@ def test_frozen_time_constants_never_move(getkey):
 def test_time_constant_learning_rate(getkey):
     x, y = _data(getkey())
     model = _student(getkey())
-    frozen_tau = fit(model, x, y, key=getkey(), epochs=1, progress=False,
-                     optimiser=paper_optimiser(1e-2, tau_learning_rate=optax.constant_schedule(0.0)))
+    frozen_tau = fit(
+        model,
+        x,
+        y,
+        key=getkey(),
+        epochs=1,
+        progress=False,
+        optimiser=paper_optimiser(1e-2, tau_learning_rate=optax.constant_schedule(0.0)),
+    )
     assert np.array_equal(np.asarray(frozen_tau.final_model.alpha_s), np.asarray(model.alpha_s))
     assert not np.allclose(frozen_tau.final_model.V, model.V)
-    fast = fit(model, x, y, key=getkey(), epochs=1, progress=False,
-               optimiser=paper_optimiser(optax.constant_schedule(0.0), tau_learning_rate=1e-2, weight_decay=0.0))
+    fast = fit(
+        model,
+        x,
+        y,
+        key=getkey(),
+        epochs=1,
+        progress=False,
+        optimiser=paper_optimiser(
+            optax.constant_schedule(0.0), tau_learning_rate=1e-2, weight_decay=0.0
+        ),
+    )
     assert np.array_equal(np.asarray(fast.final_model.V), np.asarray(model.V))
     assert abs(float(fast.final_model.alpha_s[0] - model.alpha_s[0])) > 1e-3
 
@@ -134,7 +160,15 @@ def test_best_validation_selection_and_history(getkey):
 
 def test_loss_decreases_toward_teacher(getkey):
     x, y = _data(getkey(), S=20)
-    res = fit(_student(getkey()), x, y, key=getkey(), epochs=5, optimiser=paper_optimiser(1e-2), progress=False)
+    res = fit(
+        _student(getkey()),
+        x,
+        y,
+        key=getkey(),
+        epochs=5,
+        optimiser=paper_optimiser(1e-2),
+        progress=False,
+    )
     assert res.best_val_loss < 0.5 * res.history.initial_val_loss
 
 
@@ -164,15 +198,32 @@ def test_nonfinite_loss_stops_and_keeps_best(getkey):
     leaves = jax.tree_util.tree_leaves(eqx.filter(res.model, eqx.is_inexact_array))
     assert all(np.all(np.isfinite(np.asarray(v))) for v in leaves)
     with pytest.raises(TrainingError, match="epoch 3") as err:
-        fit(model, x, y, key=getkey(), epochs=10, optimiser=opt, progress=False, on_nonfinite="raise")
+        fit(
+            model,
+            x,
+            y,
+            key=getkey(),
+            epochs=10,
+            optimiser=opt,
+            progress=False,
+            on_nonfinite="raise",
+        )
     assert err.value.result.history.stop_epoch == 3
 
 
 def test_early_stopping_and_callbacks(getkey):
     x, y = _data(getkey())
     model = _student(getkey())
-    res = fit(model, x, y, key=getkey(), epochs=10, patience=2, progress=False,
-              optimiser=paper_optimiser(optax.constant_schedule(0.0), weight_decay=0.0))
+    res = fit(
+        model,
+        x,
+        y,
+        key=getkey(),
+        epochs=10,
+        patience=2,
+        progress=False,
+        optimiser=paper_optimiser(optax.constant_schedule(0.0), weight_decay=0.0),
+    )
     assert res.stop_reason == "early stopping" and res.epochs_run == 2 and res.best_epoch == 0
     seen = []
 
@@ -190,10 +241,22 @@ def test_early_stopping_and_callbacks(getkey):
     "change, match",
     [
         (lambda x, y: (x[0], y), r"inputs: got shape \(8, 2\) \(rank 2\), expected rank 3"),
-        (lambda x, y: (x, y[:-1]), r"targets: got shape \(11, 8, 2\), but inputs have shape \(12, 8, 2\)"),
-        (lambda x, y: (x, y[:, :-1]), r"targets: got shape \(12, 7, 2\).*same sequences S and time steps T"),
-        (lambda x, y: (x, np.where(np.arange(12)[:, None, None] == 3, np.nan, y)), r"targets: shape \(12, 8, 2\) holds 16 non-finite values \(first at index \(3, 0, 0\)\)"),
-        (lambda x, y: (x[..., :1], y), r"inputs: got shape \(12, 8, 1\), last axis 1; the model expects n_in = 2"),
+        (
+            lambda x, y: (x, y[:-1]),
+            r"targets: got shape \(11, 8, 2\), but inputs have shape \(12, 8, 2\)",
+        ),
+        (
+            lambda x, y: (x, y[:, :-1]),
+            r"targets: got shape \(12, 7, 2\).*same sequences S and time steps T",
+        ),
+        (
+            lambda x, y: (x, np.where(np.arange(12)[:, None, None] == 3, np.nan, y)),
+            r"targets: shape \(12, 8, 2\) holds 16 non-finite values \(first at index \(3, 0, 0\)\)",
+        ),
+        (
+            lambda x, y: (x[..., :1], y),
+            r"inputs: got shape \(12, 8, 1\), last axis 1; the model expects n_in = 2",
+        ),
         (lambda x, y: (x[:1], y[:1]), r"training split: empty|validation split: empty"),
     ],
 )

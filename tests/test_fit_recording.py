@@ -35,8 +35,14 @@ from adaptive_rnn.recordings import Recording
 def _observed(key, observed, n_in=2, n=5, n_obs=3):
     k1, k2, k3, k4 = jax.random.split(key, 4)
     aru = ARU(n_in, n, n_obs, tau_s=12.0, tau_r=30.0, dt=5.0, key=k1)
-    m = ObservedARU(aru, n_obs, observed=observed, center=jnp.array([1.0, -2.0, 3.0]),
-                    scale=jnp.array([0.5, 2.0, 4.0]), key=k2)
+    m = ObservedARU(
+        aru,
+        n_obs,
+        observed=observed,
+        center=jnp.array([1.0, -2.0, 3.0]),
+        scale=jnp.array([0.5, 2.0, 4.0]),
+        key=k2,
+    )
     # readout parameters away from their initial values
     m = eqx.tree_at(lambda t: t.offset, m, jax.random.normal(k3, (n_obs,)))
     if observed == "units":
@@ -98,16 +104,21 @@ def test_bootstrap_intervals_and_exchange():
     point = (np.array([19.0, 19.0]), np.array([48.0, 22.0]))
     _, ci_b, exch_b = bootstrap_intervals(ts, tr, 0.9, point=point)
     np.testing.assert_allclose(ci_b["tau_s_ms"][:, 0], 19.0**2 / ci["tau_s_ms"][:, 1], rtol=1e-15)
-    np.testing.assert_allclose(ci_b["tau_r_ms"][:, 1], point[1] ** 2 / ci["tau_r_ms"][:, 0], rtol=1e-15)
-    np.testing.assert_allclose(ci_b["tau_sum_ms"][:, 1], (point[0] + point[1]) ** 2 / ci["tau_sum_ms"][:, 0],
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        ci_b["tau_r_ms"][:, 1], point[1] ** 2 / ci["tau_r_ms"][:, 0], rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        ci_b["tau_sum_ms"][:, 1], (point[0] + point[1]) ** 2 / ci["tau_sum_ms"][:, 0], rtol=1e-15
+    )
     assert exch_b.tolist() == [False, True]
     # refits biased low (as resampled fits are): the basic interval is moved up, the
     # percentile interval down, relative to the point estimate
     biased = 0.9 * ts
     _, ci_p, _ = bootstrap_intervals(biased, tr, 0.9, method="percentile")
     _, ci_b, _ = bootstrap_intervals(biased, tr, 0.9, point=(ts.mean(0), tr.mean(0)))
-    assert np.all(ci_p["tau_s_ms"][:, 1] < ts.mean(0)) and np.all(ci_b["tau_s_ms"][:, 0] > ts.mean(0))
+    assert np.all(ci_p["tau_s_ms"][:, 1] < ts.mean(0)) and np.all(
+        ci_b["tau_s_ms"][:, 0] > ts.mean(0)
+    )
     # a pair whose refits come out in either order is exchangeable, its invariants are not
     swapped = rng.random(200) < 0.5
     a, b = np.where(swapped, 50.0, 20.0)[:, None], np.where(swapped, 20.0, 50.0)[:, None]
@@ -129,8 +140,11 @@ def _rec(kind, key, n_trials=12, n_time=40, n_units=3, n_in=2, bin_ms=5.0):
     if kind == "counts":
         data = np.asarray(jax.random.poisson(k2, 0.2, (n_trials, n_time, n_units)))
         return Recording.from_arrays(counts=data, bin_ms=bin_ms, inputs=x)
-    return Recording.from_arrays(signals=np.asarray(jax.random.normal(k2, (n_trials, n_time, n_units))),
-                                 bin_ms=bin_ms, inputs=x)
+    return Recording.from_arrays(
+        signals=np.asarray(jax.random.normal(k2, (n_trials, n_time, n_units))),
+        bin_ms=bin_ms,
+        inputs=x,
+    )
 
 
 def test_scores_match_scipy(getkey):
@@ -143,14 +157,16 @@ def test_scores_match_scipy(getkey):
     base = scipy.stats.poisson.logpmf(rec.data, np.broadcast_to(mean, rec.data.shape))
     # sums of the same terms in another order
     np.testing.assert_allclose(got["loglik_per_bin"], ll.mean(), rtol=1e-12)
-    np.testing.assert_allclose(got["bits_per_spike"], (ll.sum() - base.sum()) / (rec.data.sum() * math.log(2)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        got["bits_per_spike"], (ll.sum() - base.sum()) / (rec.data.sum() * math.log(2)), rtol=1e-10
+    )
     sig = _rec("signals", getkey())
     pred = np.asarray(jax.random.normal(getkey(), sig.data.shape))
     sigma = np.array([0.5, 1.0, 2.0])
     got = score_heldout(pred, sig, train_mean=sig.data.mean(axis=(0, 1)), sigma=sigma)
-    np.testing.assert_allclose(got["loglik_per_bin"], scipy.stats.norm.logpdf(sig.data, pred, sigma).mean(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        got["loglik_per_bin"], scipy.stats.norm.logpdf(sig.data, pred, sigma).mean(), rtol=1e-12
+    )
     resid = ((sig.data - pred) ** 2).sum()
     total = ((sig.data - sig.data.mean(axis=(0, 1))) ** 2).sum()
     np.testing.assert_allclose(got["explained_variance"], 1 - resid / total, rtol=1e-12)
@@ -190,8 +206,11 @@ def test_ln_baseline_recovers_its_filter(kind, getkey):
         rec = Recording.from_arrays(counts=data, bin_ms=bin_ms, inputs=x)
     else:
         readout = 1.0 + drive
-        rec = Recording.from_arrays(signals=readout + 0.3 * np.asarray(jax.random.normal(getkey(), readout.shape)),
-                                    bin_ms=bin_ms, inputs=x)
+        rec = Recording.from_arrays(
+            signals=readout + 0.3 * np.asarray(jax.random.normal(getkey(), readout.shape)),
+            bin_ms=bin_ms,
+            inputs=x,
+        )
     ln = fit_ln_baseline(rec)
     step = ln.taus_ms[1] / ln.taus_ms[0]  # the grid's ratio
     assert np.all(np.abs(np.log(ln.tau_ms / taus)) <= np.log(step)), (ln.tau_ms, taus)
@@ -212,7 +231,10 @@ def test_ln_baseline_needs_a_stimulus(getkey):
 
 BAD_SETTINGS = {
     "gaussian on counts": (dict(loss="gaussian"), "loss: got 'gaussian' for a recording of counts"),
-    "units too few hidden": (dict(observed="units", hidden=2), "hidden: got 2 hidden units for 3 recorded"),
+    "units too few hidden": (
+        dict(observed="units", hidden=2),
+        "hidden: got 2 hidden units for 3 recorded",
+    ),
     "observed typo": (dict(observed="unit"), "did you mean 'units'"),
     "static mode": (dict(time_constants="static"), "time_constants: got 'static'"),
     "bootstrap 1": (dict(bootstrap=1), "bootstrap: got 1"),
@@ -243,7 +265,9 @@ def test_too_few_trials_refused(getkey, compiles):
     recs = [_rec("counts", getkey()), _rec("counts", getkey(), n_time=30)]
     key = getkey()
     compiles.clear()
-    with pytest.raises(InputError, match=r"holds 2 trials; expected at least 3 \(1 held out \+ 2 to resample\)"):
+    with pytest.raises(
+        InputError, match=r"holds 2 trials; expected at least 3 \(1 held out \+ 2 to resample\)"
+    ):
         fit_recording(rec, key=key)
     with pytest.raises(InputError, match="recordings\\[1\\]: shape"):
         fit_recordings(recs, key=key)
@@ -261,20 +285,32 @@ def small():
 
 def test_small_fit_shapes_and_saved_model(small):
     rec = small.recording
-    fit = fit_recording(rec, key=jax.random.key(0), bootstrap=2, epochs=2, observed="units",
-                        time_constants="local", hidden=5, progress=False)
+    fit = fit_recording(
+        rec,
+        key=jax.random.key(0),
+        bootstrap=2,
+        epochs=2,
+        observed="units",
+        time_constants="local",
+        hidden=5,
+        progress=False,
+    )
     assert fit.tau_s_ms.shape == (5,) and fit.ci["tau_prod_ms2"].shape == (5, 2)
     assert fit.boot["tau_r_ms"].shape == (2, 5) and fit.exchangeable.shape == (5,)
     assert len(fit.fit_trials) + len(fit.heldout_trials) == rec.n_trials == 10
     assert not set(fit.fit_trials) & set(fit.heldout_trials)
     assert fit.burn_in_bins == 40  # 200 ms at 5 ms
-    assert np.all(fit.tau_s_ms > rec.bin_ms) and np.all(fit.tau_r_ms > rec.bin_ms)  # ms, above one bin
+    assert np.all(fit.tau_s_ms > rec.bin_ms) and np.all(
+        fit.tau_r_ms > rec.bin_ms
+    )  # ms, above one bin
     # the saved model (a plain ARU) reproduces the prediction on the held-out trials
     aru = fit.to_aru()
     held = rec.take(fit.heldout_trials)
     x = np.concatenate([np.zeros((held.n_trials, fit.burn_in_bins, 3)), held.inputs], axis=1)
-    rate = jax.nn.softplus(simulate(aru, x).outputs)[:, fit.burn_in_bins:]
-    np.testing.assert_allclose(rate, fit.prediction, rtol=1e-10, atol=1e-10)  # same sums, another order
+    rate = jax.nn.softplus(simulate(aru, x).outputs)[:, fit.burn_in_bins :]
+    np.testing.assert_allclose(
+        rate, fit.prediction, rtol=1e-10, atol=1e-10
+    )  # same sums, another order
     out = fit.to_json()
     json.dumps(out)  # serialisable
     assert len(out["tau_s_ms"]) == 5 and len(out["autocorr_tau_ms"]) == 4
@@ -282,17 +318,27 @@ def test_small_fit_shapes_and_saved_model(small):
     for h in out["heldout"].values():
         assert set(h) == {"loglik_per_bin", "bits_per_spike"} and np.isfinite(h["loglik_per_bin"])
     lines = fit.summary_lines()
-    assert sum(line.startswith("unit ") for line in lines) == 5 and lines[-1].startswith("held-out: model")
+    assert sum(line.startswith("unit ") for line in lines) == 5 and lines[-1].startswith(
+        "held-out: model"
+    )
     assert len(plot_recording_fit(fit, rec).axes) == 6
 
 
 def test_small_gaussian_fit_reports_noise_scale(getkey):
-    s = synthetic_recording(getkey(), kind="signals", n_neurons=3, n_trials=8, n_bins=20, noise_sd=0.2)
+    s = synthetic_recording(
+        getkey(), kind="signals", n_neurons=3, n_trials=8, n_bins=20, noise_sd=0.2
+    )
     fit = fit_recording(s.recording, key=getkey(), bootstrap=2, epochs=2, progress=False)
     assert fit.settings.loss == "gaussian" and fit.noise_sigma.shape == (3,)
     fit_pred = predict(fit.model, s.recording.take(fit.fit_trials), fit.burn_in_bins, "gaussian")[1]
-    np.testing.assert_allclose(fit.noise_sigma, noise_scale(s.recording.take(fit.fit_trials), fit_pred), rtol=1e-12)
-    assert set(fit.heldout["model"]) == {"loglik_per_bin", "explained_variance", "explained_variance_per_unit"}
+    np.testing.assert_allclose(
+        fit.noise_sigma, noise_scale(s.recording.take(fit.fit_trials), fit_pred), rtol=1e-12
+    )
+    assert set(fit.heldout["model"]) == {
+        "loglik_per_bin",
+        "explained_variance",
+        "explained_variance_per_unit",
+    }
     assert len(plot_recording_fit(fit, s.recording).axes) == 6
     no_stim = Recording.from_arrays(signals=s.recording.data, bin_ms=5.0)
     fit = fit_recording(no_stim, key=getkey(), bootstrap=2, epochs=1, progress=False)
@@ -304,27 +350,64 @@ def test_cli_fit_recording_end_to_end(small, tmp_path, capsys):
     rec = small.recording
     np.savez(data, counts=rec.data.astype(np.int64), inputs=rec.inputs, bin_ms=rec.bin_ms)
     out = tmp_path / "out"
-    rc = main(["fit-recording", str(data), "--loss", "poisson", "--hidden", "4", "--time-constants", "global",
-               "--observed", "units", "--bootstrap", "2", "--epochs", "2", "--seed", "1", "--out", str(out),
-               "--quiet"])
+    rc = main(
+        [
+            "fit-recording",
+            str(data),
+            "--loss",
+            "poisson",
+            "--hidden",
+            "4",
+            "--time-constants",
+            "global",
+            "--observed",
+            "units",
+            "--bootstrap",
+            "2",
+            "--epochs",
+            "2",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     fit = json.loads((out / "fit.json").read_text())
     for name in ("tau_s_ms", "tau_r_ms", "tau_sum_ms", "tau_prod_ms2"):
-        assert len(fit[name]) == 1 and len(fit[name + "_ci"]) == 1 and len(fit[name + "_ci"][0]) == 2
-    assert fit["bin_ms"] == 5.0 and len(fit["exchangeable"]) == 1 and len(fit["autocorr_tau_ms"]) == 4
-    assert {"model", "constant", "ln"} <= set(fit["heldout"]) and "bits_per_spike" in fit["heldout"]["model"]
+        assert (
+            len(fit[name]) == 1 and len(fit[name + "_ci"]) == 1 and len(fit[name + "_ci"][0]) == 2
+        )
+    assert (
+        fit["bin_ms"] == 5.0 and len(fit["exchangeable"]) == 1 and len(fit["autocorr_tau_ms"]) == 4
+    )
+    assert {"model", "constant", "ln"} <= set(fit["heldout"]) and "bits_per_spike" in fit[
+        "heldout"
+    ]["model"]
     assert (out / "report.png").stat().st_size > 0
     model = load_model(out)
     assert isinstance(model, ARU) and model.n_out == 4 and model.dt == 5.0
     np.testing.assert_allclose(np.asarray(model.tau_s), fit["tau_s_ms"], rtol=1e-12)
     stim = tmp_path / "stim.npz"
-    np.savez(stim, inputs=np.concatenate([np.zeros((2, fit["burn_in_bins"], 3)), rec.inputs[:2]], axis=1))
-    assert main(["simulate", str(out), "--inputs", str(stim), "--out", str(tmp_path / "pred.npz")]) == 0
+    np.savez(
+        stim, inputs=np.concatenate([np.zeros((2, fit["burn_in_bins"], 3)), rec.inputs[:2]], axis=1)
+    )
+    assert (
+        main(["simulate", str(out), "--inputs", str(stim), "--out", str(tmp_path / "pred.npz")])
+        == 0
+    )
 
 
 CLI_BAD = {
-    "gaussian on counts": (["--loss", "gaussian"], "--loss: got 'gaussian' for a recording of counts"),
-    "units too few hidden": (["--observed", "units", "--hidden", "2"], "--hidden: got 2 hidden units for 4"),
+    "gaussian on counts": (
+        ["--loss", "gaussian"],
+        "--loss: got 'gaussian' for a recording of counts",
+    ),
+    "units too few hidden": (
+        ["--observed", "units", "--hidden", "2"],
+        "--hidden: got 2 hidden units for 4",
+    ),
     "nwb option with npz": (["--units", "u"], "--units: given for the npz format"),
     "bootstrap 1": (["--bootstrap", "1"], "--bootstrap: got 1"),
     "batch too large": (["--batch-size", "50"], "--batch-size: got 50"),
@@ -334,7 +417,12 @@ CLI_BAD = {
 @pytest.mark.parametrize("name", list(CLI_BAD))
 def test_cli_fit_recording_bad_input(name, small, tmp_path, capsys, compiles):
     data = tmp_path / "rec.npz"
-    np.savez(data, counts=small.recording.data.astype(np.int64), inputs=small.recording.inputs, bin_ms=5.0)
+    np.savez(
+        data,
+        counts=small.recording.data.astype(np.int64),
+        inputs=small.recording.inputs,
+        bin_ms=5.0,
+    )
     extra, expected = CLI_BAD[name]
     compiles.clear()
     rc = main(["fit-recording", str(data), "--out", str(tmp_path / "out"), "--quiet", *extra])
@@ -360,7 +448,10 @@ TRUE_MS = (20.0, 50.0)  # the teacher's tau_s, tau_r at 5 ms bins
 def _pair_within(fit, rel):
     """The point estimate within `rel` of the truth, up to the exchange."""
     ts, tr = float(fit.tau_s_ms[0]), float(fit.tau_r_ms[0])
-    return any(abs(a / TRUE_MS[0] - 1) <= rel and abs(b / TRUE_MS[1] - 1) <= rel for a, b in ((ts, tr), (tr, ts)))
+    return any(
+        abs(a / TRUE_MS[0] - 1) <= rel and abs(b / TRUE_MS[1] - 1) <= rel
+        for a, b in ((ts, tr), (tr, ts))
+    )
 
 
 def _pair_covered(fit):
@@ -369,15 +460,37 @@ def _pair_covered(fit):
     return any(s0 <= a <= s1 and r0 <= b <= r1 for a, b in (TRUE_MS, TRUE_MS[::-1]))
 
 
-def _ground_truth(kind, seed, n_datasets, *, bootstrap, epochs, n_neurons, n_trials, n_bins, **teacher):
+def _ground_truth(
+    kind, seed, n_datasets, *, bootstrap, epochs, n_neurons, n_trials, n_bins, **teacher
+):
     """Fits `n_datasets` independent recordings of the known ARU, all bootstrap refits of
     all datasets in one compiled ensemble."""
     keys = jax.random.split(jax.random.key(seed), n_datasets + 1)
-    recs = [synthetic_recording(k, kind=kind, n_neurons=n_neurons, n_trials=n_trials, n_bins=n_bins,
-                                tau_s_ms=TRUE_MS[0], tau_r_ms=TRUE_MS[1], bin_ms=5.0, **teacher).recording
-            for k in keys[1:]]
-    return fit_recordings(recs, key=keys[0], observed="units", hidden=n_neurons, bootstrap=bootstrap,
-                          epochs=epochs, burn_in_ms=100.0, dtype=jnp.float32, progress=False)
+    recs = [
+        synthetic_recording(
+            k,
+            kind=kind,
+            n_neurons=n_neurons,
+            n_trials=n_trials,
+            n_bins=n_bins,
+            tau_s_ms=TRUE_MS[0],
+            tau_r_ms=TRUE_MS[1],
+            bin_ms=5.0,
+            **teacher,
+        ).recording
+        for k in keys[1:]
+    ]
+    return fit_recordings(
+        recs,
+        key=keys[0],
+        observed="units",
+        hidden=n_neurons,
+        bootstrap=bootstrap,
+        epochs=epochs,
+        burn_in_ms=100.0,
+        dtype=jnp.float32,
+        progress=False,
+    )
 
 
 # Quick versions (default suite): two datasets, nine refits each. Each point estimate must
@@ -386,10 +499,19 @@ def _ground_truth(kind, seed, n_datasets, *, bootstrap, epochs, n_neurons, n_tri
 # with a quarter of the epochs, the time constants are still sliding along the direction
 # the data pin down least (tau_r about 15 % low, neither Poisson interval covers it).
 QUICK = {
-    "poisson": dict(kind="counts", bootstrap=9, epochs=400, n_neurons=6, n_trials=50, n_bins=80,
-                    mean_rate_hz=40.0, rate_scale_hz=100.0),
-    "gaussian": dict(kind="signals", bootstrap=9, epochs=500, n_neurons=8, n_trials=30, n_bins=100,
-                     noise_sd=0.3),
+    "poisson": dict(
+        kind="counts",
+        bootstrap=9,
+        epochs=400,
+        n_neurons=6,
+        n_trials=50,
+        n_bins=80,
+        mean_rate_hz=40.0,
+        rate_scale_hz=100.0,
+    ),
+    "gaussian": dict(
+        kind="signals", bootstrap=9, epochs=500, n_neurons=8, n_trials=30, n_bins=100, noise_sd=0.3
+    ),
 }
 QUICK_WITHIN = {"poisson": 0.15, "gaussian": 0.10}
 
@@ -415,10 +537,25 @@ def test_ground_truth_quick(loss):
 # intervals fall below the true tau_r (the refits on resampled trials are biased low);
 # the default basic intervals correct that.
 FULL = {
-    "poisson": dict(kind="counts", bootstrap=19, epochs=400, n_neurons=30, n_trials=60, n_bins=100,
-                    mean_rate_hz=40.0, rate_scale_hz=100.0),
-    "gaussian": dict(kind="signals", bootstrap=19, epochs=500, n_neurons=30, n_trials=40, n_bins=100,
-                     noise_sd=0.3),
+    "poisson": dict(
+        kind="counts",
+        bootstrap=19,
+        epochs=400,
+        n_neurons=30,
+        n_trials=60,
+        n_bins=100,
+        mean_rate_hz=40.0,
+        rate_scale_hz=100.0,
+    ),
+    "gaussian": dict(
+        kind="signals",
+        bootstrap=19,
+        epochs=500,
+        n_neurons=30,
+        n_trials=40,
+        n_bins=100,
+        noise_sd=0.3,
+    ),
 }
 
 

@@ -24,8 +24,15 @@ def _linear_aru(key, n=5, n_in=2):
     tau_s = np.linspace(1.5, 3.0, n)
     tau_r = np.linspace(2.0, 5.0, n)
     model = ARU(
-        n_in, n, 1, activation="linear", time_constants="local", tau_s=tau_s, tau_r=tau_r,
-        dtype=jnp.float64, key=key,
+        n_in,
+        n,
+        1,
+        activation="linear",
+        time_constants="local",
+        tau_s=tau_s,
+        tau_r=tau_r,
+        dtype=jnp.float64,
+        key=key,
     )
     # Contract W so that I - W is safely invertible and the fixed point is stable.
     return eqx.tree_at(lambda m: m.layers[0].W, model, 0.5 * model.layers[0].W), tau_s, tau_r
@@ -67,7 +74,9 @@ def test_linear_aru_time_constants_are_those_of_the_block_matrix(getkey):
     np.testing.assert_allclose(fp.jacobians[0], A, atol=1e-13)
     assert fp.stable[0] == bool(np.all(lam.real < 0))
     # Periods of the complex modes.
-    expected_periods = np.sort(np.where(lam.imag == 0, np.inf, 2 * np.pi / np.abs(np.where(lam.imag == 0, 1, lam.imag))))
+    expected_periods = np.sort(
+        np.where(lam.imag == 0, np.inf, 2 * np.pi / np.abs(np.where(lam.imag == 0, 1, lam.imag)))
+    )
     np.testing.assert_allclose(np.sort(fp.periods[0]), expected_periods, rtol=1e-10)
     # The same from `linearise` at the state tuple.
     lin = linearise(model, fp.states and tuple(s[0] for s in fp.states), x)
@@ -77,11 +86,22 @@ def test_linear_aru_time_constants_are_those_of_the_block_matrix(getkey):
 
 def test_bistable_unit_three_fixed_points(getkey):
     # One tanh unit with self-excitation w = 2: I* = 2 tanh(I*) has three solutions.
-    model = ARU(1, 1, 1, activation="tanh", time_constants="static", tau_s=2.0, tau_r=3.0,
-                dtype=jnp.float64, key=getkey())
+    model = ARU(
+        1,
+        1,
+        1,
+        activation="tanh",
+        time_constants="static",
+        tau_s=2.0,
+        tau_r=3.0,
+        dtype=jnp.float64,
+        key=getkey(),
+    )
     model = eqx.tree_at(lambda m: m.layers[0].W, model, jnp.array([[2.0]]))
     starts = np.array([[x, np.tanh(x)] for x in np.linspace(-3, 3, 13)])
-    fp = find_fixed_points(model, key=getkey(), initial_states=starts, adam_steps=0, newton_steps=40)
+    fp = find_fixed_points(
+        model, key=getkey(), initial_states=starts, adam_steps=0, newton_steps=40
+    )
     # Independent root of I = 2 tanh(I) on (1, 3) by bisection.
     lo, hi = 1.0, 3.0
     for _ in range(200):
@@ -180,7 +200,9 @@ def test_generic_model_with_one_state_variable(getkey):
     x = np.array([1.0, -1.0, 0.5])
     fp = find_fixed_points(model, x, key=getkey(), n_init=4, **FAST)
     np.testing.assert_allclose(fp.points[0], np.linalg.solve(A, -B @ x), atol=1e-12)
-    np.testing.assert_allclose(np.sort_complex(fp.eigenvalues[0]), np.sort_complex(np.linalg.eigvals(A)), atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort_complex(fp.eigenvalues[0]), np.sort_complex(np.linalg.eigvals(A)), atol=1e-12
+    )
 
 
 def test_effective_time_constants_edge_cases():

@@ -30,9 +30,17 @@ def _teacher_targets(model, xs, key):
 
 @pytest.mark.parametrize("parametrisation", ["sigmoid", "softplus"])
 def test_invariants_and_swap(getkey, parametrisation):
-    model = ARU(2, 4, 1, time_constants="local", parametrisation=parametrisation,
-                tau_s=np.array([2.0, 3.0, 4.0, 5.0]), tau_r=np.array([6.0, 1.5, 2.5, 8.0]),
-                dtype=jnp.float64, key=getkey())
+    model = ARU(
+        2,
+        4,
+        1,
+        time_constants="local",
+        parametrisation=parametrisation,
+        tau_s=np.array([2.0, 3.0, 4.0, 5.0]),
+        tau_r=np.array([6.0, 1.5, 2.5, 8.0]),
+        dtype=jnp.float64,
+        key=getkey(),
+    )
     t1, t2 = tau_invariants(model)
     np.testing.assert_allclose(t1, [8.0, 4.5, 6.5, 13.0], rtol=1e-12)
     np.testing.assert_allclose(t2, [12.0, 4.5, 10.0, 40.0], rtol=1e-12)
@@ -47,14 +55,30 @@ def test_invariants_and_swap(getkey, parametrisation):
 
 def test_swap_across_modes(getkey):
     # Static tau_s (global), learnable sigmoid tau_r (global): new leaves are constructed.
-    model = ARU(2, 3, 1, time_constants=("static", "global"), tau_s=3.0, tau_r=1.5,
-                dtype=jnp.float64, key=getkey())
+    model = ARU(
+        2,
+        3,
+        1,
+        time_constants=("static", "global"),
+        tau_s=3.0,
+        tau_r=1.5,
+        dtype=jnp.float64,
+        key=getkey(),
+    )
     sw = swap_time_constants(model)
     np.testing.assert_allclose(sw.tau_s, [1.5], rtol=1e-12)
     np.testing.assert_allclose(sw.tau_r, [3.0], rtol=1e-12)
     # A sigmoid tau cannot go below dt = 1.
-    model = ARU(2, 3, 1, time_constants=("static", "global"), tau_s=0.8, tau_r=1.5,
-                dtype=jnp.float64, key=getkey())
+    model = ARU(
+        2,
+        3,
+        1,
+        time_constants=("static", "global"),
+        tau_s=0.8,
+        tau_r=1.5,
+        dtype=jnp.float64,
+        key=getkey(),
+    )
     with pytest.raises(InputError, match="tau > dt"):
         swap_time_constants(model)
 
@@ -68,9 +92,17 @@ def test_stacked_invariants(getkey):
 
 
 def test_linear_aru_swap_is_not_identifiable(getkey):
-    model = ARU(2, 6, 2, activation="linear", time_constants="local",
-                tau_s=np.linspace(1.5, 3.0, 6), tau_r=np.linspace(4.0, 2.0, 6),
-                dtype=jnp.float64, key=getkey())
+    model = ARU(
+        2,
+        6,
+        2,
+        activation="linear",
+        time_constants="local",
+        tau_s=np.linspace(1.5, 3.0, 6),
+        tau_r=np.linspace(4.0, 2.0, 6),
+        dtype=jnp.float64,
+        key=getkey(),
+    )
     model = eqx.tree_at(lambda m: m.layers[0].W, model, 0.5 * model.layers[0].W)
     xs = _data(getkey(), model)
     ys = _teacher_targets(model, xs, getkey())
@@ -84,7 +116,9 @@ def test_linear_aru_swap_is_not_identifiable(getkey):
     np.testing.assert_allclose(prof.loss_constant_tau1[0], prof.loss_fitted, rtol=1e-12)
     np.testing.assert_allclose(prof.loss_constant_tau1[-1], prof.loss_swapped, rtol=1e-10)
     # The profile along constant tau_2 passes through the same end points.
-    np.testing.assert_allclose(prof.loss_constant_tau2[[0, -1]], prof.loss_constant_tau1[[0, -1]], rtol=1e-10)
+    np.testing.assert_allclose(
+        prof.loss_constant_tau2[[0, -1]], prof.loss_constant_tau1[[0, -1]], rtol=1e-10
+    )
     # Along constant tau_1 with tau_2 changing, the loss does change (the invariants matter).
     assert prof.loss_constant_tau1[2] > prof.loss_fitted * 1.01
     # Independent loss: the fitted value is the masked MSE of the model itself.
@@ -92,8 +126,9 @@ def test_linear_aru_swap_is_not_identifiable(getkey):
 
 
 def test_sigmoid_aru_swap_is_identifiable(getkey):
-    model = ARU(2, 6, 2, activation="sigmoid", alpha_s=0.342, alpha_r=0.684,
-                dtype=jnp.float64, key=getkey())
+    model = ARU(
+        2, 6, 2, activation="sigmoid", alpha_s=0.342, alpha_r=0.684, dtype=jnp.float64, key=getkey()
+    )
     xs = 3 * _data(getkey(), model)
     ys = _teacher_targets(model, xs, getkey())
     mask = jnp.ones_like(ys).at[:, :5].set(0.0)

@@ -39,11 +39,13 @@ def test_model_json_edits_are_refused(tmp_path, getkey):
     edited = good.replace('"dt": 1.0', '"dt": 2.0')
     assert sum(a != b for a, b in zip(good, edited)) == 1
     js.write_text(edited)
-    with pytest.raises(CheckpointError, match=r"model\.json has content digest .* the metadata was modified"):
+    with pytest.raises(
+        CheckpointError, match=r"model\.json has content digest .* the metadata was modified"
+    ):
         ar.load_model(folder)
     for field, value in (("activation", "tanh"), ("readout", "lagged")):
         js.write_text(good)
-        _edit_json(js, lambda m: m["config"].__setitem__(field, value))
+        _edit_json(js, lambda m, f=field, v=value: m["config"].__setitem__(f, v))
         with pytest.raises(CheckpointError, match="the metadata was modified"):
             ar.load_model(folder)
     js.write_text(good)
@@ -59,7 +61,9 @@ def test_deleting_the_digest_does_not_switch_the_check_off(tmp_path, getkey):
     a = ar.save_model(tmp_path / "a", model)
     b = ar.save_model(tmp_path / "b", other)
     (a / "model.eqx").write_bytes((b / "model.eqx").read_bytes())
-    with pytest.raises(CheckpointError, match=r"model\.eqx has SHA-256 .* truncated or was modified"):
+    with pytest.raises(
+        CheckpointError, match=r"model\.eqx has SHA-256 .* truncated or was modified"
+    ):
         ar.load_model(a)
     _edit_json(a / "model.json", lambda m: [m.pop(f) for f in INTEGRITY_FIELDS if f in m])
     with pytest.raises(CheckpointError, match="lacks the field 'digest'.*cannot be switched off"):
@@ -76,8 +80,12 @@ def _v1_model_folder(folder, model):
     folder.mkdir()
     leaves = tree_to_bytes(model)
     (folder / "model.eqx").write_bytes(leaves)
-    meta = {"format": "adaptive_rnn.model", "format_version": 1, "config": model.config(),
-            "leaves_sha256": sha256(leaves)}
+    meta = {
+        "format": "adaptive_rnn.model",
+        "format_version": 1,
+        "config": model.config(),
+        "leaves_sha256": sha256(leaves),
+    }
     (folder / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     return folder
 
@@ -132,7 +140,9 @@ def test_edited_checkpoint_is_refused(tmp_path, getkey):
     good = js.read_text()
     kw = dict(key=key, epochs=3, optimiser=OPT, progress=False, resume_from=ck)
     _edit_json(js, lambda m: m["history"]["val_loss"].__setitem__(0, 1e-9))
-    with pytest.raises(CheckpointError, match=r"checkpoint\.json has content digest .* metadata was modified"):
+    with pytest.raises(
+        CheckpointError, match=r"checkpoint\.json has content digest .* metadata was modified"
+    ):
         fit(model, x, y, **kw)
     js.write_text(good)
     _edit_json(js, lambda m: m["history"].__setitem__("best_val_loss", 0.0))
@@ -161,10 +171,19 @@ def test_format_version_1_checkpoint(tmp_path, getkey):
     name = meta["state_file"]
     cfg = meta["config"]
     v1 = {
-        "format": meta["format"], "format_version": 1, "epoch": meta["epoch"], "key_data": meta["key_data"],
-        "config": {"model": cfg["model"], "training": {k: v for k, v in cfg["training"].items() if k != "loss"}
-                   | {"loss": "mse_loss"}, "user": {}},
-        "history": meta["history"], "state_file": name, "state_sha256": sha256((ck / name).read_bytes()),
+        "format": meta["format"],
+        "format_version": 1,
+        "epoch": meta["epoch"],
+        "key_data": meta["key_data"],
+        "config": {
+            "model": cfg["model"],
+            "training": {k: v for k, v in cfg["training"].items() if k != "loss"}
+            | {"loss": "mse_loss"},
+            "user": {},
+        },
+        "history": meta["history"],
+        "state_file": name,
+        "state_sha256": sha256((ck / name).read_bytes()),
     }
     js.write_text(json.dumps(v1, indent=2))
     kw = dict(epochs=3, optimiser=OPT, progress=False, resume_from=ck)
@@ -175,4 +194,7 @@ def test_format_version_1_checkpoint(tmp_path, getkey):
     res = fit(model, x, y, key=key, resume_changes="allow", **kw)
     assert np.array_equal(res.history.val_loss, full.history.val_loss)
     assert [r["epoch"] for r in res.resumed_with_changes] == [2]
-    assert any(c.startswith("data.train: (not recorded) -> ") for c in res.resumed_with_changes[0]["changes"])
+    assert any(
+        c.startswith("data.train: (not recorded) -> ")
+        for c in res.resumed_with_changes[0]["changes"]
+    )

@@ -57,15 +57,23 @@ def test_corrupt_and_tampered_files(tmp_path, getkey):
     # with the arrays, as a faulty writer would leave it.
     from adaptive_rnn._io import seal
 
-    meta = seal({"format": "adaptive_rnn.model", "format_version": 2,
-                 "config": model.config() | {"n_hidden": [6]}}, {"model.eqx": data})
+    meta = seal(
+        {
+            "format": "adaptive_rnn.model",
+            "format_version": 2,
+            "config": model.config() | {"n_hidden": [6]},
+        },
+        {"model.eqx": data},
+    )
     (folder / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ar.CheckpointError, match="could not read the saved arrays"):
         ar.load_model(folder)
 
 
 def test_cli_help_everywhere():
-    out = subprocess.run([sys.executable, "-m", "adaptive_rnn.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "adaptive_rnn.cli", "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "simulate" in out.stdout
     from adaptive_rnn.cli import build_parser
 
@@ -80,9 +88,29 @@ def test_cli_help_everywhere():
 def test_cli_simulate_random_and_saved(tmp_path, getkey):
     xs = np.asarray(jax.random.uniform(getkey(), (3, 25, 2)))
     np.savez(tmp_path / "x.npz", inputs=xs)
-    rc = main(["simulate", "--random", "aru", "--hidden", "6", "--n-in", "2", "--n-out", "2",
-               "--seed", "3", "--inputs", str(tmp_path / "x.npz"), "--out", str(tmp_path / "y.npz"),
-               "--plot", str(tmp_path / "y.png"), "--save-model", str(tmp_path / "model")])
+    rc = main(
+        [
+            "simulate",
+            "--random",
+            "aru",
+            "--hidden",
+            "6",
+            "--n-in",
+            "2",
+            "--n-out",
+            "2",
+            "--seed",
+            "3",
+            "--inputs",
+            str(tmp_path / "x.npz"),
+            "--out",
+            str(tmp_path / "y.npz"),
+            "--plot",
+            str(tmp_path / "y.png"),
+            "--save-model",
+            str(tmp_path / "model"),
+        ]
+    )
     assert rc == 0
     y = np.load(tmp_path / "y.npz")
     assert y["outputs"].shape == (3, 25, 2) and y["state_I"].shape == (3, 25, 6)
@@ -90,21 +118,60 @@ def test_cli_simulate_random_and_saved(tmp_path, getkey):
     model = ar.load_model(tmp_path / "model")
     np.testing.assert_allclose(y["outputs"], ar.simulate(model, xs).outputs, rtol=1e-6, atol=1e-6)
     # The saved model through the CLI, on the continuous path.
-    rc = main(["simulate", str(tmp_path / "model"), "--inputs", str(tmp_path / "x.npz"),
-               "--out", str(tmp_path / "y2.npz"), "--solver", "heun"])
+    rc = main(
+        [
+            "simulate",
+            str(tmp_path / "model"),
+            "--inputs",
+            str(tmp_path / "x.npz"),
+            "--out",
+            str(tmp_path / "y2.npz"),
+            "--solver",
+            "heun",
+        ]
+    )
     assert rc == 0
     assert np.load(tmp_path / "y2.npz")["outputs"].shape == (3, 25, 2)
 
 
 def test_cli_simulate_errors(tmp_path, capsys):
     np.savez(tmp_path / "bad.npz", inputs=np.zeros((25, 2)))
-    rc = main(["simulate", "--random", "aru", "--inputs", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "y.npz")])
+    rc = main(
+        [
+            "simulate",
+            "--random",
+            "aru",
+            "--inputs",
+            str(tmp_path / "bad.npz"),
+            "--out",
+            str(tmp_path / "y.npz"),
+        ]
+    )
     assert rc == 2
     assert "expected (B, T, n_in)" in capsys.readouterr().err
     np.savez(tmp_path / "wrong.npz", x=np.zeros((1, 25, 2)))
-    rc = main(["simulate", "--random", "aru", "--inputs", str(tmp_path / "wrong.npz"), "--out", str(tmp_path / "y.npz")])
+    rc = main(
+        [
+            "simulate",
+            "--random",
+            "aru",
+            "--inputs",
+            str(tmp_path / "wrong.npz"),
+            "--out",
+            str(tmp_path / "y.npz"),
+        ]
+    )
     assert rc == 2
     assert "missing arrays ['inputs']" in capsys.readouterr().err
-    rc = main(["simulate", str(tmp_path / "nomodel"), "--random-inputs", "2,10", "--out", str(tmp_path / "y.npz")])
+    rc = main(
+        [
+            "simulate",
+            str(tmp_path / "nomodel"),
+            "--random-inputs",
+            "2,10",
+            "--out",
+            str(tmp_path / "y.npz"),
+        ]
+    )
     assert rc == 2
     assert "not found" in capsys.readouterr().err

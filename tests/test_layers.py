@@ -15,8 +15,6 @@ The layer map below is the one written down in `docs/extending.md`.
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "adaptive_rnn"
 
@@ -26,10 +24,22 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("vector fields", ("_activations", "_fields")),
     ("parametrisations and connectivity", ("_params", "_connectivity")),
     ("models", ("models",)),
-    ("integration, files and regularisers", (
-        "_solve", "_solve_checks", "_solve_common", "_solve_discrete", "_solve_continuous",
-        "_solve_parallel", "_noise", "_io", "_regularisers", "_nn4n", "_ncps",
-    )),
+    (
+        "integration, files and regularisers",
+        (
+            "_solve",
+            "_solve_checks",
+            "_solve_common",
+            "_solve_discrete",
+            "_solve_continuous",
+            "_solve_parallel",
+            "_noise",
+            "_io",
+            "_regularisers",
+            "_nn4n",
+            "_ncps",
+        ),
+    ),
     ("training", ("train",)),
     ("data and tasks", ("tasks", "recordings")),
     ("analysis", ("analysis",)),
@@ -101,18 +111,29 @@ def _module_violations(name: str, path: Path, modules: set[str]) -> list[str]:
         if theirs is None:  # `from adaptive_rnn import x`: a public name
             continue
         if theirs > mine:
-            out.setdefault((line, "up"), (
-                f"{where}:{line}: {LAYERS[mine][0]} imports {target} "
-                f"({LAYERS[theirs][0]}, a higher layer)"
-            ))
+            out.setdefault(
+                (line, "up"),
+                (
+                    f"{where}:{line}: {LAYERS[mine][0]} imports {target} "
+                    f"({LAYERS[theirs][0]}, a higher layer)"
+                ),
+            )
         # A private module of another subpackage (`cli.py` and `_commands/` are one face).
         same_face = {tparts[1], parts[0]} <= FACE
-        if (len(tparts) >= 3 and tparts[1] != parts[0] and not same_face and tparts[2].startswith("_")
-                and ".".join(tparts[:3]) in modules):
-            out.setdefault((line, "private"), (
-                f"{where}:{line}: imports {target}, a private module of "
-                f"adaptive_rnn.{tparts[1]}; expected its public face"
-            ))
+        if (
+            len(tparts) >= 3
+            and tparts[1] != parts[0]
+            and not same_face
+            and tparts[2].startswith("_")
+            and ".".join(tparts[:3]) in modules
+        ):
+            out.setdefault(
+                (line, "private"),
+                (
+                    f"{where}:{line}: imports {target}, a private module of "
+                    f"adaptive_rnn.{tparts[1]}; expected its public face"
+                ),
+            )
     return list(out.values())
 
 
@@ -130,13 +151,19 @@ def _benchmark_violations() -> list[str]:
         for line, target in _imports(path, f"benchmarks.{path.stem}"):
             tparts = target.split(".")
             if tparts[0] == "adaptive_rnn" and any(p.startswith("_") for p in tparts[1:]):
-                out.setdefault((path.name, line), f"{path.relative_to(ROOT)}:{line}: imports {target}, a private name")
+                out.setdefault(
+                    (path.name, line),
+                    f"{path.relative_to(ROOT)}:{line}: imports {target}, a private name",
+                )
     return sorted(out.values())
 
 
 def test_the_layer_map_covers_every_module():
-    names = {p.relative_to(PKG).parts[0].removesuffix(".py") for p in PKG.iterdir()
-             if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())}
+    names = {
+        p.relative_to(PKG).parts[0].removesuffix(".py")
+        for p in PKG.iterdir()
+        if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())
+    }
     missing = sorted(names - set(LEVEL) - {"__init__"})
     assert not missing, f"modules without a layer: {missing}"
 

@@ -55,14 +55,32 @@ def test_command_line_import_then_simulate(tmp_path, expected, no_torch):
     assert main(["import-ncps", str(FILES["cell"]), "--out", str(out), "--dt", "0.5"]) == 0
     assert isinstance(load_model(out), LTC)
     np.savez(tmp_path / "x.npz", inputs=expected["cell_x"].astype(np.float64))
-    assert main(["simulate", str(out), "--inputs", str(tmp_path / "x.npz"), "--out", str(tmp_path / "y.npz")]) == 0
-    np.testing.assert_allclose(np.load(tmp_path / "y.npz")["outputs"], expected["cell_y64"], rtol=0, atol=1e-12)
+    assert (
+        main(
+            [
+                "simulate",
+                str(out),
+                "--inputs",
+                str(tmp_path / "x.npz"),
+                "--out",
+                str(tmp_path / "y.npz"),
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_allclose(
+        np.load(tmp_path / "y.npz")["outputs"], expected["cell_y64"], rtol=0, atol=1e-12
+    )
 
 
 def test_settings_the_file_does_not_hold_change_the_dynamics(expected, no_torch):
     """Wrong elapsed time or constraints: the outputs differ (the options are read)."""
     e_x, ref = expected["cell_x"].astype(np.float64), expected["cell_y64"]
-    for kw in ({"dt": 1.0}, {"dt": 0.5, "implicit_param_constraints": True}, {"dt": 0.5, "ode_unfolds": 2}):
+    for kw in (
+        {"dt": 1.0},
+        {"dt": 0.5, "implicit_param_constraints": True},
+        {"dt": 0.5, "ode_unfolds": 2},
+    ):
         y = np.asarray(simulate(import_ncps(FILES["cell"], **kw), e_x).outputs)
         assert np.max(np.abs(y - ref)) > 1e-4, kw
 
@@ -75,13 +93,27 @@ def _state_dict():
     "edit, match",
     [
         (lambda sd: sd.pop("cm"), r"missing keys \['cm'\]"),
-        (lambda sd: sd.update({"lstm.input_map.weight": np.zeros((4, 3), np.float32)}),
-         r"unexpected keys.*mixed_memory"),
-        (lambda sd: sd.update({"w": np.zeros((6, 5), np.float32)}), r"w has shape \(6, 5\), expected \(6, 6\)"),
-        (lambda sd: sd.update({"sparsity_mask": np.full((6, 6), 0.5, np.float32)}), r"non-binary values"),
-        (lambda sd: sd.update({"vleak": np.full(6, np.nan, np.float32)}), r"vleak has non-finite values"),
+        (
+            lambda sd: sd.update({"lstm.input_map.weight": np.zeros((4, 3), np.float32)}),
+            r"unexpected keys.*mixed_memory",
+        ),
+        (
+            lambda sd: sd.update({"w": np.zeros((6, 5), np.float32)}),
+            r"w has shape \(6, 5\), expected \(6, 6\)",
+        ),
+        (
+            lambda sd: sd.update({"sparsity_mask": np.full((6, 6), 0.5, np.float32)}),
+            r"non-binary values",
+        ),
+        (
+            lambda sd: sd.update({"vleak": np.full(6, np.nan, np.float32)}),
+            r"vleak has non-finite values",
+        ),
         (lambda sd: sd.pop("input_w"), r"input_b without input_w"),
-        (lambda sd: sd.update({"rnn_cell.gleak": sd["gleak"]}), r"2 \(\['', 'rnn_cell.'\]\) LTC cells"),
+        (
+            lambda sd: sd.update({"rnn_cell.gleak": sd["gleak"]}),
+            r"2 \(\['', 'rnn_cell.'\]\) LTC cells",
+        ),
     ],
 )
 def test_bad_state_dicts(edit, match):
@@ -139,4 +171,6 @@ def test_parity_with_ncps_live(tmp_path):
     with torch.no_grad():
         ref, _ = net(x)
     model = import_ncps(tmp_path / "m.pt", ode_unfolds=5)
-    np.testing.assert_allclose(np.asarray(simulate(model, x.numpy()).outputs), ref.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(simulate(model, x.numpy()).outputs), ref.numpy(), rtol=0, atol=1e-12
+    )

@@ -101,7 +101,10 @@ def dumps(obj) -> bytes:
 def tensor(dtype, key, numel, offset, size, stride):
     """`torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`."""
     storage = PersId(("storage", Global("torch", dtype), key, "cpu", numel))
-    return Reduce(Global("torch._utils", "_rebuild_tensor_v2"), (storage, offset, size, stride, False, OrderedDict()))
+    return Reduce(
+        Global("torch._utils", "_rebuild_tensor_v2"),
+        (storage, offset, size, stride, False, OrderedDict()),
+    )
 
 
 def write_archive(path, obj, records, *, prefix="archive", byteorder=b"little", pickle_bytes=None):
@@ -121,12 +124,21 @@ def write_archive(path, obj, records, *, prefix="archive", byteorder=b"little", 
 
 N_IN, N, N_OUT = 2, 3, 1
 SHAPES = {
-    "recurrent_layer.hidden_state": (N,), "recurrent_layer.input_layer.weight": (N, N_IN),
-    "recurrent_layer.input_layer.bias": (N,), "recurrent_layer.hidden_layer.weight": (N, N),
-    "recurrent_layer.hidden_layer.bias": (N,), "readout_layer.weight": (N_OUT, N),
+    "recurrent_layer.hidden_state": (N,),
+    "recurrent_layer.input_layer.weight": (N, N_IN),
+    "recurrent_layer.input_layer.bias": (N,),
+    "recurrent_layer.hidden_layer.weight": (N, N),
+    "recurrent_layer.hidden_layer.bias": (N,),
+    "readout_layer.weight": (N_OUT, N),
     "readout_layer.bias": (N_OUT,),
 }
-KWARGS = {"dims": [N_IN, N, N_OUT], "dt": 10, "tau": 40, "activation": "relu", "init_state": "learn"}
+KWARGS = {
+    "dims": [N_IN, N, N_OUT],
+    "dt": 10,
+    "tau": 40,
+    "activation": "relu",
+    "init_state": "learn",
+}
 
 
 def valid_specs(rng):
@@ -136,9 +148,15 @@ def valid_specs(rng):
         key = str(i)
         arr = rng.standard_normal(shape).astype("<f4")
         records[key] = arr.tobytes()
-        stride = tuple(int(np.prod(shape[j + 1:])) for j in range(len(shape)))
-        specs[name] = {"dtype": "FloatStorage", "key": key, "numel": arr.size, "offset": 0,
-                       "size": shape, "stride": stride}
+        stride = tuple(int(np.prod(shape[j + 1 :])) for j in range(len(shape)))
+        specs[name] = {
+            "dtype": "FloatStorage",
+            "key": key,
+            "numel": arr.size,
+            "offset": 0,
+            "size": shape,
+            "stride": stride,
+        }
     return specs, records
 
 
@@ -158,7 +176,9 @@ def oracle(spec, records, byteorder="<"):
     """The tensor a spec describes, or `None` when it does not fit its storage; decided
     element by element, independently of the reader (`"large"` for a valid tensor of
     more than `_LARGE` elements: a broadcast, stride 0, over up to 2**28 elements)."""
-    dtype, key, numel, offset, size, stride = (spec[k] for k in ("dtype", "key", "numel", "offset", "size", "stride"))
+    dtype, key, numel, offset, size, stride = (
+        spec[k] for k in ("dtype", "key", "numel", "offset", "size", "stride")
+    )
 
     def is_int(v, limit=_MAX_ELEMENTS):
         return type(v) is int and 0 <= v <= limit
@@ -206,10 +226,38 @@ def test_strided_big_endian_and_shared_storages(tmp_path):
     flat = np.arange(12, dtype=">f8")
     records = {"0": flat.tobytes()}
     specs = {
-        "t": {"dtype": "DoubleStorage", "key": "0", "numel": 12, "offset": 1, "size": (3, 3), "stride": (1, 3)},
-        "b": {"dtype": "DoubleStorage", "key": "0", "numel": 12, "offset": 11, "size": (2, 4), "stride": (0, 0)},
-        "e": {"dtype": "DoubleStorage", "key": "0", "numel": 12, "offset": 12, "size": (0, 5), "stride": (5, 1)},
-        "s": {"dtype": "DoubleStorage", "key": "0", "numel": 12, "offset": 4, "size": (), "stride": ()},
+        "t": {
+            "dtype": "DoubleStorage",
+            "key": "0",
+            "numel": 12,
+            "offset": 1,
+            "size": (3, 3),
+            "stride": (1, 3),
+        },
+        "b": {
+            "dtype": "DoubleStorage",
+            "key": "0",
+            "numel": 12,
+            "offset": 11,
+            "size": (2, 4),
+            "stride": (0, 0),
+        },
+        "e": {
+            "dtype": "DoubleStorage",
+            "key": "0",
+            "numel": 12,
+            "offset": 12,
+            "size": (0, 5),
+            "stride": (5, 1),
+        },
+        "s": {
+            "dtype": "DoubleStorage",
+            "key": "0",
+            "numel": 12,
+            "offset": 4,
+            "size": (),
+            "stride": (),
+        },
     }
     sd, _ = read(write_archive(tmp_path / "be.pth", checkpoint(specs), records, byteorder=b"big"))
     assert np.array_equal(sd["t"], np.arange(1, 10, dtype=float).reshape(3, 3).T)
@@ -233,11 +281,27 @@ def test_cli_refuses_the_4000x4000_archive_in_one_line(tmp_path):
     # The old reader viewed 64 MB through a 16-byte buffer (a segfault); run in a
     # subprocess so that a crash fails this test instead of ending pytest.
     specs, records = valid_specs(np.random.default_rng(2))
-    specs["recurrent_layer.hidden_layer.weight"].update(size=(4000, 4000), stride=(4000, 1), numel=4, key="9")
+    specs["recurrent_layer.hidden_layer.weight"].update(
+        size=(4000, 4000), stride=(4000, 1), numel=4, key="9"
+    )
     records["9"] = np.ones(4, "<f4").tobytes()
     path = write_archive(tmp_path / "huge.pth", checkpoint(specs), records)
-    r = subprocess.run([sys.executable, "-m", "adaptive_rnn.cli", "--cpu-devices", "1", "import-nn4n", str(path),
-                        "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adaptive_rnn.cli",
+            "--cpu-devices",
+            "1",
+            "import-nn4n",
+            str(path),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("adaptive-rnn import-nn4n: error:"), r.stderr
@@ -245,10 +309,38 @@ def test_cli_refuses_the_4000x4000_archive_in_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-_INTS = [-(2**63), -1, 0, 1, 2, 3, 4, 5, 6, 9, 12, 4000, 2**28, 2**28 + 1, 2**31, 2**63, 2**64, 10**30]
+_INTS = [
+    -(2**63),
+    -1,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    9,
+    12,
+    4000,
+    2**28,
+    2**28 + 1,
+    2**31,
+    2**63,
+    2**64,
+    10**30,
+]
 _NOT_INTS = [1.5, "3", None, True, (1,), [], {"a": 1}]
-_DTYPE_NAMES = ["FloatStorage", "DoubleStorage", "IntStorage", "HalfStorage", "BoolStorage", "ByteStorage",
-                "BFloat16Storage", "UntypedStorage", "Tensor"]
+_DTYPE_NAMES = [
+    "FloatStorage",
+    "DoubleStorage",
+    "IntStorage",
+    "HalfStorage",
+    "BoolStorage",
+    "ByteStorage",
+    "BFloat16Storage",
+    "UntypedStorage",
+    "Tensor",
+]
 
 
 def _draw(rng, pool):
@@ -258,7 +350,9 @@ def _draw(rng, pool):
 def _mutate(rng, spec):
     spec = dict(spec)
     for _ in range(rng.integers(1, 3)):
-        field = _draw(rng, ["offset", "size", "stride", "numel", "dtype", "key", "ndim", "element", "element"])
+        field = _draw(
+            rng, ["offset", "size", "stride", "numel", "dtype", "key", "ndim", "element", "element"]
+        )
         value = lambda: _draw(rng, _INTS) if rng.random() < 0.85 else _draw(rng, _NOT_INTS)  # noqa: E731
         if field in ("offset", "numel"):
             spec[field] = value()
@@ -389,50 +483,108 @@ def test_fuzz_pickle_bytes(tmp_path):
     assert outcomes["refused"] > 150, outcomes
 
 
-@pytest.mark.parametrize("obj, match", [
-    (Reduce(Global("os", "system"), ("true",)), r"refusing to unpickle os.system"),
-    (Reduce(Global("builtins", "eval"), ("1",)), r"refusing to unpickle builtins.eval"),
-    (Reduce(Global("numpy.core.multiarray", "_reconstruct"), ()), "refusing to unpickle numpy"),
-    (Reduce(Global("torch._utils", "_rebuild_tensor"), ()), "refusing to unpickle torch._utils._rebuild_tensor"),
-    (PersId(("storage", Global("torch", "FloatStorage"), "0", "cpu")), "persistent id"),
-    (PersId(["storage", Global("torch", "FloatStorage"), "0", "cpu", 3]), "persistent id"),
-    (PersId(("storage", "FloatStorage", "0", "cpu", 3)), "storage type"),
-    (PersId(("storage", Global("torch", "FloatStorage"), 0, "cpu", 3)), "storage key"),
-    # BUILD on the storage marker or on a storage: they cannot be rewritten.
-    (Reduce(Global("torch._utils", "_rebuild_tensor_v2"),
-            (PersId(("storage", Raw(_ser(Global("torch", "FloatStorage")) + _ser({"name": "DoubleStorage"}) + b"b"),
-                     "0", "cpu", 3)), 0, (3,), (1,))), "unreadable"),
-    (Reduce(Global("torch._utils", "_rebuild_tensor_v2"),
-            (Raw(_ser(PersId(("storage", Global("torch", "FloatStorage"), "0", "cpu", 3)))
-                 + _ser((None, {"array": [1.0] * 1000})) + b"b"), 0, (1000,), (1,))), "unreadable"),
-    (Reduce(Global("torch._utils", "_rebuild_tensor_v2"), ("not a storage", 0, (3,), (1,))), "tensor storage"),
-    (tensor("FloatStorage", "0", 3, 10**5000, (3,), (1,)), "tensor offset <int too large to print>"),
-    (tensor("FloatStorage", "0", 3, 0, (3,) * 65, (1,) * 65), "expected a tuple of at most 64 integers"),
-    (Reduce(Global("torch._utils", "_rebuild_tensor_v2"), ()), "unreadable"),
-    (Reduce(Global("torch._utils", "_rebuild_parameter"), ("text", False, OrderedDict())), "parameter data"),
-    ({"model_state_dict": ["a"], "kwargs": {}}, "model_state_dict is a list"),
-    ({"model_state_dict": {}, "kwargs": "dims"}, "kwargs is a str"),
-    ({"model_state_dict": {"w": "text"}, "kwargs": {}}, r"model_state_dict\['w'\]"),
-    ({"model_state_dict": {3: tensor("FloatStorage", "0", 3, 0, (3,), (1,))}, "kwargs": {}}, "string keys"),
-    ({"weights": {}}, "expected a dict with 'model_state_dict'"),
-    ([1, 2], "got list"),
-])
+@pytest.mark.parametrize(
+    "obj, match",
+    [
+        (Reduce(Global("os", "system"), ("true",)), r"refusing to unpickle os.system"),
+        (Reduce(Global("builtins", "eval"), ("1",)), r"refusing to unpickle builtins.eval"),
+        (Reduce(Global("numpy.core.multiarray", "_reconstruct"), ()), "refusing to unpickle numpy"),
+        (
+            Reduce(Global("torch._utils", "_rebuild_tensor"), ()),
+            "refusing to unpickle torch._utils._rebuild_tensor",
+        ),
+        (PersId(("storage", Global("torch", "FloatStorage"), "0", "cpu")), "persistent id"),
+        (PersId(["storage", Global("torch", "FloatStorage"), "0", "cpu", 3]), "persistent id"),
+        (PersId(("storage", "FloatStorage", "0", "cpu", 3)), "storage type"),
+        (PersId(("storage", Global("torch", "FloatStorage"), 0, "cpu", 3)), "storage key"),
+        # BUILD on the storage marker or on a storage: they cannot be rewritten.
+        (
+            Reduce(
+                Global("torch._utils", "_rebuild_tensor_v2"),
+                (
+                    PersId(
+                        (
+                            "storage",
+                            Raw(
+                                _ser(Global("torch", "FloatStorage"))
+                                + _ser({"name": "DoubleStorage"})
+                                + b"b"
+                            ),
+                            "0",
+                            "cpu",
+                            3,
+                        )
+                    ),
+                    0,
+                    (3,),
+                    (1,),
+                ),
+            ),
+            "unreadable",
+        ),
+        (
+            Reduce(
+                Global("torch._utils", "_rebuild_tensor_v2"),
+                (
+                    Raw(
+                        _ser(PersId(("storage", Global("torch", "FloatStorage"), "0", "cpu", 3)))
+                        + _ser((None, {"array": [1.0] * 1000}))
+                        + b"b"
+                    ),
+                    0,
+                    (1000,),
+                    (1,),
+                ),
+            ),
+            "unreadable",
+        ),
+        (
+            Reduce(Global("torch._utils", "_rebuild_tensor_v2"), ("not a storage", 0, (3,), (1,))),
+            "tensor storage",
+        ),
+        (
+            tensor("FloatStorage", "0", 3, 10**5000, (3,), (1,)),
+            "tensor offset <int too large to print>",
+        ),
+        (
+            tensor("FloatStorage", "0", 3, 0, (3,) * 65, (1,) * 65),
+            "expected a tuple of at most 64 integers",
+        ),
+        (Reduce(Global("torch._utils", "_rebuild_tensor_v2"), ()), "unreadable"),
+        (
+            Reduce(Global("torch._utils", "_rebuild_parameter"), ("text", False, OrderedDict())),
+            "parameter data",
+        ),
+        ({"model_state_dict": ["a"], "kwargs": {}}, "model_state_dict is a list"),
+        ({"model_state_dict": {}, "kwargs": "dims"}, "kwargs is a str"),
+        ({"model_state_dict": {"w": "text"}, "kwargs": {}}, r"model_state_dict\['w'\]"),
+        (
+            {"model_state_dict": {3: tensor("FloatStorage", "0", 3, 0, (3,), (1,))}, "kwargs": {}},
+            "string keys",
+        ),
+        ({"weights": {}}, "expected a dict with 'model_state_dict'"),
+        ([1, 2], "got list"),
+    ],
+)
 def test_unsupported_pickles(tmp_path, obj, match):
     records = {"0": np.zeros(3, "<f4").tobytes()}
     with pytest.raises(CheckpointError, match=match):
         read(write_archive(tmp_path / "x.pth", obj, records))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"dims": [2, "3", 1]}, r"dims\[1\]: got '3'"),
-    ({"dims": [2, 3]}, r"dims: got \[2, 3\]"),
-    ({"dt": "ten"}, r"dt: got 'ten'"),
-    ({"tau": -1}, r"tau: got -1"),
-    ({"dt": 100, "tau": 10}, r"tau: alpha = dt/tau reaches 10"),
-    ({"activation": "swish"}, r"activation"),
-    ({"init_state": "lern"}, r"init_state: got 'lern'.*did you mean 'learn'"),
-    ({"preact_noise": -0.1}, r"preact_noise: got -0.1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"dims": [2, "3", 1]}, r"dims\[1\]: got '3'"),
+        ({"dims": [2, 3]}, r"dims: got \[2, 3\]"),
+        ({"dt": "ten"}, r"dt: got 'ten'"),
+        ({"tau": -1}, r"tau: got -1"),
+        ({"dt": 100, "tau": 10}, r"tau: alpha = dt/tau reaches 10"),
+        ({"activation": "swish"}, r"activation"),
+        ({"init_state": "lern"}, r"init_state: got 'lern'.*did you mean 'learn'"),
+        ({"preact_noise": -0.1}, r"preact_noise: got -0.1"),
+    ],
+)
 def test_bad_kwargs_are_checkpoint_errors(kwargs, match):
     specs, records = valid_specs(np.random.default_rng(3))
     sd = {n: np.frombuffer(records[s["key"]], "<f4").reshape(s["size"]) for n, s in specs.items()}
@@ -443,8 +595,24 @@ def test_bad_kwargs_are_checkpoint_errors(kwargs, match):
 def test_torch_reads_the_hand_written_archive_alike(tmp_path):
     torch = pytest.importorskip("torch")
     flat = np.arange(12, dtype="<f4")
-    specs = {"t": {"dtype": "FloatStorage", "key": "0", "numel": 12, "offset": 1, "size": (3, 3), "stride": (1, 3)},
-             "w": {"dtype": "FloatStorage", "key": "0", "numel": 12, "offset": 0, "size": (2, 6), "stride": (6, 1)}}
+    specs = {
+        "t": {
+            "dtype": "FloatStorage",
+            "key": "0",
+            "numel": 12,
+            "offset": 1,
+            "size": (3, 3),
+            "stride": (1, 3),
+        },
+        "w": {
+            "dtype": "FloatStorage",
+            "key": "0",
+            "numel": 12,
+            "offset": 0,
+            "size": (2, 6),
+            "stride": (6, 1),
+        },
+    }
     path = write_archive(tmp_path / "x.pth", checkpoint(specs), {"0": flat.tobytes()})
     theirs = torch.load(path, weights_only=True)["model_state_dict"]
     ours, _ = read(path)

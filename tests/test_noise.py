@@ -15,8 +15,17 @@ SIGMA, TAU = 0.5, 1.0
 
 def _ou_model(key, dt, n=8, **noise):
     # Isolated linear units: tau dv = -v dt + sigma sqrt(2 tau) dB.
-    return ar.CTRNN(1, n, 1, activation="linear", tau=TAU, dt=dt, weights="zero",
-                    noise={"sigma_pre": SIGMA, **noise}, key=key)
+    return ar.CTRNN(
+        1,
+        n,
+        1,
+        activation="linear",
+        tau=TAU,
+        dt=dt,
+        weights="zero",
+        noise={"sigma_pre": SIGMA, **noise},
+        key=key,
+    )
 
 
 # Stationary variance of an isolated linear unit stepped with gamma = dt / tau.
@@ -55,8 +64,14 @@ def test_ou_stationary_variance_sde(getkey, dt):
     gamma = dt / TAU
     T = int(np.ceil(6 / gamma))
     m = _ou_model(getkey(), dt, n=N_OU)
-    tr = ar.solve(m, jnp.zeros((B_OU, T, 1)), solver=diffrax.Euler(), saveat=jnp.array([T * dt]),
-                  return_states=True, key=getkey())
+    tr = ar.solve(
+        m,
+        jnp.zeros((B_OU, T, 1)),
+        solver=diffrax.Euler(),
+        saveat=jnp.array([T * dt]),
+        return_states=True,
+        key=getkey(),
+    )
     _check_variance(np.asarray(tr.states["v"][:, -1]).ravel(), gamma)
 
 
@@ -103,7 +118,9 @@ def test_post_activation_noise_feedback_choice(getkey):
     xi = np.linalg.lstsq(Wout, diff.T, rcond=None)[0].T / 0.3  # W_out is 3x4: recover xi
     assert np.allclose(Wout @ xi.T * 0.3, diff.T, atol=1e-12)
     fb = ar.CTRNN(2, 4, 3, noise={"sigma_post": 0.3, "feedback": True}, **base)
-    assert not np.allclose(ar.simulate(fb, x, return_states=True, key=k).states["v"], clean.states["v"])
+    assert not np.allclose(
+        ar.simulate(fb, x, return_states=True, key=k).states["v"], clean.states["v"]
+    )
 
 
 def test_bad_noise():

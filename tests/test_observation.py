@@ -50,7 +50,9 @@ def test_poisson_nll_equals_scipy_logpmf(link):
     mean = float(jax.jit(lambda r: obs.nll(r, with_nan, mask, bin_ms=BIN_MS))(readout))
     np.testing.assert_allclose(mean, ref[mask].mean(), rtol=1e-10)
     # The expected count is rate (Hz) times the bin width (s).
-    np.testing.assert_allclose(np.asarray(obs.expected_counts(readout, BIN_MS)), _mu(readout, link), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(obs.expected_counts(readout, BIN_MS)), _mu(readout, link), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("link", ["softplus", "exp"])
@@ -59,7 +61,9 @@ def test_poisson_gradient_finite_with_masked_nan(link):
     counts = np.where(mask, counts, np.nan)
     readout[0, 0, 0] = -800.0  # softplus underflows to rate 0; the sample is masked below
     mask[0, 0, 0] = False
-    g = np.asarray(jax.grad(lambda r: PoissonObservation(link).nll(r, counts, mask, bin_ms=BIN_MS))(readout))
+    g = np.asarray(
+        jax.grad(lambda r: PoissonObservation(link).nll(r, counts, mask, bin_ms=BIN_MS))(readout)
+    )
     assert np.all(np.isfinite(g)) and np.all(g[~mask] == 0.0)
 
 
@@ -69,11 +73,18 @@ def test_gaussian_nll_equals_scipy_logpdf(getkey):
     mask = rng.random(y.shape) > 0.3
     fixed = GaussianObservation(sigma=0.7, learn_sigma=False)
     ref = -stats.norm.logpdf(y, readout, 0.7)
-    np.testing.assert_allclose(np.asarray(fixed.nll(readout, y, reduction="none")), ref, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(float(fixed.nll(readout, np.where(mask, y, np.nan), mask)), ref[mask].mean(), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(fixed.nll(readout, y, reduction="none")), ref, rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        float(fixed.nll(readout, np.where(mask, y, np.nan), mask)), ref[mask].mean(), rtol=1e-12
+    )
     per_unit = GaussianObservation(sigma=0.5, n_units=2)
-    np.testing.assert_allclose(float(per_unit.nll(readout, y, reduction="sum")),
-                               -stats.norm.logpdf(y, readout, 0.5).sum(), rtol=1e-12)
+    np.testing.assert_allclose(
+        float(per_unit.nll(readout, y, reduction="sum")),
+        -stats.norm.logpdf(y, readout, 0.5).sum(),
+        rtol=1e-12,
+    )
     # A fixed scale is frozen (never trained); a learned one is a trainable leaf.
     assert not any(jax.tree_util.tree_leaves(trainable_filter(fixed)))
     assert all(jax.tree_util.tree_leaves(trainable_filter(per_unit)))
@@ -100,7 +111,9 @@ def test_bits_per_spike_and_explained_variance():
     # The baseline is the homogeneous model: the exp readout of each unit's mean rate.
     mean_rate = counts.mean(axis=(0, 1)) / (BIN_MS / 1000)
     flat = np.broadcast_to(np.log(mean_rate), counts.shape)
-    np.testing.assert_allclose(float(base), float(obs.nll(flat, counts, bin_ms=BIN_MS, reduction="sum")), rtol=1e-12)
+    np.testing.assert_allclose(
+        float(base), float(obs.nll(flat, counts, bin_ms=BIN_MS, reduction="sum")), rtol=1e-12
+    )
     n = counts.sum()
     bps = float(bits_per_spike(nll_true, base, n))
     np.testing.assert_allclose(bps, (float(base) - float(nll_true)) / (n * np.log(2)), rtol=1e-14)
@@ -112,20 +125,33 @@ def test_bits_per_spike_and_explained_variance():
     mask = rng.random(y.shape) > 0.1
     assert float(explained_variance(y, y, mask)) == 1.0
     mean = np.array([y[..., u][mask[..., u]].mean() for u in range(2)])
-    np.testing.assert_allclose(np.asarray(explained_variance(np.broadcast_to(mean, y.shape), y, mask, per_unit=True)),
-                               0.0, atol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(explained_variance(np.broadcast_to(mean, y.shape), y, mask, per_unit=True)),
+        0.0,
+        atol=1e-14,
+    )
     noisy = y + rng.normal(size=y.shape)
-    ref = 1 - ((noisy - y) ** 2)[mask].sum() / sum(((y[..., u] - mean[u]) ** 2)[mask[..., u]].sum() for u in range(2))
+    ref = 1 - ((noisy - y) ** 2)[mask].sum() / sum(
+        ((y[..., u] - mean[u]) ** 2)[mask[..., u]].sum() for u in range(2)
+    )
     np.testing.assert_allclose(float(explained_variance(noisy, y, mask)), ref, rtol=1e-12)
 
 
 def test_bad_input():
     readout, counts, _ = _data()
-    with pytest.raises(InputError, match=r"link: got 'sofplus', expected one of 'softplus', 'exp'; did you mean 'softplus'\?"):
+    with pytest.raises(
+        InputError,
+        match=r"link: got 'sofplus', expected one of 'softplus', 'exp'; did you mean 'softplus'\?",
+    ):
         PoissonObservation("sofplus")
-    with pytest.raises(InputError, match=r"readout: got shape \(5, 30\), expected the shape of the counts \(5, 30, 4\)"):
+    with pytest.raises(
+        InputError,
+        match=r"readout: got shape \(5, 30\), expected the shape of the counts \(5, 30, 4\)",
+    ):
         PoissonObservation().nll(readout[..., 0], counts, bin_ms=BIN_MS)
-    with pytest.raises(InputError, match=r"mask: got shape \(4,\), expected the shape of the counts"):
+    with pytest.raises(
+        InputError, match=r"mask: got shape \(4,\), expected the shape of the counts"
+    ):
         PoissonObservation().nll(readout, counts, np.ones(4, bool), bin_ms=BIN_MS)
     with pytest.raises(InputError, match="bin_ms: missing; expected the bin width in milliseconds"):
         PoissonObservation().nll(readout, counts)
@@ -137,5 +163,8 @@ def test_bad_input():
         GaussianObservation(sigma=None, learn_sigma=False)
     with pytest.raises(InputError, match=r"sigma: got 0, expected a finite number > 0"):
         GaussianObservation(sigma=0)
-    with pytest.raises(InputError, match=r"signals: got shape \(5, 30, 4\), but sigma has one value per unit for 3 units"):
+    with pytest.raises(
+        InputError,
+        match=r"signals: got shape \(5, 30, 4\), but sigma has one value per unit for 3 units",
+    ):
         GaussianObservation(n_units=3).nll(readout, counts)

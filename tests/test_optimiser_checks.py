@@ -22,7 +22,10 @@ NAN, INF = float("nan"), float("inf")
         (dict(learning_rate=NAN), r"learning_rate: got nan, expected a finite number > 0"),
         (dict(learning_rate=INF), r"learning_rate: got inf, expected a finite number > 0"),
         (dict(tau_learning_rate=0.0), r"tau_learning_rate: got 0.0, expected a finite number > 0"),
-        (dict(tau_learning_rate=-1e-3), r"tau_learning_rate: got -0.001, expected a finite number > 0"),
+        (
+            dict(tau_learning_rate=-1e-3),
+            r"tau_learning_rate: got -0.001, expected a finite number > 0",
+        ),
         (dict(clip_norm=0.0), r"clip_norm: got 0.0, expected a finite number > 0"),
         (dict(clip_norm=-2.0), r"clip_norm: got -2.0, expected a finite number > 0"),
         (dict(clip_norm=INF), r"clip_norm: got inf, expected a finite number > 0"),
@@ -40,7 +43,9 @@ def test_paper_optimiser_accepts_its_edge_values():
     for opt in (
         paper_optimiser(1e-3, clip_norm=None, weight_decay=0.0),
         paper_optimiser(1e-3, tau_learning_rate=3e-2),
-        paper_optimiser(optax.constant_schedule(1e-3), tau_learning_rate=optax.constant_schedule(0.0)),
+        paper_optimiser(
+            optax.constant_schedule(1e-3), tau_learning_rate=optax.constant_schedule(0.0)
+        ),
     ):
         assert isinstance(opt, optax.GradientTransformation)
 
@@ -61,7 +66,9 @@ def test_cli_fit_refuses_bad_optimiser_options(tmp_path, capsys, option, name):
     data = tmp_path / "data.npz"
     np.savez(data, inputs=rng.normal(size=(5, 4, 1)), targets=rng.normal(size=(5, 4, 1)))
     out = tmp_path / "out"
-    rc = main(["fit", str(data), "--out", str(out), "--hidden", "2", "--epochs", "1", "--quiet", option])
+    rc = main(
+        ["fit", str(data), "--out", str(out), "--hidden", "2", "--epochs", "1", "--quiet", option]
+    )
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert "\n" not in err and err.startswith("adaptive-rnn fit: error: ") and name in err

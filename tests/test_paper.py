@@ -7,7 +7,6 @@ scale."""
 import json
 import math
 
-import jax
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -47,7 +46,9 @@ def check_fig2(res, cfg):
     loss = np.asarray(res["loss"], dtype=float)
     per_seed = np.asarray(res["loss_per_seed"], dtype=float)
     assert loss.shape == (n, G, G) and per_seed.shape == (n, G, G, cfg.seeds)
-    np.testing.assert_allclose(loss, per_seed.mean(-1), rtol=1e-12)  # the map is the mean over seeds
+    np.testing.assert_allclose(
+        loss, per_seed.mean(-1), rtol=1e-12
+    )  # the map is the mean over seeds
     for t in range(n):  # argmin is where the mean loss is lowest, at that distance from the target
         i, j = np.unravel_index(np.nanargmin(loss[t]), loss[t].shape)
         assert res["argmin"][t] == [cfg.grid[i], cfg.grid[j]]
@@ -127,7 +128,9 @@ def check_local(res, cfg):
         for k in ("target_alpha_s", "target_alpha_r", "alpha_s", "alpha_r"):
             assert len(r[k]) == cfg.n_hidden
         for k in ("s", "r"):
-            assert r[f"w1_{k}"] == pytest.approx(_w1(r[f"alpha_{k}"], r[f"target_alpha_{k}"]), rel=1e-12)
+            assert r[f"w1_{k}"] == pytest.approx(
+                _w1(r[f"alpha_{k}"], r[f"target_alpha_{k}"]), rel=1e-12
+            )
             init = np.full(cfg.n_hidden, cfg.init)
             assert r[f"w1_{k}_init"] == pytest.approx(_w1(init, r[f"target_alpha_{k}"]), rel=1e-12)
     assert [s["sd"] for s in res["summary"]] == list(cfg.sds)
@@ -136,8 +139,12 @@ def check_local(res, cfg):
         assert s["n"] == len(rs) == cfg.repetitions
         for k in ("w1_s", "w1_r", "w1_s_init", "w1_r_init"):
             assert s[k] == pytest.approx(np.mean([r[k] for r in rs]), rel=1e-12)
-        assert s["target_sd_s"] == pytest.approx(np.mean([np.std(r["target_alpha_s"], ddof=1) for r in rs]), rel=1e-12)
-        assert s["learned_mean_r"] == pytest.approx(np.mean([np.mean(r["alpha_r"]) for r in rs]), rel=1e-12)
+        assert s["target_sd_s"] == pytest.approx(
+            np.mean([np.std(r["target_alpha_s"], ddof=1) for r in rs]), rel=1e-12
+        )
+        assert s["learned_mean_r"] == pytest.approx(
+            np.mean([np.mean(r["alpha_r"]) for r in rs]), rel=1e-12
+        )
 
 
 def check_memory(res, cfg):
@@ -147,7 +154,9 @@ def check_memory(res, cfg):
             assert len(m["loss"]) == len(m["alpha_s"]) == cfg.repetitions
             loss = np.asarray(m["loss"], dtype=float)
             mean, sem = _mean_sem(loss)
-            assert m["mean"] == pytest.approx(mean, rel=1e-12) and m["sem"] == pytest.approx(sem, rel=1e-12)
+            assert m["mean"] == pytest.approx(mean, rel=1e-12) and m["sem"] == pytest.approx(
+                sem, rel=1e-12
+            )
             assert m["normalised_mean"] == pytest.approx(mean / e["chance"], rel=1e-12)
             # one-sided one-sample t-test against chance, from its formula
             if np.ptp(loss) > 1e-12 * abs(mean):
@@ -156,7 +165,9 @@ def check_memory(res, cfg):
             else:  # no spread: below chance or not
                 p = 0.0 if mean < e["chance"] else 1.0
             assert m["p_value"] == pytest.approx(p, rel=1e-9, abs=1e-300)
-            assert m["above_chance"] == bool(p < cfg.p_threshold and mean < cfg.margin * e["chance"])
+            assert m["above_chance"] == bool(
+                p < cfg.p_threshold and mean < cfg.margin * e["chance"]
+            )
             if kind == "local":
                 assert all(len(a) == cfg.n_hidden for a in m["alpha_s"])
             elif kind == "elman":
@@ -171,8 +182,10 @@ def check_hierarchy(res, cfg):
     for r in res["runs"]:
         assert len(r["alpha_s"]) == len(r["alpha_r"]) == len(r["tau"]) == len(cfg.n_hidden)
         # dt = 1: tau = 1 / alpha, averaged over a layer's units
-        tau = [np.mean(1 / np.asarray(a_s, float) + 1 / np.asarray(a_r, float))
-               for a_s, a_r in zip(r["alpha_s"], r["alpha_r"])]
+        tau = [
+            np.mean(1 / np.asarray(a_s, float) + 1 / np.asarray(a_r, float))
+            for a_s, a_r in zip(r["alpha_s"], r["alpha_r"])
+        ]
         np.testing.assert_allclose(r["tau"], tau, rtol=1e-12)
         assert math.isclose(r["log_ratio"], math.log(r["tau"][-1] / r["tau"][0]))
     assert [t["condition"] for t in res["tests"]] == list(cfg.conditions)
@@ -183,12 +196,21 @@ def check_hierarchy(res, cfg):
         k, n = int(np.sum(sign * d > 0)), int(np.sum(d != 0))
         assert (t["k"], t["n"]) == (k, n)
         # one-sided binomial sign test: P(K >= k), K ~ Bin(n, 1/2)
-        assert t["p_value"] == pytest.approx(sum(math.comb(n, j) for j in range(k, n + 1)) / 2**n, rel=1e-12)
+        assert t["p_value"] == pytest.approx(
+            sum(math.comb(n, j) for j in range(k, n + 1)) / 2**n, rel=1e-12
+        )
         assert t["median_log_ratio"] == pytest.approx(np.median(d), rel=1e-12)
 
 
-CHECKS = dict(fig2=check_fig2, fig3=check_fig3, size=check_size, relu=check_relu, local=check_local,
-              memory=check_memory, hierarchy=check_hierarchy)
+CHECKS = dict(
+    fig2=check_fig2,
+    fig3=check_fig3,
+    size=check_size,
+    relu=check_relu,
+    local=check_local,
+    memory=check_memory,
+    hierarchy=check_hierarchy,
+)
 
 
 @pytest.mark.parametrize("name", [n for n in EXPERIMENTS if n != "fig2"])
@@ -206,7 +228,9 @@ def test_experiment_tiny(name, tmp_path):
 
 def test_cli_reproduce_fig2_tiny(tmp_path, capsys):
     """`adaptive-rnn reproduce fig2 --scale tiny` end to end, then fig3 drawn over its maps."""
-    assert main(["reproduce", "fig2", "--scale", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert (
+        main(["reproduce", "fig2", "--scale", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
+    )
     assert "fig2: wrote" in capsys.readouterr().out
     res = json.loads((tmp_path / "fig2.json").read_text())
     check_fig2(res, make_config("fig2", "tiny"))
@@ -216,9 +240,25 @@ def test_cli_reproduce_fig2_tiny(tmp_path, capsys):
 
 def _fake_fig3(fig2_res):
     t = fig2_res["targets"][0]
-    run = dict(init=[0.2, 0.8], trajectory=[[0.2, 0.8], [0.3, 0.7]], final=[0.3, 0.7], best_epoch=1, best_val_loss=0.1)
-    comp = dict(target=t, aru_loss=[0.1, 0.2], elman_loss=[0.3, 0.4], aru_mean=0.15, aru_sem=0.05,
-                elman_mean=0.35, elman_sem=0.05, welch_p=0.1, aru_init=[], aru_final=[])
+    run = dict(
+        init=[0.2, 0.8],
+        trajectory=[[0.2, 0.8], [0.3, 0.7]],
+        final=[0.3, 0.7],
+        best_epoch=1,
+        best_val_loss=0.1,
+    )
+    comp = dict(
+        target=t,
+        aru_loss=[0.1, 0.2],
+        elman_loss=[0.3, 0.4],
+        aru_mean=0.15,
+        aru_sem=0.05,
+        elman_mean=0.35,
+        elman_sem=0.05,
+        welch_p=0.1,
+        aru_init=[],
+        aru_final=[],
+    )
     return dict(learning=[dict(target=t, runs=[run])], comparison=[comp])
 
 
@@ -259,7 +299,9 @@ def test_hierarchy_data(getkey):
     h = hierarchy_data(getkey(), n_sequences=20, n_train=15, n_steps=25, train_steps=25)
     assert h.inputs.shape == (20, 25, 2) and h.targets.shape == (20, 25, 2)
     assert h.model.n_hidden == (10, 10)
-    assert np.allclose(np.ravel(h.model.alpha_s[0]), 0.9) and np.allclose(np.ravel(h.model.alpha_r[1]), 0.1)
+    assert np.allclose(np.ravel(h.model.alpha_s[0]), 0.9) and np.allclose(
+        np.ravel(h.model.alpha_r[1]), 0.1
+    )
     np.testing.assert_allclose(np.asarray(simulate(h.model, h.inputs).outputs), h.targets)
     assert h.train_data().x.shape == (15, 25, 2)
 
@@ -289,7 +331,10 @@ def test_memory_adaptive_models_remember_longer_than_elman():
     cfg = memory.Config.quick(delays=(5, 10), repetitions=3, epochs=30)
     res = memory.run(cfg, progress=False)
     check_memory(res, cfg)
-    at = {e["delay"]: {k: m["normalised_mean"] for k, m in e["models"].items()} for e in res["results"]}
+    at = {
+        e["delay"]: {k: m["normalised_mean"] for k, m in e["models"].items()}
+        for e in res["results"]
+    }
     assert all(v < 0.1 for v in at[5].values()), at
     assert at[10]["elman"] > 0.8 and at[10]["global"] < 0.3 and at[10]["local"] < 0.3, at
 

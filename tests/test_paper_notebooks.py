@@ -1,6 +1,5 @@
 """The fig3 notebook executes end to end (at tiny scale) and shows its figure."""
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -17,7 +16,9 @@ def test_fig3_notebook_runs_tiny(tmp_path, monkeypatch):
     nb = nbformat.read(NOTEBOOKS / "fig3.ipynb", as_version=4)
     monkeypatch.setenv("ADAPTIVE_RNN_NOTEBOOK_SCALE", "tiny")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the figure was not displayed"

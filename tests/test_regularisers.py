@@ -32,6 +32,7 @@ def test_gradient_finite_differences():
     f = lambda r: ar.firing_rate_penalty(r, target_mean=0.2, target_std=0.1) + ar.rate_l2(r)  # noqa: E731
     g = np.asarray(jax.grad(f)(r0))
     eps = 1e-6
-    e = np.zeros((4, 3)); e[1, 2] = eps
+    e = np.zeros((4, 3))
+    e[1, 2] = eps
     fd = (f(r0 + e) - f(r0 - e)) / (2 * eps)
     assert g[1, 2] == pytest.approx(float(fd), rel=1e-6)

@@ -32,7 +32,9 @@ def test_reproduce_piped_prints_one_line_per_stage(tmp_path, capfd, monkeypatch)
     assert re.fullmatch(r"local: writing local\.json, \.png, \.pdf" + DONE, lines[2])
     assert lines[3].startswith("local: wrote ")
     # The training stage's line was on stdout before its training began.
-    assert re.search(r"local: training \d+ students, 2 epochs \(stage 2/2\)\.\.\.$", seen_at_training[0])
+    assert re.search(
+        r"local: training \d+ students, 2 epochs \(stage 2/2\)\.\.\.$", seen_at_training[0]
+    )
 
 
 def test_no_progress_prints_no_stage_lines(tmp_path, capfd, monkeypatch):

@@ -29,7 +29,10 @@ RUNS = {
     "solve": lambda m, k: ar.solve(m, jnp.ones((5, 2))),
     "solve batch": lambda m, k: ar.solve(m, jnp.ones((3, 5, 2)), return_states=True),
     "solve adaptive": lambda m, k: ar.solve(
-        m, jnp.ones((5, 2)), solver=diffrax.Tsit5(), stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-6)
+        m,
+        jnp.ones((5, 2)),
+        solver=diffrax.Tsit5(),
+        stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-6),
     ),
 }
 

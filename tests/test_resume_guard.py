@@ -53,19 +53,40 @@ def test_changed_data_content_is_refused(run):
 
 def test_changed_optimiser_is_refused(run):
     model, x, y, kw = run
-    _refused(r"optimiser\.chain\[2\]\.chain\[1\]\.scale\.step_size: -0\.01 -> -0\.02",
-             model, x, y, **kw | dict(optimiser=paper_optimiser(2e-2)))
-    _refused(r"optimiser\.chain\[0\]\.clip_by_global_norm\.max_norm: 2\.0 -> 1\.0",
-             model, x, y, **kw | dict(optimiser=paper_optimiser(1e-2, clip_norm=1.0)))
-    msg = _refused("optimiser", model, x, y, **kw | dict(optimiser=paper_optimiser(1e-2, tau_learning_rate=3e-2)))
+    _refused(
+        r"optimiser\.chain\[2\]\.chain\[1\]\.scale\.step_size: -0\.01 -> -0\.02",
+        model,
+        x,
+        y,
+        **kw | dict(optimiser=paper_optimiser(2e-2)),
+    )
+    _refused(
+        r"optimiser\.chain\[0\]\.clip_by_global_norm\.max_norm: 2\.0 -> 1\.0",
+        model,
+        x,
+        y,
+        **kw | dict(optimiser=paper_optimiser(1e-2, clip_norm=1.0)),
+    )
+    msg = _refused(
+        "optimiser",
+        model,
+        x,
+        y,
+        **kw | dict(optimiser=paper_optimiser(1e-2, tau_learning_rate=3e-2)),
+    )
     assert "partition" in msg
 
 
 def test_changed_key_is_refused_even_when_changes_are_allowed(run, getkey):
     model, x, y, kw = run
     for allow in ("refuse", "allow"):
-        _refused(r"key: \[\d+, \d+\] -> \[\d+, \d+\].* the key cannot change on resume",
-                 model, x, y, **kw | dict(key=getkey(), resume_changes=allow))
+        _refused(
+            r"key: \[\d+, \d+\] -> \[\d+, \d+\].* the key cannot change on resume",
+            model,
+            x,
+            y,
+            **kw | dict(key=getkey(), resume_changes=allow),
+        )
 
 
 def test_changed_options_and_config_are_refused(run):
@@ -73,12 +94,16 @@ def test_changed_options_and_config_are_refused(run):
     _refused(r'user\.note: "a" -> "b"', model, x, y, **kw | dict(config={"note": "b"}))
     _refused(r"training\.batch_size: 1 -> 2", model, x, y, **kw | dict(batch_size=2))
     _refused(r"training\.patience: null -> 5", model, x, y, **kw | dict(patience=5))
-    _refused(r"training\.loss\.", model, x, y, **kw | dict(loss=lambda o, t, m: mse_loss(o, t, m) * 2))
+    _refused(
+        r"training\.loss\.", model, x, y, **kw | dict(loss=lambda o, t, m: mse_loss(o, t, m) * 2)
+    )
     # The fixed (static) alpha_r is not in the model config and not in the checkpoint's
     # arrays: only its digest tells a resumed run that it changed.
     other = eqx.tree_at(lambda m: m.layers[0].tau_r.value, model, model.layers[0].tau_r.value * 1.5)
     _refused(r"fixed_arrays: ", other, x, y, **kw)
-    with pytest.raises(InputError, match="resume_changes: got 'yes', expected one of 'refuse', 'allow'"):
+    with pytest.raises(
+        InputError, match="resume_changes: got 'yes', expected one of 'refuse', 'allow'"
+    ):
         fit(model, x, y, **kw | dict(resume_changes="yes"))
 
 
@@ -88,7 +113,9 @@ def test_allowed_changes_are_applied_and_recorded(run, tmp_path):
     ck2 = tmp_path / "ck2"
     res = fit(model, x, y, **kw | dict(optimiser=opt, resume_changes="allow", checkpoint_dir=ck2))
     assert res.epochs_run == 3
-    assert res.resumed_with_changes == [{"epoch": 2, "changes": ["optimiser.chain[2].chain[1].scale.step_size: -0.01 -> -0.02"]}]
+    assert res.resumed_with_changes == [
+        {"epoch": 2, "changes": ["optimiser.chain[2].chain[1].scale.step_size: -0.01 -> -0.02"]}
+    ]
     meta = json.loads((ck2 / "checkpoint.json").read_text())
     assert meta["resumed_with_changes"] == res.resumed_with_changes
     # The checkpoint now records the changed run: resuming it with the new optimiser needs
@@ -108,4 +135,6 @@ def test_describe_and_run_changes():
     saved = {"training": {"epochs": 3, "batch_size": 1}, "user": {"a": 1}}
     assert run_changes(saved, {"training": {"epochs": 9, "batch_size": 1}, "user": {"a": 1}}) == []
     assert run_changes(saved, {"training": {"epochs": 3, "batch_size": 2}, "user": {}}) == [
-        "training.batch_size: 1 -> 2", "user.a: 1 -> (not recorded)"]
+        "training.batch_size: 1 -> 2",
+        "user.a: 1 -> (not recorded)",
+    ]

@@ -15,20 +15,30 @@ import pytest
 
 from adaptive_rnn import ARU, InputError, simulate, solve
 from adaptive_rnn.cli import main
+from adaptive_rnn.recipes._sweep_config import set_alpha
 from adaptive_rnn.tasks import smoothed_uniform_inputs, teacher_data
 from adaptive_rnn.train import fit, load_sweep, paper_optimiser, save_sweep, sweep
-from adaptive_rnn.recipes._sweep_config import set_alpha
 
 X = smoothed_uniform_inputs(jax.random.key(0), 3, 10, 2)
 
 
 def _build(point, key):
     with jax.ensure_compile_time_eval():  # ARU's constructor checks concrete time constants
-        model = ARU(2, int(point.get("n_hidden", 4)), 2, time_constants="static",
-                    activation=point.get("activation", "sigmoid"), key=key)
+        model = ARU(
+            2,
+            int(point.get("n_hidden", 4)),
+            2,
+            time_constants="static",
+            activation=point.get("activation", "sigmoid"),
+            key=key,
+        )
     layer = model.layers[0]
-    model = eqx.tree_at(lambda m: m.layers[0].tau_s, model, set_alpha(layer.tau_s, point["alpha_s"], 1.0))
-    return eqx.tree_at(lambda m: m.layers[0].tau_r, model, set_alpha(layer.tau_r, point["alpha_r"], 1.0))
+    model = eqx.tree_at(
+        lambda m: m.layers[0].tau_s, model, set_alpha(layer.tau_s, point["alpha_s"], 1.0)
+    )
+    return eqx.tree_at(
+        lambda m: m.layers[0].tau_r, model, set_alpha(layer.tau_r, point["alpha_r"], 1.0)
+    )
 
 
 def _simulate_point(point, key):
@@ -47,9 +57,19 @@ def test_simulation_sweep_is_labelled_and_exact(tmp_path):
     # each point equals the model built and simulated alone
     for a_s in GRID["alpha_s"]:
         for s in GRID["seed"]:
-            m = ARU(2, 4, 2, time_constants="static", alpha_s=a_s, alpha_r=0.9, key=jax.random.fold_in(key, s))
+            m = ARU(
+                2,
+                4,
+                2,
+                time_constants="static",
+                alpha_s=a_s,
+                alpha_r=0.9,
+                key=jax.random.fold_in(key, s),
+            )
             ref = np.asarray(simulate(m, X).outputs[:, -1, 0])
-            assert np.allclose(ds["y"].sel(alpha_s=a_s, alpha_r=0.9, seed=s).values, ref, rtol=1e-12, atol=1e-14)
+            assert np.allclose(
+                ds["y"].sel(alpha_s=a_s, alpha_r=0.9, seed=s).values, ref, rtol=1e-12, atol=1e-14
+            )
     # Chunks of 5 points compile a vmap of another width: equal to rounding, not bitwise.
     chunked = sweep(GRID, _simulate_point, key=key, chunk_size=5, progress=False)
     np.testing.assert_allclose(chunked["y"].values, ds["y"].values, rtol=1e-12, atol=1e-14)
@@ -61,9 +81,15 @@ def test_simulation_sweep_is_labelled_and_exact(tmp_path):
 
 def test_shapes_are_grouped_and_failures_marked():
     grid = {"n_hidden": [3, 5], "activation": ["tanh", "relu"], "alpha_s": [0.5], "alpha_r": [0.5]}
-    ds = sweep(grid, lambda p, k: {"n": jnp.asarray(_build(p, k).layers[0].W.shape[0], jnp.int32),
-                                   "y": simulate(_build(p, k), X).outputs[0, -1]},
-               key=jax.random.key(0), progress=False)
+    ds = sweep(
+        grid,
+        lambda p, k: {
+            "n": jnp.asarray(_build(p, k).layers[0].W.shape[0], jnp.int32),
+            "y": simulate(_build(p, k), X).outputs[0, -1],
+        },
+        key=jax.random.key(0),
+        progress=False,
+    )
     assert ds["n"].sel(n_hidden=5, activation="relu").item() == 5
     assert ds["n"].sel(n_hidden=3, activation="tanh").item() == 3
     assert list(ds["activation"].values) == ["tanh", "relu"]
@@ -71,9 +97,17 @@ def test_shapes_are_grouped_and_failures_marked():
     def stiff(point, key):
         with jax.ensure_compile_time_eval():
             m = ARU(2, 3, 2, time_constants="static", key=key)
-        m = eqx.tree_at(lambda m: m.layers[0].tau_s, m, set_alpha(m.layers[0].tau_s, 1.0 / point["tau_s"], 1.0))
-        tr = solve(m, X[:1], solver=diffrax.Tsit5(), throw=False, max_steps=300,
-                   stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8))
+        m = eqx.tree_at(
+            lambda m: m.layers[0].tau_s, m, set_alpha(m.layers[0].tau_s, 1.0 / point["tau_s"], 1.0)
+        )
+        tr = solve(
+            m,
+            X[:1],
+            solver=diffrax.Tsit5(),
+            throw=False,
+            max_steps=300,
+            stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8),
+        )
         return {"y": tr.outputs[..., -1, 0], "success": jnp.all(tr.success)}
 
     ds = sweep({"tau_s": [0.0005, 5.0]}, stiff, key=jax.random.key(1), progress=False)
@@ -99,8 +133,12 @@ def test_sharded_over_8_host_devices_equals_one_device():
     code = SHARD_SCRIPT.format(tests=os.path.dirname(__file__))
     res = {}
     for n in (1, 8):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}", JAX_PLATFORMS="cpu")
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        env = dict(
+            os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}", JAX_PLATFORMS="cpu"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         res[n] = json.loads(out.stdout.strip().splitlines()[-1])
     assert res[1]["n"] == 1 and res[8]["n"] == 8
@@ -114,8 +152,9 @@ def test_sharded_over_8_host_devices_equals_one_device():
 
 def test_training_sweep_from_toml_matches_fit(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text(textwrap.dedent(
-        """
+    cfg.write_text(
+        textwrap.dedent(
+            """
         [sweep]
         mode = "train"
         seed = 3
@@ -134,21 +173,28 @@ def test_training_sweep_from_toml_matches_fit(tmp_path):
         epochs = 2
         learning_rate = 1e-2
         """
-    ))
+        )
+    )
     out = tmp_path / "o"
     assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 0
     ds = load_sweep(out / "sweep.nc")
     assert (out / "sweep.png").stat().st_size > 1000
-    assert ds["val_loss"].dims == ("alpha_s", "alpha_r", "val_loss_dim0") and bool(ds["success"].all())
+    assert ds["val_loss"].dims == ("alpha_s", "alpha_r", "val_loss_dim0") and bool(
+        ds["success"].all()
+    )
     assert np.allclose(ds["alpha_s"].values, [0.3, 1.1])
     # the point (1.1, 0.7) equals a plain fit of the same model with the same keys
     td = teacher_data(jax.random.key(0), n_sequences=30, n_train=20)
     k_model, k_fit = jax.random.split(jax.random.key(3))
-    m = ARU(2, 4, 2, time_constants="static", alpha_s=1.1, alpha_r=0.7, readout="lagged", key=k_model)
+    m = ARU(
+        2, 4, 2, time_constants="static", alpha_s=1.1, alpha_r=0.7, readout="lagged", key=k_model
+    )
     r = fit(m, td, key=k_fit, epochs=2, optimiser=paper_optimiser(1e-2), progress=False)
     got = ds["best_val_loss"].sel(alpha_s=1.1, alpha_r=0.7).item()
     assert np.isclose(got, r.best_val_loss, rtol=1e-9)
-    assert np.allclose(ds["val_loss"].sel(alpha_s=1.1, alpha_r=0.7).values, r.history.val_loss, rtol=1e-9)
+    assert np.allclose(
+        ds["val_loss"].sel(alpha_s=1.1, alpha_r=0.7).values, r.history.val_loss, rtol=1e-9
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text("[grid]\nbeta = [1]\n")
     assert main(["sweep", str(bad), "--out", str(out)]) == 2

@@ -62,7 +62,7 @@ def test_deterministic_per_key_and_shapes(getkey, name):
     for i in range(64):
         np.testing.assert_array_equal(np.asarray(a.targets[i, :, 0]), (t < start[i]).astype(float))
         np.testing.assert_array_equal(np.asarray(a.inputs[i, :, 0]), (t < start[i]).astype(float))
-        assert np.all(np.asarray(a.mask[i, end[i]:]) == 0)
+        assert np.all(np.asarray(a.mask[i, end[i] :]) == 0)
 
 
 def test_float32_dtype(getkey):
@@ -78,7 +78,9 @@ def test_perceptual_decision_values(getkey):
     s = np.where(choice == 1, 1.0, -1.0)
     expected = np.stack([(1 - s * coh / 100) / 2, (1 + s * coh / 100) / 2], axis=1)
     np.testing.assert_allclose(stim, np.broadcast_to(expected[:, None], stim.shape), atol=1e-15)
-    assert np.all(np.asarray(b.inputs[:, :5, 1:]) == 0) and np.all(np.asarray(b.inputs[:, 45:, 1:]) == 0)
+    assert np.all(np.asarray(b.inputs[:, :5, 1:]) == 0) and np.all(
+        np.asarray(b.inputs[:, 45:, 1:]) == 0
+    )
     np.testing.assert_allclose(np.asarray(b.conditions["signed_coherence"]), s * coh)
     # Choice targets: one-hot of `choice` in the decision period (steps 45..59).
     tgt = np.asarray(b.targets[:, 45:, 1:])
@@ -120,7 +122,9 @@ def test_delayed_match_to_sample_values(getkey):
     assert np.all(np.abs(sample[~match] - test[~match]).max(axis=1) > 0.5)
     # Ring code: (cos(theta - phi_k) + 1) / 2.
     th = np.asarray(b.conditions["sample_angle"])
-    np.testing.assert_allclose(sample, (np.cos(th[:, None] - np.pi / 2 * np.arange(4)) + 1) / 2, atol=1e-12)
+    np.testing.assert_allclose(
+        sample, (np.cos(th[:, None] - np.pi / 2 * np.arange(4)) + 1) / 2, atol=1e-12
+    )
     delays = np.asarray(b.conditions["delay"])
     assert set(delays) == {200.0, 600.0}
     np.testing.assert_array_equal(
@@ -129,7 +133,7 @@ def test_delayed_match_to_sample_values(getkey):
     assert b.inputs.shape[1] == (300 + 500 + 600 + 500 + 300) // 20
     # Short-delay trials are padded: mask 0 after their decision period.
     i = int(np.argmin(delays))
-    assert np.all(np.asarray(b.mask[i, int(b.epochs["decision"][1][i]):]) == 0)
+    assert np.all(np.asarray(b.mask[i, int(b.epochs["decision"][1][i]) :]) == 0)
 
 
 def test_working_memory_values(getkey):
@@ -170,10 +174,12 @@ def test_choices_accuracy_and_psychometric(getkey):
     flipped[..., 1:] = flipped[..., 1:][..., ::-1]
     assert task_accuracy(b, flipped) == 0.0
     np.testing.assert_array_equal(task_choices(b, out), np.asarray(b.conditions["choice"]))
-    (xs, p, n), = psychometric_curve(b, out).values()
+    ((xs, p, n),) = psychometric_curve(b, out).values()
     assert np.all(p[xs > 0] == 1) and np.all(p[xs < 0] == 0) and n.sum() == 64
     cb = context_decision(getkey(), 64)
-    curves = psychometric_curve(cb, np.array(cb.targets), condition="signed_coherence_1", group="context")
+    curves = psychometric_curve(
+        cb, np.array(cb.targets), condition="signed_coherence_1", group="context"
+    )
     assert set(curves) == {0, 1}
 
 
@@ -183,7 +189,9 @@ def test_bad_parameters(getkey):
         make_task("nope", key, 4)
     with pytest.raises(InputError, match=r"unknown parameter\(s\) \['coherence'\]"):
         make_task("perceptual_decision", key, 4, coherence=10)
-    with pytest.raises(InputError, match=r"coherences: got 150\.0, expected a number in \[0, 100\]"):
+    with pytest.raises(
+        InputError, match=r"coherences: got 150\.0, expected a number in \[0, 100\]"
+    ):
         make_task("perceptual_decision", key, 4, coherences=(10, 150))
     with pytest.raises(InputError, match=r"dt: got -1\.0, expected a number in \(0, 1000\]"):
         make_task("working_memory", key, 4, dt=-1.0)
@@ -214,8 +222,12 @@ def test_neurogym_adapter():
     assert (B, n_in) == (6, 3) and a.targets.shape == (6, T, 3) and a.dt == 20.0
     # One-hot targets within each trial, padding masked out.
     L = np.asarray(a.conditions["length"])
-    np.testing.assert_array_equal(np.asarray(a.targets).sum(-1), (np.arange(T)[None] < L[:, None]).astype(float))
-    np.testing.assert_array_equal(np.asarray(a.mask[..., 0]), (np.arange(T)[None] < L[:, None]).astype(float))
+    np.testing.assert_array_equal(
+        np.asarray(a.targets).sum(-1), (np.arange(T)[None] < L[:, None]).astype(float)
+    )
+    np.testing.assert_array_equal(
+        np.asarray(a.mask[..., 0]), (np.arange(T)[None] < L[:, None]).astype(float)
+    )
     assert task_accuracy(a, a.targets) == 1.0
     with pytest.raises(InputError, match="seed"):
         from_neurogym("PerceptualDecisionMaking-v0", 2, seed=None)

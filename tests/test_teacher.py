@@ -29,7 +29,9 @@ def test_global_teacher(getkey):
 
 
 def test_heterogeneous_teacher(getkey):
-    td = teacher_data(getkey(), alpha_s=0.5, alpha_r=0.5, local_sd=0.2, n_sequences=20, n_train=10, n_hidden=200)
+    td = teacher_data(
+        getkey(), alpha_s=0.5, alpha_r=0.5, local_sd=0.2, n_sequences=20, n_train=10, n_hidden=200
+    )
     for a in (td.alpha_s, td.alpha_r):
         assert a.shape == (200,) and np.all((a > 0) & (a < 1))
         assert abs(a.mean() - 0.5) < 0.05 and 0.15 < a.std() < 0.22
@@ -42,12 +44,35 @@ def test_heterogeneous_teacher(getkey):
 
 def test_teacher_cli(tmp_path):
     out = tmp_path / "d.npz"
-    rc = main(["teacher", "--alpha-s", "0.3", "--alpha-r", "0.6", "--local-sd", "0.1", "--seed", "3",
-               "--sequences", "30", "--n-train", "20", "--out", str(out)])
+    rc = main(
+        [
+            "teacher",
+            "--alpha-s",
+            "0.3",
+            "--alpha-r",
+            "0.6",
+            "--local-sd",
+            "0.1",
+            "--seed",
+            "3",
+            "--sequences",
+            "30",
+            "--n-train",
+            "20",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     with np.load(out, allow_pickle=False) as z:
         assert z["inputs"].shape == (30, 40, 2) and z["targets"].shape == (30, 40, 2)
         assert z["alpha_s"].shape == (10,) and abs(z["alpha_s"].mean() - 0.3) < 0.1
-        assert int(z["n_train"]) == 20 and int(z["train_steps"]) == 20 and str(z["readout"]) == "lagged"
-        td = teacher_data(jax.random.key(3), alpha_s=0.3, alpha_r=0.6, local_sd=0.1, n_sequences=30, n_train=20)
+        assert (
+            int(z["n_train"]) == 20
+            and int(z["train_steps"]) == 20
+            and str(z["readout"]) == "lagged"
+        )
+        td = teacher_data(
+            jax.random.key(3), alpha_s=0.3, alpha_r=0.6, local_sd=0.1, n_sequences=30, n_train=20
+        )
         assert np.array_equal(z["targets"], td.targets)

@@ -23,8 +23,16 @@ from adaptive_rnn.recipes._sweep_config import set_alpha
 
 
 def _tc(mode, parametrisation, n=4, dt=1.0, tau_min=1.0, **init):
-    return make_time_constant(name="tau", mode=mode, parametrisation=parametrisation, n=n, dt=dt,
-                              tau_min=tau_min, dtype=jnp.float64, **init or {"alpha": 0.5})
+    return make_time_constant(
+        name="tau",
+        mode=mode,
+        parametrisation=parametrisation,
+        n=n,
+        dt=dt,
+        tau_min=tau_min,
+        dtype=jnp.float64,
+        **init or {"alpha": 0.5},
+    )
 
 
 def test_inverse_conversions_invert_the_forward_ones():
@@ -48,7 +56,11 @@ def test_with_tau_and_with_alpha_round_trip(mode, parametrisation):
     k = tc.raw().shape[0]
     tau = np.linspace(0.7, 3.0, k)
     new = tc.with_tau(tau, name="tau_s")
-    assert type(new) is type(tc) and new.raw().shape == tc.raw().shape and new.raw().dtype == jnp.float64
+    assert (
+        type(new) is type(tc)
+        and new.raw().shape == tc.raw().shape
+        and new.raw().dtype == jnp.float64
+    )
     # Two conversions (raw from tau, tau from raw) in float64: a few ulps.
     np.testing.assert_allclose(new.tau(), tau, rtol=1e-14)
     alpha = dt / tau
@@ -90,12 +102,23 @@ def test_alpha_limit():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(alpha=2.0), r"tau: alpha = dt/tau reaches 2 >= 2 at dt = 1.0; explicit Euler diverges"),
-        (dict(alpha=1.0, mode="global"), r"sigmoid parametrisation keeps alpha = dt/tau in \(0, 1\), got alpha 1 "
-                                         r"\(expected tau > dt = 1\)"),
-        (dict(tau=1.0, mode="local", parametrisation="softplus"), r"softplus .* tau > tau_min = 1.0, got tau 1$"),
-        (dict(tau=0.4, mode="global", parametrisation="softplus", tau_min=0.1),
-         r"alpha = dt/tau reaches 2.5 >= 2"),
+        (
+            dict(alpha=2.0),
+            r"tau: alpha = dt/tau reaches 2 >= 2 at dt = 1.0; explicit Euler diverges",
+        ),
+        (
+            dict(alpha=1.0, mode="global"),
+            r"sigmoid parametrisation keeps alpha = dt/tau in \(0, 1\), got alpha 1 "
+            r"\(expected tau > dt = 1\)",
+        ),
+        (
+            dict(tau=1.0, mode="local", parametrisation="softplus"),
+            r"softplus .* tau > tau_min = 1.0, got tau 1$",
+        ),
+        (
+            dict(tau=0.4, mode="global", parametrisation="softplus", tau_min=0.1),
+            r"alpha = dt/tau reaches 2.5 >= 2",
+        ),
     ],
 )
 def test_check_stable_alpha_refuses(kwargs, match):
@@ -107,7 +130,9 @@ def test_check_stable_alpha_accepts_just_below_the_bound():
     below = np.nextafter(2.0, 0.0)
     check_stable_alpha("tau", alpha=below, dt=1.0)
     check_stable_alpha("tau", alpha=np.nextafter(1.0, 0.0), dt=1.0, mode="global")
-    check_stable_alpha("tau", tau=np.nextafter(1.0, 2.0), dt=1.0, mode="local", parametrisation="softplus")
+    check_stable_alpha(
+        "tau", tau=np.nextafter(1.0, 2.0), dt=1.0, mode="local", parametrisation="softplus"
+    )
 
 
 def test_every_family_refuses_alpha_2_with_the_same_message(getkey):
@@ -119,9 +144,13 @@ def test_every_family_refuses_alpha_2_with_the_same_message(getkey):
 
 
 def test_with_tau_refuses_what_the_parametrisation_cannot_hold():
-    with pytest.raises(ar.InputError, match=r"tau_r: the sigmoid parametrisation .* got alpha 1.25"):
+    with pytest.raises(
+        ar.InputError, match=r"tau_r: the sigmoid parametrisation .* got alpha 1.25"
+    ):
         _tc("global", "sigmoid").with_tau(0.8, name="tau_r")
-    with pytest.raises(ar.InputError, match=r"tau_s: the softplus parametrisation keeps tau > tau_min = 1.0"):
+    with pytest.raises(
+        ar.InputError, match=r"tau_s: the softplus parametrisation keeps tau > tau_min = 1.0"
+    ):
         _tc("global", "softplus").with_tau(1.0, name="tau_s")
     with pytest.raises(ar.InputError, match=r"tau_s: tau must be positive and finite, got -1"):
         _tc("static", "sigmoid").with_tau(-1.0, name="tau_s")
@@ -133,9 +162,19 @@ def test_with_tau_refuses_what_the_parametrisation_cannot_hold():
 
 def test_swap_uses_the_same_conversions(getkey):
     # Static tau_s, softplus tau_r: the swap converts each value into the other's leaf.
-    model = ar.ARU(2, 3, 1, time_constants=("static", "local"), parametrisation="softplus",
-                   tau_s=np.array([2.0, 3.0, 4.0]), tau_r=np.array([1.5, 2.5, 3.5]),
-                   dtype=jnp.float64, key=getkey())
+    model = ar.ARU(
+        2,
+        3,
+        1,
+        time_constants=("static", "local"),
+        parametrisation="softplus",
+        tau_s=np.array([2.0, 3.0, 4.0]),
+        tau_r=np.array([1.5, 2.5, 3.5]),
+        dtype=jnp.float64,
+        key=getkey(),
+    )
     sw = swap_time_constants(model)
     np.testing.assert_array_equal(sw.layers[0].tau_s.value, model.tau_r)
-    np.testing.assert_array_equal(sw.layers[0].tau_r.raw(), SoftplusTau.theta_from_tau(np.asarray(model.tau_s), 1.0))
+    np.testing.assert_array_equal(
+        sw.layers[0].tau_r.raw(), SoftplusTau.theta_from_tau(np.asarray(model.tau_s), 1.0)
+    )

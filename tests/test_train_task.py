@@ -7,19 +7,56 @@ import numpy as np
 import pytest
 
 from adaptive_rnn import InputError, load_model, simulate
-from adaptive_rnn.recipes import build_task_model, time_constants_by_group, train_on_task, unit_signs
 from adaptive_rnn.cli import main
+from adaptive_rnn.recipes import (
+    build_task_model,
+    time_constants_by_group,
+    train_on_task,
+    unit_signs,
+)
 from adaptive_rnn.tasks._cognitive import make_task, task_accuracy
 
 # One trial count for training, validation and test: the task generator compiles per batch size.
-TINY = ["--hidden", "10", "--n-train", "16", "--n-val", "16", "--n-test", "16", "--batch-size", "8",
-        "--epochs", "2", "--fixed-point-inits", "8", "--param", "stimulus=200", "--param", "fixation=40"]
+TINY = [
+    "--hidden",
+    "10",
+    "--n-train",
+    "16",
+    "--n-val",
+    "16",
+    "--n-test",
+    "16",
+    "--batch-size",
+    "8",
+    "--epochs",
+    "2",
+    "--fixed-point-inits",
+    "8",
+    "--param",
+    "stimulus=200",
+    "--param",
+    "fixation=40",
+]
 
 
 def test_cli_train_task_end_to_end(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["train-task", "perceptual_decision", "--model", "aru", "--dale", "--time-constants", "local",
-               "--seed", "3", "--out", str(out), *TINY])
+    rc = main(
+        [
+            "train-task",
+            "perceptual_decision",
+            "--model",
+            "aru",
+            "--dale",
+            "--time-constants",
+            "local",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            *TINY,
+        ]
+    )
     assert rc == 0
     assert "held-out accuracy" in capsys.readouterr().out
     s = json.loads((out / "task.json").read_text())
@@ -28,12 +65,20 @@ def test_cli_train_task_end_to_end(tmp_path, capsys):
     tc = s["time_constants"]
     assert set(tc) == {"E", "I"}
     assert len(tc["E"]["tau_s"]) == 8 and len(tc["I"]["tau_r"]) == 2
-    np.testing.assert_allclose(tc["E"]["tau_1"], np.add(tc["E"]["tau_s"], tc["E"]["tau_r"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        tc["E"]["tau_1"], np.add(tc["E"]["tau_s"], tc["E"]["tau_r"]), rtol=1e-6
+    )
     assert all(t > 20.0 for t in tc["E"]["tau_s"] + tc["I"]["tau_s"])  # tau > dt (sigmoid)
     fp = s["fixed_points"]
     assert fp["count"] == len(fp["points"]) and fp["input"] == [0.0, 0.0, 0.0]
     assert "psychometric" in s
-    for name in ("task.json", "psychometric.png", "time_constants.png", "fixed_points.png", "model/model.json"):
+    for name in (
+        "task.json",
+        "psychometric.png",
+        "time_constants.png",
+        "fixed_points.png",
+        "model/model.json",
+    ):
         assert (out / name).is_file()
     # The accuracy is the fraction of the seeded held-out trials whose larger choice output
     # at the trial's last step (fixation 40 + stimulus 200 + decision 300 ms = 27 steps of
@@ -58,8 +103,16 @@ def test_cli_train_task_end_to_end(tmp_path, capsys):
 
 def test_ctrnn_without_dale_single_group(tmp_path):
     run = train_on_task(
-        "working_memory", model="ctrnn", time_constants="global", n_hidden=6, epochs=1,
-        n_train=8, n_val=8, n_test=8, batch_size=4, fixed_points=False,
+        "working_memory",
+        model="ctrnn",
+        time_constants="global",
+        n_hidden=6,
+        epochs=1,
+        n_train=8,
+        n_val=8,
+        n_test=8,
+        batch_size=4,
+        fixed_points=False,
         task_params=dict(fixation=40.0, f1=100.0, delay=200.0, f2=100.0),
     )
     tc = run.summary["time_constants"]
@@ -84,11 +137,23 @@ def test_groups_and_signs(getkey):
 def test_bad_input(tmp_path, capsys):
     assert main(["train-task", "nope", "--out", str(tmp_path / "a")]) == 2
     assert "task: got 'nope', expected one of" in capsys.readouterr().err
-    rc = main(["train-task", "perceptual_decision", "--out", str(tmp_path / "b"), "--param", "coherences=[10, 150]"])
+    rc = main(
+        [
+            "train-task",
+            "perceptual_decision",
+            "--out",
+            str(tmp_path / "b"),
+            "--param",
+            "coherences=[10, 150]",
+        ]
+    )
     assert rc == 2
     assert "coherences: got 150.0, expected a number in [0, 100]" in capsys.readouterr().err
     with pytest.raises(InputError, match="expected 'local'"):
         build_task_model("shunting", 3, 3, time_constants="static", key=jax.random.key(0))
     with pytest.raises(InputError, match="model: got 'lstm'"):
         build_task_model("lstm", 3, 3, key=jax.random.key(0))
-    assert main(["train-task", "perceptual_decision", "--out", str(tmp_path / "c"), "--param", "bad"]) == 2
+    assert (
+        main(["train-task", "perceptual_decision", "--out", str(tmp_path / "c"), "--param", "bad"])
+        == 2
+    )

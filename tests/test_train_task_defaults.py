@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from adaptive_rnn import InputError
-from adaptive_rnn.recipes import TRAIN_TASK_DEFAULTS, train_on_task
 from adaptive_rnn.cli import build_parser, main
+from adaptive_rnn.recipes import TRAIN_TASK_DEFAULTS, train_on_task
 from adaptive_rnn.tasks._cognitive import (
     accuracy_by_coherence,
     context_decision,
@@ -65,9 +65,11 @@ def test_accuracy_by_coherence_constructed(getkey):
     # 6.4 % trial, on every 51.2 % trial.
     right = np.ones(90, bool)
     idx0, idx6 = np.nonzero(coh == 0.0)[0], np.nonzero(coh == 6.4)[0]
-    right[idx0[len(idx0) // 2:]] = False
+    right[idx0[len(idx0) // 2 :]] = False
     right[idx6[0]] = False
-    levels, acc, n = accuracy_by_coherence(batch, _outputs_choosing(batch, np.where(right, choice, 1 - choice)))
+    levels, acc, n = accuracy_by_coherence(
+        batch, _outputs_choosing(batch, np.where(right, choice, 1 - choice))
+    )
     np.testing.assert_array_equal(levels, [0.0, 6.4, 51.2])
     np.testing.assert_array_equal(n, [len(idx0), len(idx6), 90 - len(idx0) - len(idx6)])
     expected = [(len(idx0) // 2) / len(idx0), (len(idx6) - 1) / len(idx6), 1.0]
@@ -101,8 +103,9 @@ def test_ideal_observer_closed_form():
     # With noise: P(correct) = Phi(c/100 * sqrt(n_stim) / (sqrt(2) sigma / sqrt(dt))),
     # the summed difference of two channels of n_stim samples of std sigma / sqrt(dt).
     dt, sigma, stim = 20.0, 1.0, 800.0
-    b = perceptual_decision(jax.random.key(2), 6000, dt=dt, sigma=sigma, stimulus=stim,
-                            coherences=(0.0, 3.2, 6.4, 12.8))
+    b = perceptual_decision(
+        jax.random.key(2), 6000, dt=dt, sigma=sigma, stimulus=stim, coherences=(0.0, 3.2, 6.4, 12.8)
+    )
     levels, acc, n = accuracy_by_coherence(b, correct=ideal_observer_accuracy(b))
     d = levels / 100 * math.sqrt(stim / dt) / (math.sqrt(2) * sigma / math.sqrt(dt))
     expected = 0.5 * (1 + np.vectorize(math.erf)(d / math.sqrt(2)))
@@ -125,9 +128,35 @@ def test_bad_input(getkey):
 
 def test_task_json_holds_the_curve(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["train-task", "context_decision", "--model", "ctrnn", "--seed", "1", "--out", str(out),
-               "--hidden", "8", "--n-train", "16", "--n-val", "8", "--n-test", "300", "--batch-size", "8",
-               "--epochs", "1", "--no-fixed-points", "--param", "stimulus=200", "--param", "fixation=40"])
+    rc = main(
+        [
+            "train-task",
+            "context_decision",
+            "--model",
+            "ctrnn",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--hidden",
+            "8",
+            "--n-train",
+            "16",
+            "--n-val",
+            "8",
+            "--n-test",
+            "300",
+            "--batch-size",
+            "8",
+            "--epochs",
+            "1",
+            "--no-fixed-points",
+            "--param",
+            "stimulus=200",
+            "--param",
+            "fixation=40",
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "ideal observer" in printed and "psychometric.png" in printed
@@ -138,28 +167,59 @@ def test_task_json_holds_the_curve(tmp_path, capsys):
     assert n.sum() == 300 and np.all(n > 50)
     # The per-level accuracies average back to the overall ones.
     assert np.dot(c["accuracy"], n) / 300 == pytest.approx(s["accuracy"], abs=1e-12)
-    assert np.dot(c["ideal_observer_accuracy"], n) / 300 == pytest.approx(s["ideal_observer_accuracy"], abs=1e-12)
+    assert np.dot(c["ideal_observer_accuracy"], n) / 300 == pytest.approx(
+        s["ideal_observer_accuracy"], abs=1e-12
+    )
     # The ideal observer is recomputed from the seeded held-out trials.
-    test = make_task("context_decision", jax.random.split(jax.random.key(1), 6)[2], 300, stimulus=200, fixation=40)
-    assert s["ideal_observer_accuracy"] == pytest.approx(float(ideal_observer_accuracy(test).mean()), abs=1e-12)
+    test = make_task(
+        "context_decision",
+        jax.random.split(jax.random.key(1), 6)[2],
+        300,
+        stimulus=200,
+        fixation=40,
+    )
+    assert s["ideal_observer_accuracy"] == pytest.approx(
+        float(ideal_observer_accuracy(test).mean()), abs=1e-12
+    )
     assert (out / "psychometric.png").is_file()
 
 
 def test_shunting_with_fixed_points(tmp_path):
     # The shunting model's trajectories also carry tau_eff, a derived quantity: the
     # fixed-point plot (PC plane of the state) must see the state V alone.
-    run = train_on_task("perceptual_decision", model="shunting", n_hidden=8, epochs=1, n_train=16, n_val=8,
-                        n_test=24, batch_size=8, n_fixed_point_inits=4, task_params=dict(stimulus=200.0),
-                        out=tmp_path / "s")
+    run = train_on_task(
+        "perceptual_decision",
+        model="shunting",
+        n_hidden=8,
+        epochs=1,
+        n_train=16,
+        n_val=8,
+        n_test=24,
+        batch_size=8,
+        n_fixed_point_inits=4,
+        task_params=dict(stimulus=200.0),
+        out=tmp_path / "s",
+    )
     assert list(run.states) == ["V"] and run.states["V"].shape[-1] == 8
     assert run.summary["fixed_points"]["count"] == len(run.fixed_points)
     assert (tmp_path / "s" / "fixed_points.png").is_file()
 
 
 def test_tasks_without_coherence_have_no_curve():
-    run = train_on_task("working_memory", n_hidden=4, epochs=0, n_train=4, n_val=2, n_test=4, batch_size=2,
-                        fixed_points=False, task_params=dict(fixation=40.0, f1=100.0, delay=100.0, f2=100.0))
-    assert "accuracy_by_coherence" not in run.summary and "ideal_observer_accuracy" not in run.summary
+    run = train_on_task(
+        "working_memory",
+        n_hidden=4,
+        epochs=0,
+        n_train=4,
+        n_val=2,
+        n_test=4,
+        batch_size=2,
+        fixed_points=False,
+        task_params=dict(fixation=40.0, f1=100.0, delay=100.0, f2=100.0),
+    )
+    assert (
+        "accuracy_by_coherence" not in run.summary and "ideal_observer_accuracy" not in run.summary
+    )
 
 
 def _parser_defaults() -> dict:
@@ -192,7 +252,10 @@ def test_committed_grid_made_with_current_defaults():
     for r in runs:
         # The default invocation: only the family, its variant and the seed are given.
         options = GRID_VARIANTS[r["variant"]]
-        assert r["command"] == f"adaptive-rnn train-task {r['task']} {options} --seed {r['seed']} --out DIR"
+        assert (
+            r["command"]
+            == f"adaptive-rnn train-task {r['task']} {options} --seed {r['seed']} --out DIR"
+        )
         assert r["n_test"] == res["defaults"]["n_test"] and r["epochs"] == res["defaults"]["epochs"]
         acc, ideal = r["accuracy"], r["ideal_observer_accuracy"]
         assert acc >= min(MIN_ACCURACY, ideal - MAX_GAP_TO_IDEAL), r
@@ -209,10 +272,16 @@ def test_committed_grid_made_with_current_defaults():
 def test_grid_reaches_the_bar(tmp_path):
     """The whole grid, re-run with the current defaults (about an hour on two cores)."""
     out = tmp_path / "grid.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "train_task_defaults.py"), "--out", str(out)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "train_task_defaults.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = json.loads(out.read_text())
     assert len(res["runs"]) == len(GRID_TASKS) * len(GRID_VARIANTS) * len(GRID_SEEDS)
     for r in res["runs"]:
-        assert r["accuracy"] >= min(MIN_ACCURACY, r["ideal_observer_accuracy"] - MAX_GAP_TO_IDEAL), r
+        assert r["accuracy"] >= min(
+            MIN_ACCURACY, r["ideal_observer_accuracy"] - MAX_GAP_TO_IDEAL
+        ), r

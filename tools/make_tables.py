@@ -41,16 +41,18 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from doc_tables import (  # noqa: E402
-    BENCH as BENCH,
-    PAPER_DIR as PAPER_DIR,
-    RENDERERS as RENDERERS,
-    Sources as Sources,
-    a3 as a3,
-    renderer as renderer,
-    setting as setting,
-    sig as sig,
+from doc_tables import (  # noqa: E402  (re-exported for the tests)
+    BENCH,
+    PAPER_DIR,
+    RENDERERS,
+    Sources,
+    a3,
+    renderer,
+    setting,
+    sig,
 )
+
+__all__ = ["BENCH", "PAPER_DIR", "RENDERERS", "Sources", "a3", "renderer", "setting", "sig"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +81,9 @@ def regions(text: str, where: str = "") -> list[tuple[str, int, int]]:
         kind, name = m.groups()
         if kind == "BEGIN":
             if stack is not None:
-                raise ValueError(f"{where}: region {stack[0]!r} is not closed before {name!r} begins")
+                raise ValueError(
+                    f"{where}: region {stack[0]!r} is not closed before {name!r} begins"
+                )
             stack = (name, m.end())
         else:
             if stack is None or stack[0] != name:
@@ -181,7 +185,7 @@ def lint_text(text: str, where: str = "") -> list[str]:
     clean = _blank(text, spans)
     out = []
     for m in _MEASURE.finditer(clean):
-        if _THRESHOLD.search(clean[max(0, m.start() - 4):m.start()]):
+        if _THRESHOLD.search(clean[max(0, m.start() - 4) : m.start()]):
             continue
         line = clean.count("\n", 0, m.start()) + 1
         out.append(f"{where}:{line}: {m.group(0).strip()!r}")
@@ -198,8 +202,14 @@ def lint(root: Path = ROOT) -> list[str]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--check", action="store_true", help="change nothing; exit 1 on any difference or stray number")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 on any difference or stray number",
+    )
     p.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
     a = p.parse_args(argv)
     root = Path(a.root)

@@ -32,7 +32,9 @@ def _arg_type(convert, check, expected: str):
 
 positive_int = _arg_type(int, check_positive_int, "a positive integer")
 nonnegative_int = _arg_type(int, lambda n, v: check_int(n, v, 0), "an integer >= 0")
-seed_int = _arg_type(int, lambda n, v: check_int(n, v, 0, 2**32 - 1), "an integer in [0, 2**32 - 1]")
+seed_int = _arg_type(
+    int, lambda n, v: check_int(n, v, 0, 2**32 - 1), "an integer in [0, 2**32 - 1]"
+)
 positive_float = _arg_type(float, check_positive, "a positive finite number")
 nonnegative_float = _arg_type(float, check_nonnegative, "a finite number >= 0")
 
@@ -68,7 +70,9 @@ def activation_name(text: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def load_npz(path: str, required: tuple[str, ...], option: str | None = None) -> dict[str, np.ndarray]:
+def load_npz(
+    path: str, required: tuple[str, ...], option: str | None = None
+) -> dict[str, np.ndarray]:
     """`adaptive_rnn._io.load_npz` (imported when first used: the parsers stay
     quick to build)."""
     from .._io import load_npz as _load
@@ -130,26 +134,45 @@ def add_model_options(parser) -> None:
 
     g = parser.add_argument_group("a fresh random model (instead of MODEL)")
     g.add_argument(
-        "--random", choices=family_names(),
+        "--random",
+        choices=family_names(),
         help="build a fresh model of this family (ctrnn: alpha = --alpha; shunting: G_b = 1, A = 1, Dale's law)",
     )
     g.add_argument("--hidden", type=positive_int, default=10, help="hidden units (default 10)")
     g.add_argument("--n-in", type=positive_int, help="input width (default: from the inputs)")
     g.add_argument("--n-out", type=positive_int, default=2, help="output width (default 2)")
     g.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
-    g.add_argument("--activation", type=activation_name, default="sigmoid",
-                   help="activation: sigmoid (default), tanh, relu, linear, softplus, retanh")
-    g.add_argument("--dt", type=positive_float, help="time step (default: the family's; aru and ctrnn 1, shunting 0.1)")
-    g.add_argument("--alpha", type=positive_float,
-                   help=f"ctrnn: alpha = dt/tau (default {DEFAULT_ALPHA:g}): below 1, or below 2 with "
-                        f"--time-constants static")
-    g.add_argument("--alpha-s", type=positive_float,
-                   help=f"aru: alpha_s = dt/tau_s (default {DEFAULT_ALPHA:g}), as --alpha (for a ctrnn: a "
-                        f"deprecated spelling of --alpha)")
-    g.add_argument("--alpha-r", type=positive_float,
-                   help=f"aru: alpha_r = dt/tau_r (default {DEFAULT_ALPHA:g}), as --alpha")
     g.add_argument(
-        "--time-constants", choices=MODES,
+        "--activation",
+        type=activation_name,
+        default="sigmoid",
+        help="activation: sigmoid (default), tanh, relu, linear, softplus, retanh",
+    )
+    g.add_argument(
+        "--dt",
+        type=positive_float,
+        help="time step (default: the family's; aru and ctrnn 1, shunting 0.1)",
+    )
+    g.add_argument(
+        "--alpha",
+        type=positive_float,
+        help=f"ctrnn: alpha = dt/tau (default {DEFAULT_ALPHA:g}): below 1, or below 2 with "
+        f"--time-constants static",
+    )
+    g.add_argument(
+        "--alpha-s",
+        type=positive_float,
+        help=f"aru: alpha_s = dt/tau_s (default {DEFAULT_ALPHA:g}), as --alpha (for a ctrnn: a "
+        f"deprecated spelling of --alpha)",
+    )
+    g.add_argument(
+        "--alpha-r",
+        type=positive_float,
+        help=f"aru: alpha_r = dt/tau_r (default {DEFAULT_ALPHA:g}), as --alpha",
+    )
+    g.add_argument(
+        "--time-constants",
+        choices=MODES,
         help=f"time-constant mode of an aru or ctrnn (default {DEFAULT_TIME_CONSTANTS})",
     )
 
@@ -169,8 +192,10 @@ def fresh_model_kwargs(args) -> dict:
 
     family = args.random
     given = {
-        "--time-constants": args.time_constants, "--alpha": args.alpha,
-        "--alpha-s": args.alpha_s, "--alpha-r": args.alpha_r,
+        "--time-constants": args.time_constants,
+        "--alpha": args.alpha,
+        "--alpha-s": args.alpha_s,
+        "--alpha-r": args.alpha_r,
     }
     names = {"--alpha": "--alpha"}  # the option name a value came from (for messages)
     if family == "ctrnn" and args.alpha_s is not None:
@@ -198,8 +223,14 @@ def fresh_model_kwargs(args) -> dict:
         for option in takes:
             if option.startswith("--alpha"):
                 value = DEFAULT_ALPHA if given[option] is None else given[option]
-                check_number(f"{names.get(option, option)} (with --time-constants {mode})", value,
-                             0, 2 if mode == "static" else 1, low_open=True, high_open=True)
+                check_number(
+                    f"{names.get(option, option)} (with --time-constants {mode})",
+                    value,
+                    0,
+                    2 if mode == "static" else 1,
+                    low_open=True,
+                    high_open=True,
+                )
                 kwargs[option[2:].replace("-", "_")] = value
     return kwargs
 

@@ -11,11 +11,21 @@ _HDF5_OPTIONS = ("counts", "signals", "inputs", "mask")
 _NWB_OPTIONS = ("units", "intervals", "timeseries", "window_ms")
 # Settings of fit_recording named in its messages, and the options that set them.
 _SETTING_OPTIONS = {
-    "loss": "--loss", "hidden": "--hidden", "time_constants": "--time-constants",
-    "observed": "--observed", "bootstrap": "--bootstrap", "confidence": "--confidence",
-    "heldout_fraction": "--heldout-fraction", "burn_in_ms": "--burn-in-ms", "epochs": "--epochs",
-    "batch_size": "--batch-size", "learning_rate": "--lr", "link": "--link", "bin_ms": "--bin-ms",
-    "interval": "--interval", "self_connections": "--self-connections",
+    "loss": "--loss",
+    "hidden": "--hidden",
+    "time_constants": "--time-constants",
+    "observed": "--observed",
+    "bootstrap": "--bootstrap",
+    "confidence": "--confidence",
+    "heldout_fraction": "--heldout-fraction",
+    "burn_in_ms": "--burn-in-ms",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "learning_rate": "--lr",
+    "link": "--link",
+    "bin_ms": "--bin-ms",
+    "interval": "--interval",
+    "self_connections": "--self-connections",
 }
 
 
@@ -33,7 +43,9 @@ def _window(text: str) -> tuple[float, float]:
     try:
         a, b = (float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected BEGIN,END in ms (two numbers)") from None
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}, expected BEGIN,END in ms (two numbers)"
+        ) from None
     return a, b
 
 
@@ -54,37 +66,88 @@ def add_parser(sub) -> None:
             "see docs/recordings.md."
         ),
     )
-    p.add_argument("data", help="the recording: .npz (default), HDF5 (--format hdf5) or NWB (--format nwb)")
+    p.add_argument(
+        "data", help="the recording: .npz (default), HDF5 (--format hdf5) or NWB (--format nwb)"
+    )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--loss", choices=("poisson", "gaussian"),
-                   help="poisson for spike counts, gaussian for signals (default: from the data)")
-    p.add_argument("--bin-ms", type=positive_float, help="bin width in ms (default: the file's bin_ms)")
-    p.add_argument("--hidden", type=positive_int, help="hidden units (default: the number of recorded neurons)")
-    p.add_argument("--time-constants", choices=("global", "local"), default="global",
-                   help="one pair of time constants (global, default) or one per hidden unit (local)")
-    p.add_argument("--observed", choices=("readout", "units"), default="readout",
-                   help="readout: a learned readout (default); units: data-constrained, neuron i is hidden "
-                        "unit i's rate with a learned gain and offset")
-    p.add_argument("--bootstrap", type=positive_int, default=23,
-                   help="bootstrap refits on resampled trials, at least 2 (default 23: with the point "
-                        "estimate, 24 members, which split evenly over 2, 3, 4, 6 or 8 CPU devices)")
-    p.add_argument("--confidence", type=_fraction, default=0.95, help="level of the intervals (default 0.95)")
-    p.add_argument("--interval", choices=("basic", "percentile"), default="basic",
-                   help="bootstrap interval: basic on the log scale (default; corrects the refits' bias) or "
-                        "percentile")
+    p.add_argument(
+        "--loss",
+        choices=("poisson", "gaussian"),
+        help="poisson for spike counts, gaussian for signals (default: from the data)",
+    )
+    p.add_argument(
+        "--bin-ms", type=positive_float, help="bin width in ms (default: the file's bin_ms)"
+    )
+    p.add_argument(
+        "--hidden", type=positive_int, help="hidden units (default: the number of recorded neurons)"
+    )
+    p.add_argument(
+        "--time-constants",
+        choices=("global", "local"),
+        default="global",
+        help="one pair of time constants (global, default) or one per hidden unit (local)",
+    )
+    p.add_argument(
+        "--observed",
+        choices=("readout", "units"),
+        default="readout",
+        help="readout: a learned readout (default); units: data-constrained, neuron i is hidden "
+        "unit i's rate with a learned gain and offset",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=positive_int,
+        default=23,
+        help="bootstrap refits on resampled trials, at least 2 (default 23: with the point "
+        "estimate, 24 members, which split evenly over 2, 3, 4, 6 or 8 CPU devices)",
+    )
+    p.add_argument(
+        "--confidence", type=_fraction, default=0.95, help="level of the intervals (default 0.95)"
+    )
+    p.add_argument(
+        "--interval",
+        choices=("basic", "percentile"),
+        default="basic",
+        help="bootstrap interval: basic on the log scale (default; corrects the refits' bias) or "
+        "percentile",
+    )
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
-    p.add_argument("--heldout-fraction", type=_fraction, default=0.2,
-                   help="fraction of trials held out for scoring (default 0.2)")
-    p.add_argument("--burn-in-ms", type=nonnegative_float, default=200.0,
-                   help="zero input run before each trial, not scored (default 200 ms)")
+    p.add_argument(
+        "--heldout-fraction",
+        type=_fraction,
+        default=0.2,
+        help="fraction of trials held out for scoring (default 0.2)",
+    )
+    p.add_argument(
+        "--burn-in-ms",
+        type=nonnegative_float,
+        default=200.0,
+        help="zero input run before each trial, not scored (default 200 ms)",
+    )
     p.add_argument("--epochs", type=positive_int, default=300, help="epochs (default 300)")
-    p.add_argument("--batch-size", type=positive_int, help="trials per update (default: a quarter of the fitting trials)")
-    p.add_argument("--lr", type=positive_float, default=3e-2, help="Adam learning rate, cosine-decayed (default 0.03)")
-    p.add_argument("--link", choices=("softplus", "exp"), default="softplus",
-                   help="Poisson link: rate_hz = softplus(readout) (default) or exp(readout)")
-    p.add_argument("--self-connections", action="store_true",
-                   help="let a unit's recurrent weight onto itself be learned (default: held at zero, since "
-                        "it trades off exactly against tau_s * tau_r)")
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help="trials per update (default: a quarter of the fitting trials)",
+    )
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        default=3e-2,
+        help="Adam learning rate, cosine-decayed (default 0.03)",
+    )
+    p.add_argument(
+        "--link",
+        choices=("softplus", "exp"),
+        default="softplus",
+        help="Poisson link: rate_hz = softplus(readout) (default) or exp(readout)",
+    )
+    p.add_argument(
+        "--self-connections",
+        action="store_true",
+        help="let a unit's recurrent weight onto itself be learned (default: held at zero, since "
+        "it trades off exactly against tau_s * tau_r)",
+    )
     p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
     g = p.add_argument_group("HDF5 dataset names (--format hdf5)")
     g.add_argument("--counts", help="dataset of spike counts (trials, time, neurons)")
@@ -95,8 +158,12 @@ def add_parser(sub) -> None:
     g.add_argument("--units", help="Units table (default 'units')")
     g.add_argument("--intervals", help="TimeIntervals table of trials (default 'trials')")
     g.add_argument("--timeseries", help="a TimeSeries to read as signals instead of spikes")
-    g.add_argument("--window-ms", type=_window, metavar="BEGIN,END",
-                   help="window relative to each trial's start, ms (default: each trial's own)")
+    g.add_argument(
+        "--window-ms",
+        type=_window,
+        metavar="BEGIN,END",
+        help="window relative to each trial's start, ms (default: each trial's own)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -125,14 +192,22 @@ def load(args):
     from ..recordings import load_recording
 
     fmt = _format(args)
-    given = {k: getattr(args, k) for k in _HDF5_OPTIONS + _NWB_OPTIONS if getattr(args, k) is not None}
+    given = {
+        k: getattr(args, k) for k in _HDF5_OPTIONS + _NWB_OPTIONS if getattr(args, k) is not None
+    }
     from .._errors import InputError
 
-    wrong = [k for k in given if k not in (_HDF5_OPTIONS if fmt == "hdf5" else _NWB_OPTIONS if fmt == "nwb" else ())]
+    wrong = [
+        k
+        for k in given
+        if k not in (_HDF5_OPTIONS if fmt == "hdf5" else _NWB_OPTIONS if fmt == "nwb" else ())
+    ]
     if wrong:
         opt = "--" + wrong[0].replace("_", "-")
-        raise InputError(f"{opt}: given for the {fmt} format, which does not read it; expected it only with "
-                         f"--format {'hdf5' if wrong[0] in _HDF5_OPTIONS else 'nwb'}")
+        raise InputError(
+            f"{opt}: given for the {fmt} format, which does not read it; expected it only with "
+            f"--format {'hdf5' if wrong[0] in _HDF5_OPTIONS else 'nwb'}"
+        )
     options = dict(given)
     if args.bin_ms is not None:
         options["bin_ms"] = args.bin_ms
@@ -156,14 +231,27 @@ def run(args: argparse.Namespace) -> int:
     for name in ("model.json", "model.eqx", "fit.json", "report.png"):
         check_output_file("--out", str(out / name), inputs=(args.data,))
     rec = load(args)
-    options = dict(loss=args.loss, hidden=args.hidden, time_constants=args.time_constants,
-                   observed=args.observed, bootstrap=args.bootstrap, confidence=args.confidence,
-                   heldout_fraction=args.heldout_fraction, burn_in_ms=args.burn_in_ms, epochs=args.epochs,
-                   batch_size=args.batch_size, learning_rate=args.lr, link=args.link,
-                   self_connections=args.self_connections, interval=args.interval)
+    options = dict(
+        loss=args.loss,
+        hidden=args.hidden,
+        time_constants=args.time_constants,
+        observed=args.observed,
+        bootstrap=args.bootstrap,
+        confidence=args.confidence,
+        heldout_fraction=args.heldout_fraction,
+        burn_in_ms=args.burn_in_ms,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        link=args.link,
+        self_connections=args.self_connections,
+        interval=args.interval,
+    )
     try:
         check_settings(rec, **options)
-        fit = fit_recording(rec, key=jax.random.key(args.seed), progress=False if args.quiet else None, **options)
+        fit = fit_recording(
+            rec, key=jax.random.key(args.seed), progress=False if args.quiet else None, **options
+        )
     except InputError as e:
         raise InputError(_cli_message(e)) from e
     save_model(out, fit.to_aru())
@@ -171,7 +259,9 @@ def run(args: argparse.Namespace) -> int:
     summary["data"] = str(args.data)
     summary["seed"] = args.seed
     atomic_write_json(out / "fit.json", summary)
-    save_figure(plot_recording_fit(fit, rec, title=f"fit-recording {args.data}"), str(out / "report.png"))
+    save_figure(
+        plot_recording_fit(fit, rec, title=f"fit-recording {args.data}"), str(out / "report.png")
+    )
     for line in fit.summary_lines():
         print(line)
     print(f"wrote {out}: fit.json, report.png, model (adaptive-rnn simulate {out})")

@@ -19,15 +19,29 @@ def add_parser(sub) -> None:
         ),
     )
     p.add_argument("name", choices=NAMES, help="experiment, or all")
-    p.add_argument("--scale", choices=("quick", "paper", "tiny"), default="quick",
-                   help="quick (default), paper, or tiny (a smoke test)")
+    p.add_argument(
+        "--scale",
+        choices=("quick", "paper", "tiny"),
+        default="quick",
+        help="quick (default), paper, or tiny (a smoke test)",
+    )
     p.add_argument("--seed", type=seed_int, default=0, help="base random seed (default 0)")
     p.add_argument("--out", default="results", help="output folder (default ./results)")
     prog = p.add_mutually_exclusive_group()
-    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
-                      help="show progress bars (default: bars when stderr is a terminal, "
-                           "else one line per stage on stdout)")
-    prog.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars and no stage lines")
+    prog.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress bars (default: bars when stderr is a terminal, "
+        "else one line per stage on stdout)",
+    )
+    prog.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bars and no stage lines",
+    )
     p.set_defaults(func=run)
 
 

@@ -14,13 +14,13 @@ from ._common import (
     build_fresh_model,
     check_output_dir,
     check_output_file,
-    seed_key,
     fresh_model_kwargs,
     load_npz,
     nonnegative_float,
     positive_float,
     save_figure,
     save_npz,
+    seed_key,
 )
 
 SOLVERS = {
@@ -52,21 +52,36 @@ def add_parser(sub) -> None:
     p.add_argument("model", nargs="?", help="folder of a saved model (omit with --random)")
     p.add_argument("--inputs", help="an .npz file with `inputs` of shape (B, T, n_in)")
     p.add_argument(
-        "--random-inputs", metavar="B,T",
+        "--random-inputs",
+        metavar="B,T",
         help=f"instead of --inputs: B smoothed random sequences of T >= {MIN_RANDOM_STEPS} steps (seeded by --seed)",
     )
-    p.add_argument("--out", required=True, help="output .npz (outputs, ts, states); not the --inputs file")
-    p.add_argument("--plot", help="write a plot of states and outputs (PNG/PDF)")
-    p.add_argument("--plot-index", type=int, default=0, help="which sequence to plot, in [-B, B-1] (default 0)")
     p.add_argument(
-        "--solver", choices=sorted(SOLVERS), default="discrete",
-        help="discrete: the exact recurrence (default); others: diffrax in continuous time, on "
-             "the input grid unless --rtol is given; kvaerno5 (implicit) always takes adaptive "
-             f"steps, with --rtol {DEFAULT_IMPLICIT_RTOL:g} unless given",
+        "--out", required=True, help="output .npz (outputs, ts, states); not the --inputs file"
     )
-    p.add_argument("--rtol", type=positive_float,
-                   help=f"adaptive steps with this rtol (solvers {', '.join(ADAPTIVE)})")
-    p.add_argument("--atol", type=nonnegative_float, default=1e-6, help="atol for adaptive steps (default 1e-6)")
+    p.add_argument("--plot", help="write a plot of states and outputs (PNG/PDF)")
+    p.add_argument(
+        "--plot-index", type=int, default=0, help="which sequence to plot, in [-B, B-1] (default 0)"
+    )
+    p.add_argument(
+        "--solver",
+        choices=sorted(SOLVERS),
+        default="discrete",
+        help="discrete: the exact recurrence (default); others: diffrax in continuous time, on "
+        "the input grid unless --rtol is given; kvaerno5 (implicit) always takes adaptive "
+        f"steps, with --rtol {DEFAULT_IMPLICIT_RTOL:g} unless given",
+    )
+    p.add_argument(
+        "--rtol",
+        type=positive_float,
+        help=f"adaptive steps with this rtol (solvers {', '.join(ADAPTIVE)})",
+    )
+    p.add_argument(
+        "--atol",
+        type=nonnegative_float,
+        default=1e-6,
+        help="atol for adaptive steps (default 1e-6)",
+    )
     p.add_argument("--save-model", help="also save the (fresh) model to this folder")
     add_model_options(p)
     p.set_defaults(func=run)
@@ -99,12 +114,20 @@ def _check_trajectory_memory(model, B: int, T: int, option: str, got) -> None:
     from .. import simulate
 
     spec = jax.ShapeDtypeStruct((1, 1, model.n_in), np.float32)  # cast to the model's dtype inside
-    traj = jax.eval_shape(lambda x: simulate(model, x, return_states=True, key=jax.random.key(0)), spec)
-    per_step = int(np.prod(traj.outputs.shape[2:])) + sum(int(np.prod(v.shape[2:])) for v in traj.states.values())
+    traj = jax.eval_shape(
+        lambda x: simulate(model, x, return_states=True, key=jax.random.key(0)), spec
+    )
+    per_step = int(np.prod(traj.outputs.shape[2:])) + sum(
+        int(np.prod(v.shape[2:])) for v in traj.states.values()
+    )
     itemsize = np.dtype(traj.outputs.dtype).itemsize
-    check_memory(option, got, 2.0 * B * T * per_step * itemsize,
-                 f"the trajectory of the {type(model).__name__} ({B} x {T} steps, {per_step} values per step) "
-                 f"and its copy in the .npz")
+    check_memory(
+        option,
+        got,
+        2.0 * B * T * per_step * itemsize,
+        f"the trajectory of the {type(model).__name__} ({B} x {T} steps, {per_step} values per step) "
+        f"and its copy in the .npz",
+    )
 
 
 def _check_args(args, B: int, T: int, n_in_data: int | None) -> dict | None:
@@ -113,7 +136,9 @@ def _check_args(args, B: int, T: int, n_in_data: int | None) -> dict | None:
     **Returns:** the constructor arguments of the fresh model (`--random`), else `None`.
     """
     if args.n_in is not None and n_in_data is not None and args.n_in != n_in_data:
-        raise InputError(f"--n-in: got {args.n_in}, but --inputs {args.inputs} has width {n_in_data}; expected the same")
+        raise InputError(
+            f"--n-in: got {args.n_in}, but --inputs {args.inputs} has width {n_in_data}; expected the same"
+        )
     kwargs = None if args.random is None else fresh_model_kwargs(args)
     if args.plot:
         check_int("--plot-index", args.plot_index, -B, B - 1)
@@ -131,7 +156,9 @@ def _check_outputs(args) -> None:
     if args.plot:
         check_output_file("--plot", args.plot, inputs=(args.inputs,))
         if Path(args.plot).resolve() == Path(args.out).resolve():
-            raise InputError(f"--plot: got {args.plot!r}, the same file as --out; expected another path")
+            raise InputError(
+                f"--plot: got {args.plot!r}, the same file as --out; expected another path"
+            )
     if args.save_model:
         check_output_dir("--save-model", args.save_model)
         if args.model is not None and Path(args.save_model).resolve() == Path(args.model).resolve():
@@ -141,7 +168,9 @@ def _check_outputs(args) -> None:
             )
         for option, path in (("--out", args.out), ("--plot", args.plot)):
             if path and Path(path).resolve() == Path(args.save_model).resolve():
-                raise InputError(f"--save-model: got {args.save_model!r}, the same path as {option}; expected another folder")
+                raise InputError(
+                    f"--save-model: got {args.save_model!r}, the same path as {option}; expected another folder"
+                )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,14 +179,18 @@ def run(args: argparse.Namespace) -> int:
     from ..models import family_names
 
     if (args.model is None) == (args.random is None):
-        raise InputError(f"simulate: give either MODEL (a saved model folder) or --random {'|'.join(family_names())}")
+        raise InputError(
+            f"simulate: give either MODEL (a saved model folder) or --random {'|'.join(family_names())}"
+        )
     if (args.inputs is None) == (args.random_inputs is None):
         raise InputError("simulate: give either --inputs X.npz or --random-inputs B,T")
     _check_outputs(args)
     if args.inputs is not None:
         inputs = load_npz(args.inputs, ("inputs",), "--inputs")["inputs"]
         if inputs.ndim != 3:
-            raise InputError(f"--inputs: {args.inputs}: `inputs` has shape {inputs.shape}, expected (B, T, n_in)")
+            raise InputError(
+                f"--inputs: {args.inputs}: `inputs` has shape {inputs.shape}, expected (B, T, n_in)"
+            )
         B, T, n_in_data = inputs.shape
     else:
         B, T = _parse_random_inputs(args.random_inputs)
@@ -187,10 +220,14 @@ def run(args: argparse.Namespace) -> int:
             rtol = DEFAULT_IMPLICIT_RTOL
         if rtol is not None:
             kw["stepsize_controller"] = diffrax.PIDController(rtol=rtol, atol=args.atol)
-        traj = solve(model, inputs, solver=SOLVERS[args.solver](), return_states=True, key=key, **kw)
+        traj = solve(
+            model, inputs, solver=SOLVERS[args.solver](), return_states=True, key=key, **kw
+        )
     assert traj.states is not None  # return_states=True
     save_npz(
-        args.out, outputs=traj.outputs, ts=traj.ts,
+        args.out,
+        outputs=traj.outputs,
+        ts=traj.ts,
         **{f"state_{k}": v for k, v in traj.states.items()},
     )
     print(f"wrote {args.out}: outputs {tuple(traj.outputs.shape)}")
@@ -198,7 +235,9 @@ def run(args: argparse.Namespace) -> int:
         save_model(args.save_model, model)
         print(f"saved model to {args.save_model}")
     if args.plot:
-        fig = plot_trajectory(traj, index=args.plot_index, title=f"{type(model).__name__} ({args.solver})")
+        fig = plot_trajectory(
+            traj, index=args.plot_index, title=f"{type(model).__name__} ({args.solver})"
+        )
         save_figure(fig, args.plot)
         print(f"wrote {args.plot}")
     return 0

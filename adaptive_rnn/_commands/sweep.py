@@ -13,7 +13,9 @@ def add_parser(sub) -> None:
             "per-point success flag) and DIR/sweep.png."
         ),
     )
-    p.add_argument("config", help="a TOML file with [sweep], [grid], [model], [data], [train]/[simulate]")
+    p.add_argument(
+        "config", help="a TOML file with [sweep], [grid], [model], [data], [train]/[simulate]"
+    )
     p.add_argument("--out", required=True, help="output folder (not a file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -25,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..analysis import plot_sweep
-    from ..train import save_sweep
     from ..recipes import failure_summary, load_config, run_config
+    from ..train import save_sweep
     from ._common import check_output_dir, check_output_file, save_figure
 
     out = check_output_dir("--out", args.out)
@@ -37,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     save_sweep(ds, out / "sweep.nc")
     save_figure(plot_sweep(ds, title=Path(args.config).stem), str(out / "sweep.png"))
     n_ok = int(np.asarray(ds["success"]).sum())
-    print(f"wrote {out / 'sweep.nc'} and {out / 'sweep.png'}: {n_ok}/{ds['success'].size} points succeeded")
+    print(
+        f"wrote {out / 'sweep.nc'} and {out / 'sweep.png'}: {n_ok}/{ds['success'].size} points succeeded"
+    )
     summary = failure_summary(ds)
     if summary:
         print(summary)

@@ -49,8 +49,9 @@ def _exp_offset(lag, a, tau, b):
     return a * (np.exp(-lag / tau) + b)
 
 
-def across_trial_autocorrelation(x: np.ndarray, observed: np.ndarray, n_lags: int,
-                                 min_trials: int) -> np.ndarray:
+def across_trial_autocorrelation(
+    x: np.ndarray, observed: np.ndarray, n_lags: int, min_trials: int
+) -> np.ndarray:
     """`(n_lags,)` autocorrelation of one unit: for lag `k`, the Pearson correlation
     across trials of bins `i` and `i + k` (trials observed in both), averaged over `i`.
 
@@ -70,8 +71,11 @@ def across_trial_autocorrelation(x: np.ndarray, observed: np.ndarray, n_lags: in
         var_i = q_i / n - (s_i / n) ** 2
         var_j = q_j / n - (s_j / n) ** 2
         denom = np.sqrt(var_i * var_j)
-        ok = (n >= min_trials) & (var_i > 1e-12 * np.maximum(q_i / n, 1e-300)) & (
-            var_j > 1e-12 * np.maximum(q_j / n, 1e-300))
+        ok = (
+            (n >= min_trials)
+            & (var_i > 1e-12 * np.maximum(q_i / n, 1e-300))
+            & (var_j > 1e-12 * np.maximum(q_j / n, 1e-300))
+        )
         corr = np.where(ok, cov / np.where(ok, denom, 1.0), np.nan)
     out = np.full(n_lags, np.nan)
     for k in range(1, n_lags + 1):  # host-side, once per lag
@@ -91,8 +95,10 @@ def _fit(lags: np.ndarray, r: np.ndarray, start: int | None, bin_ms: float):
     sel = np.arange(len(r)) >= p
     sel &= finite
     if sel.sum() < 4:
-        return p, (f"only {int(sel.sum())} finite autocorrelation values from lag {lags[p]:g} ms "
-                   f"on; at least 4 are needed (raise max_lag_ms)")
+        return p, (
+            f"only {int(sel.sum())} finite autocorrelation values from lag {lags[p]:g} ms "
+            f"on; at least 4 are needed (raise max_lag_ms)"
+        )
     t, y = lags[sel], r[sel]
     below = np.flatnonzero(y < y[0] / math.e)
     tau0 = max(bin_ms, (t[below[0]] - t[0]) if below.size else (t[-1] - t[0]) / 2)
@@ -101,18 +107,27 @@ def _fit(lags: np.ndarray, r: np.ndarray, start: int | None, bin_ms: float):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
             (a, tau, b), _ = curve_fit(
-                _exp_offset, t, y, p0=(y[0] * math.exp(t[0] / tau0), tau0, 0.0),
-                bounds=([0.0, 1e-3 * bin_ms, -1.0], [np.inf, tau_max, 1.0]), maxfev=2000,
+                _exp_offset,
+                t,
+                y,
+                p0=(y[0] * math.exp(t[0] / tau0), tau0, 0.0),
+                bounds=([0.0, 1e-3 * bin_ms, -1.0], [np.inf, tau_max, 1.0]),
+                maxfev=2000,
             )
     except (RuntimeError, ValueError) as e:
         return p, f"the exponential fit did not converge ({e})"
     if not np.all(np.isfinite((a, tau, b))):
         return p, "the exponential fit returned non-finite parameters"
     if tau >= 0.999 * tau_max:
-        return p, (f"no decay within the lags fitted (tau reached its bound {tau_max:g} ms); "
-                   f"raise max_lag_ms or record longer trials")
+        return p, (
+            f"no decay within the lags fitted (tau reached its bound {tau_max:g} ms); "
+            f"raise max_lag_ms or record longer trials"
+        )
     if tau <= 1.001e-3 * bin_ms:
-        return p, "the autocorrelation falls within one bin (tau at its lower bound); use smaller bins"
+        return (
+            p,
+            "the autocorrelation falls within one bin (tau at its lower bound); use smaller bins",
+        )
     return p, (a, tau, b)
 
 
@@ -151,13 +166,19 @@ def intrinsic_timescale(
     """
     if isinstance(counts, Recording):
         if bin_ms is not None and not math.isclose(float(bin_ms), counts.bin_ms, rel_tol=1e-12):
-            raise InputError(f"bin_ms: got {bin_ms!r}, but the recording has bin_ms = {counts.bin_ms:g}")
+            raise InputError(
+                f"bin_ms: got {bin_ms!r}, but the recording has bin_ms = {counts.bin_ms:g}"
+            )
         if mask is not None:
-            raise InputError("mask: got a mask with a Recording, which carries its own; expected None")
+            raise InputError(
+                "mask: got a mask with a Recording, which carries its own; expected None"
+            )
         x, mask, bin_ms = counts.data, counts.mask, counts.bin_ms
     else:
         if bin_ms is None:
-            raise InputError("bin_ms: missing; expected the bin width in milliseconds (a positive number)")
+            raise InputError(
+                "bin_ms: missing; expected the bin width in milliseconds (a positive number)"
+            )
         x = check_array("counts", counts, 3, "(trials, time, units)").astype(np.float64)
     bin_ms = check_positive("bin_ms", bin_ms)
     min_trials = check_int("min_trials", min_trials, 2)
@@ -166,10 +187,14 @@ def intrinsic_timescale(
     else:
         mask = check_array("mask", mask, 3, "(trials, time, units)")
         if mask.shape != x.shape:
-            raise InputError(f"mask: got shape {mask.shape}, expected the shape of counts {x.shape}")
+            raise InputError(
+                f"mask: got shape {mask.shape}, expected the shape of counts {x.shape}"
+            )
         mask = mask.astype(bool)
     if np.any(mask & ~np.isfinite(x)):
-        raise InputError("counts: holds non-finite values that the mask does not cover; expected finite values")
+        raise InputError(
+            "counts: holds non-finite values that the mask does not cover; expected finite values"
+        )
     n_trials, n_time, n_units = x.shape
     if n_trials < min_trials:
         raise InputError(
@@ -213,4 +238,6 @@ def intrinsic_timescale(
             continue
         out["a"][u], out["tau"][u], out["b"][u] = fit
         reasons.append(None)
-    return IntrinsicTimescale(out["tau"], out["a"], out["b"], lags, r_all, out["start"], tuple(reasons))
+    return IntrinsicTimescale(
+        out["tau"], out["a"], out["b"], lags, r_all, out["start"], tuple(reasons)
+    )

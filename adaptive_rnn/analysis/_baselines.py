@@ -29,7 +29,13 @@ import numpy as np
 from .._checks import check_choice, check_int
 from .._errors import InputError
 from ..recordings import Recording
-from ..train import LINKS, PoissonObservation, bits_per_spike, explained_variance, poisson_baseline_nll
+from ..train import (
+    LINKS,
+    PoissonObservation,
+    bits_per_spike,
+    explained_variance,
+    poisson_baseline_nll,
+)
 
 __all__ = [
     "ConstantBaseline",
@@ -81,7 +87,11 @@ class ConstantBaseline(NamedTuple):
         in Hz before the link (so that `link(readout)` is the constant rate)."""
         if rec.kind == "counts":
             rate_hz = self.mean * 1000.0 / rec.bin_ms
-            value = _softplus_inv(rate_hz) if link == "softplus" else np.log(np.maximum(rate_hz, 1e-300))
+            value = (
+                _softplus_inv(rate_hz)
+                if link == "softplus"
+                else np.log(np.maximum(rate_hz, 1e-300))
+            )
         else:
             value = self.mean
         return np.broadcast_to(value, rec.data.shape).copy()
@@ -97,7 +107,11 @@ def fit_constant_baseline(train: Recording) -> ConstantBaseline:
     if not isinstance(train, Recording):
         raise InputError(f"train: got {type(train).__name__}, expected a Recording")
     mean = _unit_means(train)
-    sigma = None if train.kind == "counts" else noise_scale(train, np.broadcast_to(mean, train.data.shape))
+    sigma = (
+        None
+        if train.kind == "counts"
+        else noise_scale(train, np.broadcast_to(mean, train.data.shape))
+    )
     return ConstantBaseline(mean, sigma)
 
 
@@ -181,7 +195,10 @@ def _least_squares(X, y, m):
     A = jnp.einsum("tnp,tnq,nu->tupq", X, X, m)
     b = jnp.einsum("tnp,nu->tup", X, m * y)
     p = X.shape[-1]
-    A = A + 1e-10 * jnp.trace(A, axis1=-2, axis2=-1)[..., None, None] * jnp.eye(p, dtype=X.dtype) / p
+    A = (
+        A
+        + 1e-10 * jnp.trace(A, axis1=-2, axis2=-1)[..., None, None] * jnp.eye(p, dtype=X.dtype) / p
+    )
     beta = jnp.swapaxes(jnp.linalg.solve(A, b[..., None])[..., 0], 1, 2)
     res = y[None] - jnp.einsum("tnp,tpu->tnu", X, beta)
     return beta, jnp.sum(m * res**2, axis=1)
@@ -252,7 +269,9 @@ def fit_ln_baseline(
     if not isinstance(train, Recording):
         raise InputError(f"train: got {type(train).__name__}, expected a Recording")
     if train.inputs is None:
-        raise InputError("train: has no inputs; the LN baseline filters the stimulus, expected a recording with inputs")
+        raise InputError(
+            "train: has no inputs; the LN baseline filters the stimulus, expected a recording with inputs"
+        )
     check_choice("link", link, LINKS)
     n_taus = check_int("n_taus", n_taus, 2)
     iterations = check_int("iterations", iterations, 1)
@@ -273,7 +292,6 @@ def fit_ln_baseline(
         beta0 = np.zeros((n_taus, train.n_in + 1, train.n_units))
         beta0[:, 0, :] = b0
         beta, score = _newton_jit(X, y, m, jnp.asarray(beta0), bin_ms / 1000.0, link, iterations)
-        sigma = None
         fitted_link: str | None = link
     else:
         beta, score = _least_squares(X, y, m)
@@ -323,24 +341,35 @@ def score_heldout(
     """
     readout = np.asarray(readout, dtype=np.float64)
     if readout.shape != heldout.data.shape:
-        raise InputError(f"readout: got shape {readout.shape}, expected the held-out data's {heldout.data.shape}")
+        raise InputError(
+            f"readout: got shape {readout.shape}, expected the held-out data's {heldout.data.shape}"
+        )
     n_obs = int(heldout.mask.sum())
     mask = jnp.asarray(heldout.mask)
     data = jnp.asarray(heldout.data)
     if heldout.kind == "counts":
-        nll = float(PoissonObservation(link).nll(jnp.asarray(readout), data, mask, bin_ms=heldout.bin_ms, reduction="sum"))
+        nll = float(
+            PoissonObservation(link).nll(
+                jnp.asarray(readout), data, mask, bin_ms=heldout.bin_ms, reduction="sum"
+            )
+        )
         base = float(poisson_baseline_nll(data, mask, mean_counts=jnp.asarray(train_mean)))
         n_spikes = float(heldout.data[heldout.mask].sum())
         bps = float(bits_per_spike(nll, base, n_spikes)) if n_spikes > 0 else float("nan")
         return {"loglik_per_bin": -nll / n_obs, "bits_per_spike": bps}
     if sigma is None:
-        raise InputError("sigma: missing; expected the predictor's noise scale per unit for signals")
+        raise InputError(
+            "sigma: missing; expected the predictor's noise scale per unit for signals"
+        )
     sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (heldout.n_units,))
     ll = gaussian_loglik_per_bin(readout, heldout, sigma)
     ev = float(explained_variance(jnp.asarray(readout), data, mask))
     ev_u = np.asarray(explained_variance(jnp.asarray(readout), data, mask, per_unit=True))
-    return {"loglik_per_bin": ll, "explained_variance": ev,
-            "explained_variance_per_unit": [float(v) for v in ev_u]}
+    return {
+        "loglik_per_bin": ll,
+        "explained_variance": ev,
+        "explained_variance_per_unit": [float(v) for v in ev_u],
+    }
 
 
 def gaussian_loglik_per_bin(readout: np.ndarray, rec: Recording, sigma: np.ndarray) -> float:
@@ -350,4 +379,3 @@ def gaussian_loglik_per_bin(readout: np.ndarray, rec: Recording, sigma: np.ndarr
     r = (rec.data - readout) / sigma
     ll = -0.5 * r**2 - np.log(sigma) - 0.5 * math.log(2 * math.pi)
     return float((ll * rec.mask).sum() / rec.mask.sum())
-

@@ -58,13 +58,15 @@ def plot_fixed_points(
     **Returns:** the matplotlib `Figure`.
     """
     if not isinstance(fixed_points, FixedPoints):
-        raise InputError(
-            f"fixed_points: got {type(fixed_points).__name__}, expected a FixedPoints"
-        )
+        raise InputError(f"fixed_points: got {type(fixed_points).__name__}, expected a FixedPoints")
     m = fixed_points.points.shape[1]
     X = None
     if states is not None:
-        X = flatten_states(states) if isinstance(states, (dict, tuple, list)) else np.asarray(states)
+        X = (
+            flatten_states(states)
+            if isinstance(states, (dict, tuple, list))
+            else np.asarray(states)
+        )
         if X.shape[-1] != m:
             raise InputError(
                 f"states: flattened width {X.shape[-1]}, expected {m} (the model's state)"
@@ -83,10 +85,22 @@ def plot_fixed_points(
     if X is not None:
         for i, traj in enumerate(X[:max_trajectories]):
             p = (traj - mean) @ comps.T
-            ax.plot(p[:, 0], p[:, 1], lw=0.8, alpha=0.6, color="tab:blue",
-                    label="trajectory (one per trial)" if i == 0 else "_nolegend_")
-            ax.plot(p[:1, 0], p[:1, 1], "o", ms=3, color="0.5",
-                    label="trajectory start" if i == 0 else "_nolegend_")
+            ax.plot(
+                p[:, 0],
+                p[:, 1],
+                lw=0.8,
+                alpha=0.6,
+                color="tab:blue",
+                label="trajectory (one per trial)" if i == 0 else "_nolegend_",
+            )
+            ax.plot(
+                p[:1, 0],
+                p[:1, 1],
+                "o",
+                ms=3,
+                color="0.5",
+                label="trajectory start" if i == 0 else "_nolegend_",
+            )
     P = (fixed_points.points - mean) @ comps.T
     fixed = fixed_points.is_fixed
     st = fixed_points.stable
@@ -95,8 +109,17 @@ def plot_fixed_points(
         ax.plot(P[sel, 0], P[sel, 1], "o", color="k", ms=8, ls="none", label="stable fixed point")
     sel = fixed & ~st
     if sel.any():
-        ax.plot(P[sel, 0], P[sel, 1], "o", mfc="none", mec="tab:red", mew=1.5, ms=8, ls="none",
-                label="unstable fixed point")
+        ax.plot(
+            P[sel, 0],
+            P[sel, 1],
+            "o",
+            mfc="none",
+            mec="tab:red",
+            mew=1.5,
+            ms=8,
+            ls="none",
+            label="unstable fixed point",
+        )
     sel = ~fixed
     if sel.any():
         ax.plot(P[sel, 0], P[sel, 1], "x", color="0.4", ms=6, ls="none", label="slow point")
@@ -151,8 +174,16 @@ def plot_eigenvalue_spectrum(
             label = f"point {i}" if index is None else f"point {index}"
             ax.plot(np.real(row), np.imag(row), "o", ms=4, alpha=0.8, ls="none", label=label)
         else:
-            ax.plot(np.real(row), np.imag(row), "o", ms=4, alpha=0.6, ls="none", color="tab:blue",
-                    label=f"eigenvalues ({len(rows)} points)" if i == 0 else "_nolegend_")
+            ax.plot(
+                np.real(row),
+                np.imag(row),
+                "o",
+                ms=4,
+                alpha=0.6,
+                ls="none",
+                color="tab:blue",
+                label=f"eigenvalues ({len(rows)} points)" if i == 0 else "_nolegend_",
+            )
     ax.axvline(0.0, color="k", ls="--", lw=1, label="stability boundary Re = 0")
     ax.axhline(0.0, color="0.7", lw=0.5, label="_nolegend_")
     ax.set_xlabel(rf"Re $\lambda$ (1 / {time_unit})")

@@ -17,12 +17,20 @@ from .._errors import InputError
 from .._solve import model_dtype
 from ._linearise import (
     Linearisation as Linearisation,
+)
+from ._linearise import (
     _check_input,
     _check_model,
     _flat_field,
     _spectrum,
+)
+from ._linearise import (
     effective_time_constants as effective_time_constants,
+)
+from ._linearise import (
     flatten_states as flatten_states,
+)
+from ._linearise import (
     linearise as linearise,
 )
 
@@ -101,7 +109,9 @@ class FixedPoints:
                     "stable": bool(self.stable[i]),
                     "n_unstable": int(self.n_unstable[i]),
                     "max_real_eigenvalue": float(self.eigenvalues[i].real.max()),
-                    "slowest_time_constants": [_json_float(v) for v in self.time_constants[i][order]],
+                    "slowest_time_constants": [
+                        _json_float(v) for v in self.time_constants[i][order]
+                    ],
                     "periods": [_json_float(v) for v in self.periods[i][order]],
                 }
             )

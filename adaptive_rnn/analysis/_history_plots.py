@@ -5,7 +5,6 @@ from matplotlib.figure import Figure
 
 from ._plots import log_ticks, outside_legend
 
-
 # Axis labels of common grid dimensions and variables (others are shown as they are).
 _DIM_LABELS = {
     "alpha_s": r"$\alpha_s$ (= dt / $\tau_s$)",
@@ -25,7 +24,7 @@ _BEST = "selected model (best validation)"
 
 def _tc_label(name: str) -> str:
     if name.startswith("alpha_"):
-        k = name[len("alpha_"):]
+        k = name[len("alpha_") :]
         return rf"$\alpha_{{{k}}}$ (= dt / $\tau_{{{k}}}$)"
     if name.startswith("tau"):
         return f"{name} (model time units)"
@@ -73,12 +72,20 @@ def plot_history(history, *, title: str | None = None, max_units: int = 10) -> F
     ax.set_ylabel("loss")
     if history.best_epoch is not None:
         for a in axes:  # explained once, in the loss panel's legend
-            a.axvline(history.best_epoch, color="0.6", ls=":", lw=1, label=_BEST if a is ax else "_nolegend_")
+            a.axvline(
+                history.best_epoch,
+                color="0.6",
+                ls=":",
+                lw=1,
+                label=_BEST if a is ax else "_nolegend_",
+            )
     if history.stop_reason:
         ax.set_title(f"stopped: {history.stop_reason} (epoch {history.stop_epoch})", fontsize=9)
     outside_legend(ax)
     for ax, name in zip(axes[1:], names):
-        init = np.asarray(history.initial_time_constants.get(name, np.full(tcs[name].shape[1:], np.nan)))
+        init = np.asarray(
+            history.initial_time_constants.get(name, np.full(tcs[name].shape[1:], np.nan))
+        )
         v = np.concatenate([init[None], tcs[name]], axis=0).reshape(len(epochs), -1)
         n = v.shape[1]
         if n == 1:
@@ -95,7 +102,9 @@ def plot_history(history, *, title: str | None = None, max_units: int = 10) -> F
     return fig
 
 
-def plot_sweep(ds, variable: str | None = None, *, log: bool = True, title: str | None = None) -> Figure:
+def plot_sweep(
+    ds, variable: str | None = None, *, log: bool = True, title: str | None = None
+) -> Figure:
     """Plots a sweep result: a heat map over (alpha_r, alpha_s) when the grid has both
     (the paper's Fig. 2: x = alpha_r, y = alpha_s, dashed lines at alpha = 1, the Elman
     network (1, 1) starred, mean over the other dimensions), else the variable against
@@ -115,7 +124,11 @@ def plot_sweep(ds, variable: str | None = None, *, log: bool = True, title: str 
     **Returns:** a matplotlib `Figure`.
     """
     if variable is None:
-        variable = "best_val_loss" if "best_val_loss" in ds else [k for k in ds.data_vars if k != "success"][0]
+        variable = (
+            "best_val_loss"
+            if "best_val_loss" in ds
+            else [k for k in ds.data_vars if k != "success"][0]
+        )
     da = ds[variable]
     grid_dims = list(ds["success"].dims) if "success" in ds else list(da.dims)
     extra = [d for d in da.dims if d not in grid_dims]
@@ -140,26 +153,63 @@ def plot_sweep(ds, variable: str | None = None, *, log: bool = True, title: str 
         v = np.log10(np.asarray(m, dtype=float)) if log else np.asarray(m, dtype=float)
         xs, ys = np.asarray(m["alpha_r"]), np.asarray(m["alpha_s"])
         im = ax.pcolormesh(xs, ys, v, shading="nearest")
-        fig.colorbar(im, ax=ax, label=("log10 " if log else "") + vlabel
-                     + (f" (mean over {', '.join(other)})" if other else ""))
+        fig.colorbar(
+            im,
+            ax=ax,
+            label=("log10 " if log else "")
+            + vlabel
+            + (f" (mean over {', '.join(other)})" if other else ""),
+        )
         ax.axvline(1.0, ls="--", color="w", lw=1, label=r"$\alpha$ = 1 ($\tau$ = dt)")
         ax.axhline(1.0, ls="--", color="w", lw=1, label="_nolegend_")
-        ax.plot([1.0], [1.0], "*", color="w", mec="k", ms=12, ls="none",
-                label=r"Elman ($\alpha_s$ = $\alpha_r$ = 1)")
+        ax.plot(
+            [1.0],
+            [1.0],
+            "*",
+            color="w",
+            mec="k",
+            ms=12,
+            ls="none",
+            label=r"Elman ($\alpha_s$ = $\alpha_r$ = 1)",
+        )
         cnt = np.asarray(n_ok)
         ii, jj = np.nonzero(cnt == 0)
         if ii.size:
-            ax.plot(xs[jj], ys[ii], "x", color="red", ms=12, mew=2.5, ls="none",
-                    label=f"all points failed ({_cells(ii.size)})")
+            ax.plot(
+                xs[jj],
+                ys[ii],
+                "x",
+                color="red",
+                ms=12,
+                mew=2.5,
+                ls="none",
+                label=f"all points failed ({_cells(ii.size)})",
+            )
         ii, jj = np.nonzero((cnt > 0) & (cnt < per_cell))
         if ii.size:
-            ax.plot(xs[jj], ys[ii], "o", mfc="none", mec="orange", ms=12, mew=2, ls="none",
-                    label=f"some points failed ({_cells(ii.size)}; mean of the rest)")
+            ax.plot(
+                xs[jj],
+                ys[ii],
+                "o",
+                mfc="none",
+                mec="orange",
+                ms=12,
+                mew=2,
+                ls="none",
+                label=f"some points failed ({_cells(ii.size)}; mean of the rest)",
+            )
         ax.set_xlabel(_DIM_LABELS["alpha_r"])
         ax.set_ylabel(_DIM_LABELS["alpha_s"])
         # A grey legend background: the white dashed line and star stay visible.
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize=8,
-                  facecolor="0.75", title=f"{n_failed} failed of {n_points} points", title_fontsize=8)
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.13),
+            ncols=2,
+            fontsize=8,
+            facecolor="0.75",
+            title=f"{n_failed} failed of {n_points} points",
+            title_fontsize=8,
+        )
     else:
         d0 = shown[0]
         x = np.asarray(m[d0])
@@ -172,13 +222,31 @@ def plot_sweep(ds, variable: str | None = None, *, log: bool = True, title: str 
         ax.set_ylabel(vlabel)
         gone = cnt == 0
         if gone.any():
-            ax.plot(x[gone], np.full(int(gone.sum()), 0.04), "x", color="red", ms=10, mew=2.5, ls="none",
-                    transform=ax.get_xaxis_transform(), clip_on=False,
-                    label=f"all points failed (no value; {n_failed} failed of {n_points} points)")
+            ax.plot(
+                x[gone],
+                np.full(int(gone.sum()), 0.04),
+                "x",
+                color="red",
+                ms=10,
+                mew=2.5,
+                ls="none",
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+                label=f"all points failed (no value; {n_failed} failed of {n_points} points)",
+            )
         some = (cnt > 0) & (cnt < per_cell)
         if some.any():
-            ax.plot(x[some], y[some], "o", mfc="none", mec="orange", ms=12, mew=2, ls="none",
-                    label=f"some points failed (mean of the rest; {n_failed} failed of {n_points} points)")
+            ax.plot(
+                x[some],
+                y[some],
+                "o",
+                mfc="none",
+                mec="orange",
+                ms=12,
+                mew=2,
+                ls="none",
+                label=f"some points failed (mean of the rest; {n_failed} failed of {n_points} points)",
+            )
         if log and ax.get_yscale() == "log":
             log_ticks(ax)
         if gone.any() or some.any():

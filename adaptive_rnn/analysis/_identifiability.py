@@ -169,19 +169,25 @@ class ExchangeProfile:
             return [np.asarray(a).tolist() for a in v]
 
         return {
-            "tau_s": lst(self.tau_s), "tau_r": lst(self.tau_r),
-            "tau_1": lst(self.tau_1), "tau_2": lst(self.tau_2),
-            "loss_fitted": self.loss_fitted, "loss_swapped": self.loss_swapped,
+            "tau_s": lst(self.tau_s),
+            "tau_r": lst(self.tau_r),
+            "tau_1": lst(self.tau_1),
+            "tau_2": lst(self.tau_2),
+            "loss_fitted": self.loss_fitted,
+            "loss_swapped": self.loss_swapped,
             "s": self.s.tolist(),
             "loss_constant_tau1": self.loss_constant_tau1.tolist(),
             "loss_constant_tau2": self.loss_constant_tau2.tolist(),
-            "relative_gap": self.relative_gap, "distinguishable": self.distinguishable,
-            "margin": self.margin, "atol": self.atol,
+            "relative_gap": self.relative_gap,
+            "distinguishable": self.distinguishable,
+            "margin": self.margin,
+            "atol": self.atol,
         }
 
 
 def _set_fixed(model: ARU, taus) -> ARU:
     """The model with every layer's time constants replaced by fixed values (traceable)."""
+
     def where(m):
         return tuple(x for layer in m.layers for x in (layer.tau_s, layer.tau_r))
 
@@ -267,8 +273,10 @@ def exchange_profile(
     def stack(points):
         # points: list over path positions of list over layers of (ts, tr)
         return [
-            (jnp.asarray(np.stack([p[k][0] for p in points]), dtype=dtype),
-             jnp.asarray(np.stack([p[k][1] for p in points]), dtype=dtype))
+            (
+                jnp.asarray(np.stack([p[k][0] for p in points]), dtype=dtype),
+                jnp.asarray(np.stack([p[k][1] for p in points]), dtype=dtype),
+            )
             for k in range(len(pairs))
         ]
 

@@ -110,7 +110,9 @@ def effective_time_constants(eigenvalues: ArrayLike) -> tuple[np.ndarray, np.nda
     lam = np.asarray(eigenvalues).astype(np.complex128)
     with np.errstate(divide="ignore"):
         tau = np.where(lam.real == 0, np.inf, -1.0 / np.where(lam.real == 0, 1.0, lam.real))
-        period = np.where(lam.imag == 0, np.inf, 2 * np.pi / np.where(lam.imag == 0, 1.0, np.abs(lam.imag)))
+        period = np.where(
+            lam.imag == 0, np.inf, 2 * np.pi / np.where(lam.imag == 0, 1.0, np.abs(lam.imag))
+        )
     return tau, period
 
 
@@ -183,6 +185,10 @@ def linearise(
     J = np.asarray(jax.jacfwd(F)(jnp.asarray(y, dtype=y0_flat.dtype)))
     lam, tau, period = _spectrum(J)
     return Linearisation(
-        state=y, jacobian=J, eigenvalues=lam, time_constants=tau, periods=period,
+        state=y,
+        jacobian=J,
+        eigenvalues=lam,
+        time_constants=tau,
+        periods=period,
         stable=bool(np.all(lam.real < 0)),
     )

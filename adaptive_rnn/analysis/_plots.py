@@ -73,8 +73,14 @@ def time_label(ts=None, time_unit: str | None = None) -> str:
     return "time (model time units)"
 
 
-def plot_trajectory(trajectory, *, index: int = 0, max_units: int = 10, title: str | None = None,
-                    time_unit: str | None = None) -> Figure:
+def plot_trajectory(
+    trajectory,
+    *,
+    index: int = 0,
+    max_units: int = 10,
+    title: str | None = None,
+    time_unit: str | None = None,
+) -> Figure:
     """Plots the state variables (e.g. I and r) and the outputs y over time, one line
     per unit, with a legend naming the units.
 

@@ -6,7 +6,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def plot_psychometric(curves: dict, *, xlabel: str = "signed coherence (%)", title: str | None = None, ax=None) -> Figure:
+def plot_psychometric(
+    curves: dict, *, xlabel: str = "signed coherence (%)", title: str | None = None, ax=None
+) -> Figure:
     """P(choice = 1) against a signed stimulus strength, one line per group.
 
     **Arguments:**
@@ -23,7 +25,7 @@ def plot_psychometric(curves: dict, *, xlabel: str = "signed coherence (%)", tit
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    for group, (x, p, n) in curves.items():
+    for group, (x, p, _n) in curves.items():
         ax.plot(x, p, "o-", ms=4, label=None if group is None else f"{group}")
     ax.axhline(0.5, color="0.7", lw=0.8)
     ax.axvline(0.0, color="0.7", lw=0.8)
@@ -78,7 +80,9 @@ def plot_accuracy_by_coherence(
     return fig
 
 
-def plot_time_constant_groups(groups: dict, *, unit: str = "ms", title: str | None = None) -> Figure:
+def plot_time_constant_groups(
+    groups: dict, *, unit: str = "ms", title: str | None = None
+) -> Figure:
     """Histograms of learned time constants, one panel per time constant, one colour per
     E/I group.
 
@@ -107,7 +111,9 @@ def plot_time_constant_groups(groups: dict, *, unit: str = "ms", title: str | No
             lo, hi = lo - 0.5 * max(abs(lo), 1e-6), hi + 0.5 * max(abs(hi), 1e-6)
         bins = np.linspace(lo, hi, 16)
         for (gname, _), v in zip(groups.items(), vals):
-            ax.hist(v, bins=bins, alpha=0.6, color=colours.get(gname), label=f"{gname} (n={v.size})")
+            ax.hist(
+                v, bins=bins, alpha=0.6, color=colours.get(gname), label=f"{gname} (n={v.size})"
+            )
         u = f" ({unit}" + ("^2)" if name.startswith("tau_2") else ")")
         ax.set_xlabel(name + (u if name.startswith("tau") else ""))
         ax.set_ylabel("count")

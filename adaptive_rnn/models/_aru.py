@@ -26,7 +26,13 @@ from ._base import (
     default_dtype,
     normal_init,
 )
-from ._common import SavedLayout, build_weights, layout_with_leaves_last, restore_structure, weights_structure
+from ._common import (
+    SavedLayout,
+    build_weights,
+    layout_with_leaves_last,
+    restore_structure,
+    weights_structure,
+)
 
 
 class ARULayer(eqx.Module):
@@ -195,7 +201,9 @@ class ARU(AbstractRNN):
         n_out = _check_size("n_out", n_out)
         sizes = tuple(_check_size("n_hidden", n) for n in as_tuple(n_hidden))
         if not sizes:
-            raise InputError(f"n_hidden: got {n_hidden!r}, expected a positive integer or a non-empty list of them")
+            raise InputError(
+                f"n_hidden: got {n_hidden!r}, expected a positive integer or a non-empty list of them"
+            )
         n_last = sizes[-1]
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
@@ -219,8 +227,12 @@ class ARU(AbstractRNN):
                 f"n_hidden = {n_hidden!r}"
             )
         dtype = default_dtype(dtype)
-        inits = [_initial(name, a, t) for name, a, t in (("s", alpha_s, tau_s), ("r", alpha_r, tau_r))]
-        values = [_per_layer(f"{kind}_{name}", v, len(sizes)) for name, (kind, v) in zip("sr", inits)]
+        inits = [
+            _initial(name, a, t) for name, a, t in (("s", alpha_s, tau_s), ("r", alpha_r, tau_r))
+        ]
+        values = [
+            _per_layer(f"{kind}_{name}", v, len(sizes)) for name, (kind, v) in zip("sr", inits)
+        ]
         n_params, n_prev = n_out * (n_last + 1), n_in
         for n in sizes:
             n_params += n * (n_prev + n + 3)
@@ -233,9 +245,14 @@ class ARU(AbstractRNN):
             kU, kW, kc = keys[3 * k : 3 * k + 3]
             tcs = tuple(
                 make_time_constant(
-                    name=name if len(sizes) == 1 else f"{name} (layer {k})", mode=mode,
-                    parametrisation=parametrisation, n=n, dt=self.dt, tau_min=self.tau_min,
-                    dtype=dtype, **{kind: vals[k]},
+                    name=name if len(sizes) == 1 else f"{name} (layer {k})",
+                    mode=mode,
+                    parametrisation=parametrisation,
+                    n=n,
+                    dt=self.dt,
+                    tau_min=self.tau_min,
+                    dtype=dtype,
+                    **{kind: vals[k]},
                 )
                 for name, mode, (kind, _), vals in zip(("tau_s", "tau_r"), modes, inits, values)
             )
@@ -245,17 +262,25 @@ class ARU(AbstractRNN):
             n_prev = n
         V = normal_init(keys[-1], (n_out, n_prev), math.sqrt(1 / n_prev), dtype)
         if len(sizes) == 1:
-            (U, W, c, tcs), = arrays
+            ((U, W, c, tcs),) = arrays
             W_in, W_hid, self.W_out, _ = build_weights(
-                n_in=n_in, n=sizes[0], n_out=n_out, weights=(U, W, V), dtype=dtype,
-                key=keys[-1], connectivity=options,
+                n_in=n_in,
+                n=sizes[0],
+                n_out=n_out,
+                weights=(U, W, V),
+                dtype=dtype,
+                key=keys[-1],
+                connectivity=options,
             )
             layers = [ARULayer(W_in, W_hid, c, *tcs)]
         else:
+
             def plain(name, w):
                 return make_weight(name, w.shape, init=w, key=keys[-1], dtype=dtype)
 
-            layers = [ARULayer(plain("W_in", U), plain("W_hid", W), c, *tcs) for U, W, c, tcs in arrays]
+            layers = [
+                ARULayer(plain("W_in", U), plain("W_hid", W), c, *tcs) for U, W, c, tcs in arrays
+            ]
             self.W_out = plain("W_out", V)
         self.layers = tuple(layers)
         self.b = jnp.zeros((n_out,), dtype=dtype)
@@ -265,26 +290,40 @@ class ARU(AbstractRNN):
     @classmethod
     def elman(cls, n_in, n_hidden, n_out, **kwargs) -> "ARU":
         """The Elman network, `r_t = f(U x_t + W r_{t-1})`: alpha_s = alpha_r = 1, fixed."""
-        return cls(n_in, n_hidden, n_out, time_constants="static", alpha_s=1.0, alpha_r=1.0, **kwargs)
+        return cls(
+            n_in, n_hidden, n_out, time_constants="static", alpha_s=1.0, alpha_r=1.0, **kwargs
+        )
 
     @classmethod
     def current_rnn(cls, n_in, n_hidden, n_out, *, time_constants="global", **kwargs) -> "ARU":
         """The leaky "current" RNN of computational neuroscience: alpha_r = 1 (fixed),
         `I_t = (1 - alpha_s) I_{t-1} + alpha_s (U x_t + W f(I_{t-1}))`."""
-        return cls(n_in, n_hidden, n_out, time_constants=(time_constants, "static"), alpha_r=1.0, **kwargs)
+        return cls(
+            n_in, n_hidden, n_out, time_constants=(time_constants, "static"), alpha_r=1.0, **kwargs
+        )
 
     @classmethod
     def rate_rnn(cls, n_in, n_hidden, n_out, *, time_constants="global", **kwargs) -> "ARU":
         """A leaky "rate" RNN: alpha_s = 1 (fixed),
         `r_t = (1 - alpha_r) r_{t-1} + alpha_r f(U x_t + W r_{t-1})`."""
-        return cls(n_in, n_hidden, n_out, time_constants=("static", time_constants), alpha_s=1.0, **kwargs)
+        return cls(
+            n_in, n_hidden, n_out, time_constants=("static", time_constants), alpha_s=1.0, **kwargs
+        )
 
     @classmethod
     def example(cls, *, key: PRNGKeyArray, dtype=None) -> "ARU":
         """A 2-4-2 sigmoid ARU with local learnable time constants (alpha_s from 0.2 to
         0.8, alpha_r 0.5)."""
-        return cls(2, 4, 2, time_constants="local", alpha_s=np.linspace(0.2, 0.8, 4), alpha_r=0.5,
-                   dtype=dtype, key=key)
+        return cls(
+            2,
+            4,
+            2,
+            time_constants="local",
+            alpha_s=np.linspace(0.2, 0.8, 4),
+            alpha_r=0.5,
+            dtype=dtype,
+            key=key,
+        )
 
     # ---- sizes and weights -----------------------------------------------------------
 
@@ -463,7 +502,9 @@ class ARU(AbstractRNN):
             vals = []
             for n, ts in zip(sizes, tau_sizes):
                 k = ts[mode_i]
-                vals.append(np.full((k,), 0.5) if (modes[mode_i] == "static" and k == n and n > 1) else 0.5)
+                vals.append(
+                    np.full((k,), 0.5) if (modes[mode_i] == "static" and k == n and n > 1) else 0.5
+                )
             return vals[0] if len(sizes) == 1 else vals
 
         legacy = config.get("connectivity", {})
@@ -491,4 +532,8 @@ class ARU(AbstractRNN):
 # The files written before the ARU's weights were `Weight`s held the Dale signs, the
 # recurrent mask and the readout mask (then `ARU.ei`, `ARU.rec_mask`, `ARU.out_mask`)
 # after all other leaves.
-_MOVED = (lambda m: m.layers[0].W_hid.signs, lambda m: m.layers[0].W_hid.mask, lambda m: m.W_out.mask)
+_MOVED = (
+    lambda m: m.layers[0].W_hid.signs,
+    lambda m: m.layers[0].W_hid.mask,
+    lambda m: m.W_out.mask,
+)

@@ -304,7 +304,9 @@ def project(model: PyTree) -> PyTree:
     **Raises:** `InputError` for an object that is neither a model nor a `Weight`.
     """
     if not isinstance(model, (AbstractRNN, Weight)):
-        raise InputError(f"model: got {type(model).__name__}, expected an adaptive_rnn model or a Weight")
+        raise InputError(
+            f"model: got {type(model).__name__}, expected an adaptive_rnn model or a Weight"
+        )
     return model.projected()
 
 
@@ -323,7 +325,9 @@ def _check_readout(readout: str) -> str:
 def _check_param_memory(name: str, got, n_params: int, dtype) -> None:
     """Refuses a model whose `n_params` parameters of `dtype` would not fit in memory
     (before any array is allocated); `name`/`got` name the size that sets it."""
-    check_memory(name, got, float(n_params) * default_dtype(dtype).itemsize, "the model's parameters")
+    check_memory(
+        name, got, float(n_params) * default_dtype(dtype).itemsize, "the model's parameters"
+    )
 
 
 def normal_init(key, shape, std, dtype) -> Array:

@@ -13,8 +13,8 @@ import numpy as np
 from jaxtyping import Array
 
 from .._activations import get_activation
-from .._connectivity import Connectivity, Weight, ei_signs, make_weight, weight_from_structure
 from .._checks import as_float_array
+from .._connectivity import Connectivity, Weight, ei_signs, make_weight, weight_from_structure
 from .._errors import InputError
 from .._params import Frozen
 from ._base import AbstractRNN
@@ -76,18 +76,37 @@ def build_weights(
     signs = ei_signs(n, c.e_fraction, ei=c.ei) if c.dale is not None else None
     k_in, k_rec, k_out = jax.random.split(key, 3)
     W_in = make_weight(
-        "W_in", (n, n_in), init=inits[0], key=k_in, dtype=dtype, dale=None,
-        nonneg=c.nonneg_input, mask=masks.get("in"), fixed=fixed.get("in", False),
+        "W_in",
+        (n, n_in),
+        init=inits[0],
+        key=k_in,
+        dtype=dtype,
+        dale=None,
+        nonneg=c.nonneg_input,
+        mask=masks.get("in"),
+        fixed=fixed.get("in", False),
     )
     rec_init = inits[1]
     if isinstance(rec_init, str) and rec_scale != 1.0:
-        rec_init = np.asarray(
-            make_weight("W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype).effective()
-        ) * rec_scale
+        rec_init = (
+            np.asarray(
+                make_weight("W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype).effective()
+            )
+            * rec_scale
+        )
     W_hid = make_weight(
-        "W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype, dale=c.dale, signs=signs,
-        mask=masks.get("rec"), fixed=fixed.get("rec", False), no_self=not c.self_connections,
-        radius=c.spectral_radius, balance=c.balance,
+        "W_hid",
+        (n, n),
+        init=rec_init,
+        key=k_rec,
+        dtype=dtype,
+        dale=c.dale,
+        signs=signs,
+        mask=masks.get("rec"),
+        fixed=fixed.get("rec", False),
+        no_self=not c.self_connections,
+        radius=c.spectral_radius,
+        balance=c.balance,
     )
     out_mask = masks.get("out")
     if c.readout_excitatory_only:
@@ -95,8 +114,14 @@ def build_weights(
         exc = np.broadcast_to((signs > 0)[None, :].astype(np.float64), (n_out, n))
         out_mask = exc if out_mask is None else np.asarray(out_mask) * exc
     W_out = make_weight(
-        "W_out", (n_out, n), init=inits[2], key=k_out, dtype=dtype, dale=None,
-        mask=out_mask, fixed=fixed.get("out", False),
+        "W_out",
+        (n_out, n),
+        init=inits[2],
+        key=k_out,
+        dtype=dtype,
+        dale=None,
+        mask=out_mask,
+        fixed=fixed.get("out", False),
     )
     return W_in, W_hid, W_out, signs
 
@@ -141,7 +166,9 @@ def make_bias(name: str, init, n: int, fan_in: int, key, dtype):
         if init == "zero":
             return jnp.zeros((n,), dtype=dtype)
         if init == "normal":
-            return jax.random.normal(key, (n,), dtype=dtype) / float(np.sqrt(fan_in))  # a Python float keeps the dtype
+            return jax.random.normal(key, (n,), dtype=dtype) / float(
+                np.sqrt(fan_in)
+            )  # a Python float keeps the dtype
         if init == "uniform":
             k = 1 / np.sqrt(fan_in)
             return jax.random.uniform(key, (n,), dtype=dtype, minval=-k, maxval=k)
@@ -169,7 +196,10 @@ def unwrap(x):
 
 
 def weights_structure(model) -> dict:
-    return {k: getattr(model, a).structure() for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out"))}
+    return {
+        k: getattr(model, a).structure()
+        for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out"))
+    }
 
 
 def restore_structure(model, config: dict):
@@ -182,10 +212,14 @@ def restore_structure(model, config: dict):
     for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out")):
         if k in ws:
             shape = getattr(model, a).shape
-            model = eqx.tree_at(lambda m: getattr(m, a), model, weight_from_structure(a, shape, ws[k], dtype))
+            model = eqx.tree_at(
+                lambda m, a=a: getattr(m, a), model, weight_from_structure(a, shape, ws[k], dtype)
+            )
     for a, kind in config.get("vectors", {}).items():
         v = unwrap(getattr(model, a))
-        model = eqx.tree_at(lambda m: getattr(m, a), model, Frozen(v) if kind == "frozen" else v)
+        model = eqx.tree_at(
+            lambda m, a=a: getattr(m, a), model, Frozen(v) if kind == "frozen" else v
+        )
     return model
 
 

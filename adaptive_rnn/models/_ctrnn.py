@@ -13,9 +13,15 @@ from .._checks import check_choice
 from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import CTRNNFieldParams, ctrnn_field
-from ._noise_settings import Noise, make_noise
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, Frozen, make_time_constant
-from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
+from ._base import (
+    AbstractNoisyRNN,
+    _check_dt,
+    _check_param_memory,
+    _check_readout,
+    _check_size,
+    default_dtype,
+)
 from ._common import (
     AbstractVoltageRNN,
     build_weights,
@@ -26,6 +32,7 @@ from ._common import (
     vectors_structure,
     weights_structure,
 )
+from ._noise_settings import Noise, make_noise
 
 
 class CTRNNResolved(eqx.Module):
@@ -160,21 +167,40 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
         dtype = default_dtype(dtype)
         _check_param_memory("n_hidden", n_hidden, n * (n_in + n + 3) + n_out * (n + 1), dtype)
         if tau is not None and alpha is not None:
-            raise InputError(f"tau, alpha: got both (tau={tau!r}, alpha={alpha!r}), expected one of them")
+            raise InputError(
+                f"tau, alpha: got both (tau={tau!r}, alpha={alpha!r}), expected one of them"
+            )
         init = {"tau": tau} if tau is not None else {"alpha": 0.1 if alpha is None else alpha}
         self.time_constant = make_time_constant(
-            name="tau", mode=time_constants, parametrisation=parametrisation, n=n,
-            dt=self.dt, tau_min=self.tau_min, dtype=dtype, **init,
+            name="tau",
+            mode=time_constants,
+            parametrisation=parametrisation,
+            n=n,
+            dt=self.dt,
+            tau_min=self.tau_min,
+            dtype=dtype,
+            **init,
         )
         import jax
 
         k_w, k_bh, k_bo = jax.random.split(key, 3)
         self.W_in, self.W_hid, self.W_out, _ = build_weights(
-            n_in=n_in, n=n, n_out=n_out, weights=weights, dale=self.dale,
-            e_fraction=e_fraction, ei=ei, self_connections=self_connections,
-            readout_excitatory_only=readout_excitatory_only, nonneg_input=nonneg_input,
-            balance=balance, spectral_radius=spectral_radius, masks=masks, fixed=fixed,
-            dtype=dtype, key=k_w,
+            n_in=n_in,
+            n=n,
+            n_out=n_out,
+            weights=weights,
+            dale=self.dale,
+            e_fraction=e_fraction,
+            ei=ei,
+            self_connections=self_connections,
+            readout_excitatory_only=readout_excitatory_only,
+            nonneg_input=nonneg_input,
+            balance=balance,
+            spectral_radius=spectral_radius,
+            masks=masks,
+            fixed=fixed,
+            dtype=dtype,
+            key=k_w,
         )
         if not isinstance(biases, (list, tuple)) or len(biases) != 2:
             raise InputError(f"biases: got {biases!r}, expected a pair (b_hid, b_out)")
@@ -207,7 +233,9 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
     def resolve(self) -> CTRNNResolved:
         return CTRNNResolved(
             params=CTRNNFieldParams(
-                W=self.W_hid.effective(), b=unwrap(self.b_hid), tau=self.time_constant.tau(),
+                W=self.W_hid.effective(),
+                b=unwrap(self.b_hid),
+                tau=self.time_constant.tau(),
                 activation=self.activation,
             ),
             W_in=self.W_in.effective(),
@@ -234,7 +262,11 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
 
     def weight_matrices(self) -> dict[str, Array]:
         """The effective `W_in`, `W_hid` and `W_out` as `"in"`, `"rec"`, `"out"`."""
-        return {"in": self.W_in.effective(), "rec": self.W_hid.effective(), "out": self.W_out.effective()}
+        return {
+            "in": self.W_in.effective(),
+            "rec": self.W_hid.effective(),
+            "out": self.W_out.effective(),
+        }
 
     def dale_signs(self) -> Array | None:
         """The sign of each unit under Dale's law (`dale=...`), else `None`."""
@@ -245,9 +277,19 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
         """A 2-4-2 tanh CTRNN with local learnable time constants, biases, a learnable
         initial state and Dale's law (`"abs"`, 3 E and 1 I units)."""
         return cls(
-            2, 4, 2, activation="tanh", time_constants="local", alpha=np.linspace(0.2, 0.6, 4),
-            biases=("normal", "normal"), initial_state=np.linspace(-0.5, 0.5, 4),
-            learn_initial_state=True, dale="abs", e_fraction=0.75, dtype=dtype, key=key,
+            2,
+            4,
+            2,
+            activation="tanh",
+            time_constants="local",
+            alpha=np.linspace(0.2, 0.6, 4),
+            biases=("normal", "normal"),
+            initial_state=np.linspace(-0.5, 0.5, 4),
+            learn_initial_state=True,
+            dale="abs",
+            e_fraction=0.75,
+            dtype=dtype,
+            key=key,
         )
 
     # ---- metadata -------------------------------------------------------------------
@@ -280,12 +322,19 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
         size = config["tau_sizes"][0] if "tau_sizes" in config else config.get("tau_size", 1)
         per = size == n and n > 1
         model = cls(
-            config["n_in"], n, config["n_out"],
-            activation=config["activation"], time_constants=config["time_constants"],
+            config["n_in"],
+            n,
+            config["n_out"],
+            activation=config["activation"],
+            time_constants=config["time_constants"],
             parametrisation=config["parametrisation"],
             alpha=np.full((n,), 0.5) if per else 0.5,
-            dt=config["dt"], tau_min=config["tau_min"], readout=config["readout"],
-            dale=config.get("dale"), noise=config.get("noise"), dtype=config.get("dtype"),
+            dt=config["dt"],
+            tau_min=config["tau_min"],
+            readout=config["readout"],
+            dale=config.get("dale"),
+            noise=config.get("noise"),
+            dtype=config.get("dtype"),
             key=key,
         )
         return restore_structure(model, config)

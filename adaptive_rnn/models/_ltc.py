@@ -15,7 +15,14 @@ from .._connectivity import Weight, check_mask, make_weight, project_weights
 from .._errors import InputError
 from .._fields import LTCDrive, LTCFieldParams, ltc_field, ltc_synapses, ltc_unfold
 from .._params import Frozen, _inverse_softplus
-from ._base import AbstractRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
+from ._base import (
+    AbstractRNN,
+    _check_dt,
+    _check_param_memory,
+    _check_readout,
+    _check_size,
+    default_dtype,
+)
 from ._common import restore_structure, unwrap, vectors_structure
 
 POSITIVITY = ("softplus", "clip")
@@ -23,9 +30,15 @@ INPUT_MAPPINGS = ("affine", "linear", "none")
 OUTPUT_MAPPINGS = ("affine", "linear", "none", "dense")
 # The initial ranges of `ncps` (uniform draws), per parameter.
 INIT_RANGES = {
-    "gleak": (0.001, 1.0), "vleak": (-0.2, 0.2), "cm": (0.4, 0.6),
-    "w": (0.001, 1.0), "sigma": (3.0, 8.0), "mu": (0.3, 0.8),
-    "sensory_w": (0.001, 1.0), "sensory_sigma": (3.0, 8.0), "sensory_mu": (0.3, 0.8),
+    "gleak": (0.001, 1.0),
+    "vleak": (-0.2, 0.2),
+    "cm": (0.4, 0.6),
+    "w": (0.001, 1.0),
+    "sigma": (3.0, 8.0),
+    "mu": (0.3, 0.8),
+    "sensory_w": (0.001, 1.0),
+    "sensory_sigma": (3.0, 8.0),
+    "sensory_mu": (0.3, 0.8),
 }
 _POSITIVE = ("gleak", "cm", "w", "sensory_w")  # kept >= 0 by `positivity`
 _ZERO = 1e-30  # softplus cannot reach 0; a zero is stored as softplus^{-1}(1e-30)
@@ -36,7 +49,9 @@ _Values = ArrayLike | Sequence | None  # a scalar, an array or nested lists of n
 
 class LTCResolved(eqx.Module):
     params: LTCFieldParams
-    sensory: tuple[Array, Array, Array, Array]  # (w, sigma, mu, erev), each (n, n_in), mask applied to w
+    sensory: tuple[
+        Array, Array, Array, Array
+    ]  # (w, sigma, mu, erev), each (n, n_in), mask applied to w
     input_w: Array
     input_b: Array
     W_out: Array
@@ -50,7 +65,9 @@ def _array(name: str, value, shape, *, sign: str | None = None) -> np.ndarray:
     try:
         arr = np.broadcast_to(arr, shape).copy()
     except ValueError as e:
-        raise InputError(f"{name}: got shape {arr.shape}, expected a scalar or shape {shape}") from e
+        raise InputError(
+            f"{name}: got shape {arr.shape}, expected a scalar or shape {shape}"
+        ) from e
     bad = ~np.isfinite(arr)
     if sign == "positive":
         bad |= arr <= 0
@@ -204,14 +221,41 @@ class LTC(AbstractRNN):
                 f"n_out units; expected n_out <= n_hidden = {n}, or output_mapping='dense'"
             )
         dtype = default_dtype(dtype)
-        _check_param_memory("n_hidden", n_hidden, 5 * n * (n + n_in) + 4 * n + 2 * n_in + n_out * (n + 1), dtype)
-        keys = dict(zip((*INIT_RANGES, "erev", "sensory_erev", "out"), jax.random.split(key, len(INIT_RANGES) + 3)))
-        shapes = {"gleak": (n,), "vleak": (n,), "cm": (n,), "w": (n, n), "sigma": (n, n), "mu": (n, n),
-                  "erev": (n, n), "sensory_w": (n, n_in), "sensory_sigma": (n, n_in),
-                  "sensory_mu": (n, n_in), "sensory_erev": (n, n_in)}
-        given = {"gleak": gleak, "vleak": vleak, "cm": cm, "w": w, "sigma": sigma, "mu": mu, "erev": erev,
-                 "sensory_w": sensory_w, "sensory_sigma": sensory_sigma, "sensory_mu": sensory_mu,
-                 "sensory_erev": sensory_erev}
+        _check_param_memory(
+            "n_hidden", n_hidden, 5 * n * (n + n_in) + 4 * n + 2 * n_in + n_out * (n + 1), dtype
+        )
+        keys = dict(
+            zip(
+                (*INIT_RANGES, "erev", "sensory_erev", "out"),
+                jax.random.split(key, len(INIT_RANGES) + 3),
+            )
+        )
+        shapes = {
+            "gleak": (n,),
+            "vleak": (n,),
+            "cm": (n,),
+            "w": (n, n),
+            "sigma": (n, n),
+            "mu": (n, n),
+            "erev": (n, n),
+            "sensory_w": (n, n_in),
+            "sensory_sigma": (n, n_in),
+            "sensory_mu": (n, n_in),
+            "sensory_erev": (n, n_in),
+        }
+        given = {
+            "gleak": gleak,
+            "vleak": vleak,
+            "cm": cm,
+            "w": w,
+            "sigma": sigma,
+            "mu": mu,
+            "erev": erev,
+            "sensory_w": sensory_w,
+            "sensory_sigma": sensory_sigma,
+            "sensory_mu": sensory_mu,
+            "sensory_erev": sensory_erev,
+        }
         values = {}
         for name, shape in shapes.items():
             value = given[name]
@@ -219,10 +263,22 @@ class LTC(AbstractRNN):
                 lo, hi = INIT_RANGES[name]
                 value = np.asarray(jax.random.uniform(keys[name], shape, dtype, lo, hi))
             elif value is None:  # a reversal potential: +1 or -1
-                value = np.where(np.asarray(jax.random.uniform(keys[name], shape, dtype)) < 1 / 3, -1.0, 1.0)
-            sign = "positive" if name in ("gleak", "cm") else "nonnegative" if name in _POSITIVE else None
+                value = np.where(
+                    np.asarray(jax.random.uniform(keys[name], shape, dtype)) < 1 / 3, -1.0, 1.0
+                )
+            sign = (
+                "positive"
+                if name in ("gleak", "cm")
+                else "nonnegative"
+                if name in _POSITIVE
+                else None
+            )
             values[name] = _array(name, value, shape, sign=sign)
-        as_raw = (lambda a: _inverse_softplus(np.maximum(a, _ZERO))) if self.positivity == "softplus" else (lambda a: a)
+        as_raw = (
+            (lambda a: _inverse_softplus(np.maximum(a, _ZERO)))
+            if self.positivity == "softplus"
+            else (lambda a: a)
+        )
         leaf = lambda a: jnp.asarray(a, dtype=dtype)  # noqa: E731
         self.gleak_raw = leaf(as_raw(values["gleak"]))
         self.vleak = leaf(values["vleak"])
@@ -235,7 +291,9 @@ class LTC(AbstractRNN):
         )
         self.mask = None if mask is None else Frozen(leaf(check_mask("mask", mask, (n, n))))
         self.sensory_mask = (
-            None if sensory_mask is None else Frozen(leaf(check_mask("sensory_mask", sensory_mask, (n, n_in))))
+            None
+            if sensory_mask is None
+            else Frozen(leaf(check_mask("sensory_mask", sensory_mask, (n, n_in))))
         )
 
         def vector(name, value, size, default, trainable):
@@ -244,7 +302,9 @@ class LTC(AbstractRNN):
 
         self.input_w = vector("input_w", input_w, n_in, 1.0, self.input_mapping != "none")
         self.input_b = vector("input_b", input_b, n_in, 0.0, self.input_mapping == "affine")
-        self.b_out = vector("output_b", output_b, n_out, 0.0, self.output_mapping in ("affine", "dense"))
+        self.b_out = vector(
+            "output_b", output_b, n_out, 0.0, self.output_mapping in ("affine", "dense")
+        )
         if self.output_mapping == "dense":
             init = "uniform" if output_w is None else _array("output_w", output_w, (n_out, n))
             self.W_out = make_weight("W_out", (n_out, n), init=init, key=keys["out"], dtype=dtype)
@@ -252,7 +312,12 @@ class LTC(AbstractRNN):
             motor = np.eye(n_out, n)
             gain = _array("output_w", 1.0 if output_w is None else output_w, (n_out,))
             self.W_out = make_weight(
-                "W_out", (n_out, n), init=motor * gain[:, None], key=keys["out"], dtype=dtype, mask=motor,
+                "W_out",
+                (n_out, n),
+                init=motor * gain[:, None],
+                key=keys["out"],
+                dtype=dtype,
+                mask=motor,
                 fixed=self.output_mapping == "none",
             )
         v0 = _array("initial_state", 0.0 if initial_state is None else initial_state, (n,))
@@ -312,8 +377,13 @@ class LTC(AbstractRNN):
     def resolve(self) -> LTCResolved:
         return LTCResolved(
             params=LTCFieldParams(
-                gleak=self.gleak, vleak=self.vleak, cm=self.cm, w=self.w, sigma=self.sigma,
-                mu=self.mu, erev=self.erev,
+                gleak=self.gleak,
+                vleak=self.vleak,
+                cm=self.cm,
+                w=self.w,
+                sigma=self.sigma,
+                mu=self.mu,
+                erev=self.erev,
             ),
             sensory=(self.sensory_w, self.sensory_sigma, self.sensory_mu, self.sensory_erev),
             input_w=unwrap(self.input_w),
@@ -335,7 +405,10 @@ class LTC(AbstractRNN):
         h = dt / self.ode_unfolds
         (v,) = y
         v = jax.lax.fori_loop(
-            0, self.ode_unfolds, lambda _, u: ltc_unfold(resolved.params, u, drive, h, self.epsilon), v
+            0,
+            self.ode_unfolds,
+            lambda _, u: ltc_unfold(resolved.params, u, drive, h, self.epsilon),
+            v,
         )
         return (v,)
 
@@ -381,8 +454,12 @@ class LTC(AbstractRNN):
         if self.positivity != "clip":
             return model
         return eqx.tree_at(
-            lambda m: (m.gleak_raw, m.cm_raw, m.w_raw, m.sensory_w_raw), model,
-            tuple(jax.nn.relu(a) for a in (model.gleak_raw, model.cm_raw, model.w_raw, model.sensory_w_raw)),
+            lambda m: (m.gleak_raw, m.cm_raw, m.w_raw, m.sensory_w_raw),
+            model,
+            tuple(
+                jax.nn.relu(a)
+                for a in (model.gleak_raw, model.cm_raw, model.w_raw, model.sensory_w_raw)
+            ),
         )
 
     @classmethod
@@ -390,8 +467,16 @@ class LTC(AbstractRNN):
         """A 2-4-2 LTC without autapses, a learnable initial state, 4 unfolds and
         `dt = 0.1` (so that explicit solvers on the input grid are stable too)."""
         return cls(
-            2, 4, 2, dt=0.1, ode_unfolds=4, mask=1 - np.eye(4), initial_state=np.linspace(-0.3, 0.3, 4),
-            learn_initial_state=True, dtype=dtype, key=key,
+            2,
+            4,
+            2,
+            dt=0.1,
+            ode_unfolds=4,
+            mask=1 - np.eye(4),
+            initial_state=np.linspace(-0.3, 0.3, 4),
+            learn_initial_state=True,
+            dtype=dtype,
+            key=key,
         )
 
     # ---- metadata -----------------------------------------------------------------------
@@ -420,9 +505,19 @@ class LTC(AbstractRNN):
         n_in, n, n_out = config["n_in"], config["n_hidden"], config["n_out"]
         masks = config.get("masks", {})
         model = cls(
-            n_in, n, n_out, dt=config["dt"], readout=config["readout"], ode_unfolds=config["ode_unfolds"],
-            epsilon=config["epsilon"], positivity=config["positivity"], input_mapping=config["input_mapping"],
-            output_mapping=config["output_mapping"], mask=np.ones((n, n)) if masks.get("rec") else None,
-            sensory_mask=np.ones((n, n_in)) if masks.get("in") else None, dtype=config.get("dtype"), key=key,
+            n_in,
+            n,
+            n_out,
+            dt=config["dt"],
+            readout=config["readout"],
+            ode_unfolds=config["ode_unfolds"],
+            epsilon=config["epsilon"],
+            positivity=config["positivity"],
+            input_mapping=config["input_mapping"],
+            output_mapping=config["output_mapping"],
+            mask=np.ones((n, n)) if masks.get("rec") else None,
+            sensory_mask=np.ones((n, n_in)) if masks.get("in") else None,
+            dtype=config.get("dtype"),
+            key=key,
         )
         return restore_structure(model, config)

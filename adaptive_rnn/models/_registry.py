@@ -72,7 +72,9 @@ def get_family(name: Any) -> type[AbstractRNN]:
         return FAMILIES[name]
     except (KeyError, TypeError):
         listed = ", ".join(repr(n) for n in FAMILIES)
-        raise InputError(f"model family: got {name!r}, expected one of {listed}{suggest(name, FAMILIES)}") from None
+        raise InputError(
+            f"model family: got {name!r}, expected one of {listed}{suggest(name, FAMILIES)}"
+        ) from None
 
 
 def family_names() -> tuple[str, ...]:

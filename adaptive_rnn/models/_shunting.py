@@ -14,9 +14,15 @@ from .._checks import as_float_array, check_choice
 from .._connectivity import Weight, _check_dale
 from .._errors import InputError
 from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
-from ._noise_settings import Noise, make_noise
 from .._params import Frozen, _inverse_softplus
-from ._base import AbstractNoisyRNN, _check_dt, _check_param_memory, _check_readout, _check_size, default_dtype
+from ._base import (
+    AbstractNoisyRNN,
+    _check_dt,
+    _check_param_memory,
+    _check_readout,
+    _check_size,
+    default_dtype,
+)
 from ._common import (
     AbstractVoltageRNN,
     build_weights,
@@ -27,6 +33,7 @@ from ._common import (
     vectors_structure,
     weights_structure,
 )
+from ._noise_settings import Noise, make_noise
 
 A_SHAPES = ("matrix", "neuron", "global")
 _BOUNDED = ("sigmoid", "tanh", "retanh")
@@ -46,7 +53,9 @@ def _positive(name: str, value, shape, *, allow_zero: bool) -> np.ndarray:
     try:
         arr = np.broadcast_to(arr, shape).copy()
     except ValueError as e:
-        raise InputError(f"{name}: got shape {arr.shape}, expected a scalar or shape {shape}") from e
+        raise InputError(
+            f"{name}: got shape {arr.shape}, expected a scalar or shape {shape}"
+        ) from e
     bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
     if bad.any():
         raise InputError(
@@ -175,15 +184,28 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
             try:
                 a = np.broadcast_to(A_arr, a_shape).copy()
             except ValueError as e:
-                raise InputError(f"A: got shape {A_arr.shape}, expected a scalar or shape {a_shape}") from e
+                raise InputError(
+                    f"A: got shape {A_arr.shape}, expected a scalar or shape {a_shape}"
+                ) from e
             self.a_raw = jnp.asarray(a, dtype=dtype)
         k_w, k_b = jax.random.split(key)
         self.W_in, self.W_hid, self.W_out, _ = build_weights(
-            n_in=n_in, n=n, n_out=n_out, weights=weights, dale=self.dale,
-            e_fraction=e_fraction, ei=ei, self_connections=self_connections,
-            readout_excitatory_only=readout_excitatory_only, nonneg_input=nonneg_input,
-            balance=balance, spectral_radius=spectral_radius, masks=masks, fixed=fixed,
-            dtype=dtype, key=k_w,
+            n_in=n_in,
+            n=n,
+            n_out=n_out,
+            weights=weights,
+            dale=self.dale,
+            e_fraction=e_fraction,
+            ei=ei,
+            self_connections=self_connections,
+            readout_excitatory_only=readout_excitatory_only,
+            nonneg_input=nonneg_input,
+            balance=balance,
+            spectral_radius=spectral_radius,
+            masks=masks,
+            fixed=fixed,
+            dtype=dtype,
+            key=k_w,
         )
         self.b_out = make_bias("bias_out", bias_out, n_out, n, k_b, dtype)
         self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)
@@ -268,7 +290,11 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
 
     def weight_matrices(self) -> dict[str, Array]:
         """The effective `P` (`W_in`), `W` (`W_hid`) and `W_out` as `"in"`, `"rec"`, `"out"`."""
-        return {"in": self.W_in.effective(), "rec": self.W_hid.effective(), "out": self.W_out.effective()}
+        return {
+            "in": self.W_in.effective(),
+            "rec": self.W_hid.effective(),
+            "out": self.W_out.effective(),
+        }
 
     def dale_signs(self) -> Array | None:
         """The sign of each unit under Dale's law (the default), else `None`."""
@@ -280,9 +306,17 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
         leaks per neuron, a readout bias, a learnable initial state and Dale's law (the
         default, `"abs"`, 3 E and 1 I units)."""
         return cls(
-            2, 4, 2, G_b=np.linspace(0.8, 1.4, 4), A=0.5, bias_out="normal",
-            initial_state=np.linspace(-0.5, 0.5, 4), learn_initial_state=True, e_fraction=0.75,
-            dtype=dtype, key=key,
+            2,
+            4,
+            2,
+            G_b=np.linspace(0.8, 1.4, 4),
+            A=0.5,
+            bias_out="normal",
+            initial_state=np.linspace(-0.5, 0.5, 4),
+            learn_initial_state=True,
+            e_fraction=0.75,
+            dtype=dtype,
+            key=key,
         )
 
     # ---- metadata -----------------------------------------------------------------
@@ -309,11 +343,18 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
     @classmethod
     def from_config(cls, config: dict[str, Any], *, key) -> "Shunting":
         model = cls(
-            config["n_in"], config["n_hidden"], config["n_out"],
-            activation=config["activation"], A_shape=config["A_shape"],
+            config["n_in"],
+            config["n_hidden"],
+            config["n_out"],
+            activation=config["activation"],
+            A_shape=config["A_shape"],
             state_dependent_leak=config["state_dependent_leak"],
-            positive_A=config["positive_A"], dale=config.get("dale"), dt=config["dt"],
-            readout=config["readout"], noise=config.get("noise"), dtype=config.get("dtype"),
+            positive_A=config["positive_A"],
+            dale=config.get("dale"),
+            dt=config["dt"],
+            readout=config["readout"],
+            noise=config.get("noise"),
+            dtype=config.get("dtype"),
             key=key,
         )
         return restore_structure(model, config)

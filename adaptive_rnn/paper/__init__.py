@@ -12,7 +12,27 @@ import os
 import time
 from pathlib import Path
 
-from . import fig2 as fig2, fig3 as fig3, hierarchy as hierarchy, local as local, memory as memory, relu as relu, size as size
+from . import (
+    fig2 as fig2,
+)
+from . import (
+    fig3 as fig3,
+)
+from . import (
+    hierarchy as hierarchy,
+)
+from . import (
+    local as local,
+)
+from . import (
+    memory as memory,
+)
+from . import (
+    relu as relu,
+)
+from . import (
+    size as size,
+)
 from ._common import Stages
 
 EXPERIMENTS = {
@@ -42,8 +62,15 @@ def make_config(name: str, scale: str = "quick", seed: int = 0):
     return getattr(EXPERIMENTS[name].Config, scale)(seed=int(seed))
 
 
-def reproduce(name: str, scale: str = "quick", seed: int = 0, out_dir: str | os.PathLike = "results",
-              progress: bool | None = None, *, formats=("png", "pdf")) -> dict:
+def reproduce(
+    name: str,
+    scale: str = "quick",
+    seed: int = 0,
+    out_dir: str | os.PathLike = "results",
+    progress: bool | None = None,
+    *,
+    formats=("png", "pdf"),
+) -> dict:
     """Runs one experiment (or `"all"`) and writes `DIR/NAME.json`, `DIR/NAME.png` and
     `DIR/NAME.pdf`.
 
@@ -74,7 +101,9 @@ def reproduce(name: str, scale: str = "quick", seed: int = 0, out_dir: str | os.
     if name == "all":
         if scale not in SCALES:
             raise InputError(f"scale: got {scale!r}, expected one of {SCALES}")
-        return {n: reproduce(n, scale, seed, out_dir, progress, formats=formats) for n in EXPERIMENTS}
+        return {
+            n: reproduce(n, scale, seed, out_dir, progress, formats=formats) for n in EXPERIMENTS
+        }
     config = make_config(name, scale, seed)
     module = EXPERIMENTS[name]
     out = Path(out_dir)

@@ -19,7 +19,12 @@ from ..train import EnsembleResult, fit_ensemble, paper_optimiser
 GRID = (0.001, 0.1377, 0.2745, 0.4112, 0.5479, 0.6847, 0.8214, 0.9582, 1.0949, 1.2316)
 # The six targets (alpha_s, alpha_r) of Fig. 2.
 FIG2_TARGETS = (
-    (0.137, 0.137), (0.342, 0.684), (0.684, 0.342), (0.342, 1.0), (0.684, 0.684), (0.889, 0.889),
+    (0.137, 0.137),
+    (0.342, 0.684),
+    (0.684, 0.342),
+    (0.342, 1.0),
+    (0.684, 0.684),
+    (0.889, 0.889),
 )
 # The targets of Fig. 3 and E4/E5.
 FIG3_TARGETS = ((0.684, 0.342), (0.342, 0.684))
@@ -164,41 +169,87 @@ def subkey(seed: int, *path: int):
     return key
 
 
-def make_teacher(seed: int, index: int, target, *, n_sequences: int, n_train: int,
-                 n_hidden: int = 10, activation: str = "sigmoid", local_sd: float | None = None) -> TeacherData:
+def make_teacher(
+    seed: int,
+    index: int,
+    target,
+    *,
+    n_sequences: int,
+    n_train: int,
+    n_hidden: int = 10,
+    activation: str = "sigmoid",
+    local_sd: float | None = None,
+) -> TeacherData:
     """The teacher data of E1 for one target: a sigmoid (or other) teacher ARU with
     the paper's readout convention (`"lagged"`), 40 steps, first 20 used in training.
 
     The teacher's key derives from `seed`, the target itself and `index`, so experiments
     that share a target (Fig. 2, Fig. 3, E4) share its teacher when `index` is 0."""
     return teacher_data(
-        subkey(seed, 1, round(1e4 * float(target[0])), round(1e4 * float(target[1])), index), alpha_s=float(target[0]), alpha_r=float(target[1]),
-        local_sd=local_sd, n_sequences=int(n_sequences), n_train=int(n_train),
-        n_hidden=int(n_hidden), activation=activation, readout="lagged",
+        subkey(seed, 1, round(1e4 * float(target[0])), round(1e4 * float(target[1])), index),
+        alpha_s=float(target[0]),
+        alpha_r=float(target[1]),
+        local_sd=local_sd,
+        n_sequences=int(n_sequences),
+        n_train=int(n_train),
+        n_hidden=int(n_hidden),
+        activation=activation,
+        readout="lagged",
     )
 
 
-def student(key, *, n_hidden: int | Sequence[int] = 10, activation="sigmoid", time_constants="global", alpha_s=0.5,
-            alpha_r=0.5, n_in=2, n_out=2) -> ARU:
+def student(
+    key,
+    *,
+    n_hidden: int | Sequence[int] = 10,
+    activation="sigmoid",
+    time_constants="global",
+    alpha_s=0.5,
+    alpha_r=0.5,
+    n_in=2,
+    n_out=2,
+) -> ARU:
     """A student ARU with the paper's conventions (lagged readout, sigmoid
     parametrisation of learnable alphas)."""
     return ARU(
-        n_in, n_hidden, n_out, activation=activation, time_constants=time_constants,
-        alpha_s=alpha_s, alpha_r=alpha_r, readout="lagged", key=key,
+        n_in,
+        n_hidden,
+        n_out,
+        activation=activation,
+        time_constants=time_constants,
+        alpha_s=alpha_s,
+        alpha_r=alpha_r,
+        readout="lagged",
+        key=key,
     )
 
 
 def optimiser(learning_rate: float, tau_learning_rate: float | None = None):
     """The paper's optimiser (Adam, clip 2, L2 decay 1e-5) with our learning rate."""
-    return paper_optimiser(float(learning_rate), tau_learning_rate=None if tau_learning_rate is None else float(tau_learning_rate))
+    return paper_optimiser(
+        float(learning_rate),
+        tau_learning_rate=None if tau_learning_rate is None else float(tau_learning_rate),
+    )
 
 
-def train(models: Sequence[ARU], data, *, key, epochs: int, learning_rate: float,
-          tau_learning_rate: float | None = None, progress: bool = False) -> EnsembleResult:
+def train(
+    models: Sequence[ARU],
+    data,
+    *,
+    key,
+    epochs: int,
+    learning_rate: float,
+    tau_learning_rate: float | None = None,
+    progress: bool = False,
+) -> EnsembleResult:
     """`fit_ensemble` with the paper's optimiser, batch size 1, best-validation selection."""
     return fit_ensemble(
-        list(models), data, keys=jax.random.split(key, len(models)), epochs=int(epochs),
-        optimiser=optimiser(learning_rate, tau_learning_rate), progress=progress,
+        list(models),
+        data,
+        keys=jax.random.split(key, len(models)),
+        epochs=int(epochs),
+        optimiser=optimiser(learning_rate, tau_learning_rate),
+        progress=progress,
     )
 
 
@@ -252,8 +303,13 @@ def figure_legend(fig, *, ncols: int = 4, **kw):
     if not seen:
         return None
     kw.setdefault("fontsize", 8)
-    return fig.legend(list(seen.values()), list(seen), loc="outside lower center",
-                      ncols=min(ncols, len(seen)), **kw)
+    return fig.legend(
+        list(seen.values()),
+        list(seen),
+        loc="outside lower center",
+        ncols=min(ncols, len(seen)),
+        **kw,
+    )
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, size=(4.0, 3.4), **kw):

@@ -39,8 +39,14 @@ class Config(C.ExperimentConfig):
     activation: str = "sigmoid"
 
     QUICK = {"seeds": 1, "epochs": 8}
-    TINY = {"targets": C.FIG2_TARGETS[1:3], "grid": (0.1377, 0.5479, 0.9582), "seeds": 1,
-            "epochs": 2, "n_sequences": 30, "n_train": 20}
+    TINY = {
+        "targets": C.FIG2_TARGETS[1:3],
+        "grid": (0.1377, 0.5479, 0.9582),
+        "seeds": 1,
+        "epochs": 2,
+        "n_sequences": 30,
+        "n_train": 20,
+    }
 
 
 def run(config: Config, *, progress: bool | None = None) -> dict:
@@ -59,17 +65,34 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     with C.Stages("fig2", len(config.targets), progress) as stages:
         for t, target in enumerate(config.targets):
             stages.start(f"target {tuple(target)}: {len(cells)} students, {config.epochs} epochs")
-            data = C.make_teacher(config.seed, 0, target, n_sequences=config.n_sequences,
-                                  n_train=config.n_train, n_hidden=config.n_hidden,
-                                  activation=config.activation)
+            data = C.make_teacher(
+                config.seed,
+                0,
+                target,
+                n_sequences=config.n_sequences,
+                n_train=config.n_train,
+                n_hidden=config.n_hidden,
+                activation=config.activation,
+            )
             models = [
-                C.student(C.subkey(config.seed, 2, t, s), n_hidden=config.n_hidden,
-                          activation=config.activation, time_constants="static",
-                          alpha_s=float(grid[i]), alpha_r=float(grid[j]))
+                C.student(
+                    C.subkey(config.seed, 2, t, s),
+                    n_hidden=config.n_hidden,
+                    activation=config.activation,
+                    time_constants="static",
+                    alpha_s=float(grid[i]),
+                    alpha_r=float(grid[j]),
+                )
                 for i, j, s in cells
             ]
-            res = C.train(models, data.train_data(), key=C.subkey(config.seed, 3, t),
-                          epochs=config.epochs, learning_rate=config.learning_rate, progress=stages.bars)
+            res = C.train(
+                models,
+                data.train_data(),
+                key=C.subkey(config.seed, 3, t),
+                epochs=config.epochs,
+                learning_rate=config.learning_rate,
+                progress=stages.bars,
+            )
             vals = np.asarray(res.best_val_loss, dtype=float).reshape(G, G, S)
             vals = np.where(np.isfinite(vals), vals, np.nan)
             mean = np.nanmean(vals, axis=-1) if S > 1 else vals[..., 0]
@@ -100,9 +123,25 @@ def draw_map(ax, results: dict, index: int, *, colorbar: bool = True):
     ext = (grid[0] - step / 2, grid[-1] + step / 2, grid[0] - step / 2, grid[-1] + step / 2)
     im = ax.imshow(np.log10(loss), origin="lower", extent=ext, aspect="auto", cmap="viridis")
     ta_s, ta_r = results["targets"][index]
-    ax.plot([ta_r], [ta_s], marker="*", color="red", ms=12, ls="none", label="target (the teacher's alphas)")
-    ax.plot([1.0], [1.0], marker="s", color="white", mec="black", ms=6, ls="none",
-            label=r"Elman ($\alpha_s$ = $\alpha_r$ = 1)")
+    ax.plot(
+        [ta_r],
+        [ta_s],
+        marker="*",
+        color="red",
+        ms=12,
+        ls="none",
+        label="target (the teacher's alphas)",
+    )
+    ax.plot(
+        [1.0],
+        [1.0],
+        marker="s",
+        color="white",
+        mec="black",
+        ms=6,
+        ls="none",
+        label=r"Elman ($\alpha_s$ = $\alpha_r$ = 1)",
+    )
     ax.axhline(1.0, color="white", ls="--", lw=0.8, label=r"$\alpha$ = 1 ($\tau$ = dt)")
     ax.axvline(1.0, color="white", ls="--", lw=0.8, label="_nolegend_")
     ax.set_xlabel(r"model $\alpha_r$ (= dt / $\tau_r$)")
@@ -127,6 +166,8 @@ def plot(results: dict):
             ax.set_axis_off()
     # A grey background: the white markers and lines stay visible.
     C.figure_legend(fig, facecolor="0.75")
-    fig.suptitle(r"Fig. 2: best validation loss of students with fixed ($\alpha_s$, $\alpha_r$)"
-                 " (mean over seeds)")
+    fig.suptitle(
+        r"Fig. 2: best validation loss of students with fixed ($\alpha_s$, $\alpha_r$)"
+        " (mean over seeds)"
+    )
     return fig

@@ -49,8 +49,14 @@ class Config(C.ExperimentConfig):
     n_hidden: int = 10
 
     QUICK = {"repetitions": 5, "epochs": 60, "tau_learning_rate": 3e-3}
-    TINY = {"inits": A_INITS[1:3], "repetitions": 2, "epochs": 2, "n_sequences": 30,
-            "n_train": 20, "tau_learning_rate": 3e-3}
+    TINY = {
+        "inits": A_INITS[1:3],
+        "repetitions": 2,
+        "epochs": 2,
+        "n_sequences": 30,
+        "n_train": 20,
+        "tau_learning_rate": 3e-3,
+    }
 
 
 def _welch(a, b) -> float | None:
@@ -84,36 +90,81 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     with C.Stages("fig3", len(config.targets), progress) as stages:
         for t, target in enumerate(config.targets):
             stages.start(f"target {tuple(target)}: {n_models} students, {config.epochs} epochs")
-            data = C.make_teacher(config.seed, 0, target, n_sequences=config.n_sequences,
-                                  n_train=config.n_train, n_hidden=config.n_hidden)
+            data = C.make_teacher(
+                config.seed,
+                0,
+                target,
+                n_sequences=config.n_sequences,
+                n_train=config.n_train,
+                n_hidden=config.n_hidden,
+            )
             models, kinds = [], []
             for k, (a_s, a_r) in enumerate(config.inits):
-                models.append(C.student(C.subkey(config.seed, 4, t, k), n_hidden=config.n_hidden,
-                                        alpha_s=a_s, alpha_r=a_r))
+                models.append(
+                    C.student(
+                        C.subkey(config.seed, 4, t, k),
+                        n_hidden=config.n_hidden,
+                        alpha_s=a_s,
+                        alpha_r=a_r,
+                    )
+                )
                 kinds.append(("A", (a_s, a_r)))
             b_inits = rng.choice(C.INIT_POINTS, size=(config.repetitions, 2))
             for k in range(config.repetitions):
                 a_s, a_r = (float(x) for x in b_inits[k])
-                models.append(C.student(C.subkey(config.seed, 5, t, k), n_hidden=config.n_hidden,
-                                        alpha_s=a_s, alpha_r=a_r))
+                models.append(
+                    C.student(
+                        C.subkey(config.seed, 5, t, k),
+                        n_hidden=config.n_hidden,
+                        alpha_s=a_s,
+                        alpha_r=a_r,
+                    )
+                )
                 kinds.append(("aru", (a_s, a_r)))
             for k in range(config.repetitions):
-                models.append(C.student(C.subkey(config.seed, 5, t, k), n_hidden=config.n_hidden,
-                                        time_constants="static", alpha_s=1.0, alpha_r=1.0))
+                models.append(
+                    C.student(
+                        C.subkey(config.seed, 5, t, k),
+                        n_hidden=config.n_hidden,
+                        time_constants="static",
+                        alpha_s=1.0,
+                        alpha_r=1.0,
+                    )
+                )
                 kinds.append(("elman", (1.0, 1.0)))
-            res = C.train(models, data.train_data(), key=C.subkey(config.seed, 6, t),
-                          epochs=config.epochs, learning_rate=config.learning_rate,
-                          tau_learning_rate=config.tau_learning_rate, progress=stages.bars)
+            res = C.train(
+                models,
+                data.train_data(),
+                key=C.subkey(config.seed, 6, t),
+                epochs=config.epochs,
+                learning_rate=config.learning_rate,
+                tau_learning_rate=config.tau_learning_rate,
+                progress=stages.bars,
+            )
             runs, aru_loss, elman_loss, aru_init, aru_final = [], [], [], [], []
-            for (kind, init), model, hist, best in zip(kinds, res.models, res.histories, res.best_val_loss):
+            for (kind, init), model, hist, best in zip(
+                kinds, res.models, res.histories, res.best_val_loss
+            ):
                 final = [C.alphas(model)[0][0], C.alphas(model)[1][0]]
                 if kind == "A":
                     tc0 = hist.initial_time_constants
                     traj = [[float(tc0["alpha_s"][0]), float(tc0["alpha_r"][0])]]
-                    traj += [[float(a), float(b)] for a, b in zip(hist.time_constants["alpha_s"][:, 0],
-                                                                  hist.time_constants["alpha_r"][:, 0])]
-                    runs.append(dict(init=[float(x) for x in init], trajectory=traj, final=final,
-                                     best_epoch=int(hist.best_epoch), best_val_loss=C.fnum(best)))
+                    traj += [
+                        [float(a), float(b)]
+                        for a, b in zip(
+                            hist.time_constants["alpha_s"][:, 0],
+                            hist.time_constants["alpha_r"][:, 0],
+                        )
+                    ]
+                    runs.append(
+                        dict(
+                            init=[float(x) for x in init],
+                            trajectory=traj,
+                            final=final,
+                            best_epoch=int(hist.best_epoch),
+                            best_val_loss=C.fnum(best),
+                        )
+                    )
                 elif kind == "aru":
                     aru_loss.append(C.fnum(best))
                     aru_init.append([float(x) for x in init])
@@ -123,11 +174,20 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             am, asem = C.mean_sem(aru_loss)
             em, esem = C.mean_sem(elman_loss)
             learning.append(dict(target=[float(x) for x in target], runs=runs))
-            comparison.append(dict(
-                target=[float(x) for x in target], aru_loss=aru_loss, elman_loss=elman_loss,
-                aru_mean=am, aru_sem=asem, elman_mean=em, elman_sem=esem,
-                welch_p=_welch(aru_loss, elman_loss), aru_init=aru_init, aru_final=aru_final,
-            ))
+            comparison.append(
+                dict(
+                    target=[float(x) for x in target],
+                    aru_loss=aru_loss,
+                    elman_loss=elman_loss,
+                    aru_mean=am,
+                    aru_sem=asem,
+                    elman_mean=em,
+                    elman_sem=esem,
+                    welch_p=_welch(aru_loss, elman_loss),
+                    aru_init=aru_init,
+                    aru_final=aru_final,
+                )
+            )
             stages.done()
     return dict(learning=learning, comparison=comparison, config=C.config_dict(config))
 
@@ -135,7 +195,10 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
 def final_distances(results: dict) -> list[list[float]]:
     """Per target, the Euclidean distance of each panel-A run's final alphas to the target."""
     return [
-        [math.hypot(r["final"][0] - L["target"][0], r["final"][1] - L["target"][1]) for r in L["runs"]]
+        [
+            math.hypot(r["final"][0] - L["target"][0], r["final"][1] - L["target"][1])
+            for r in L["runs"]
+        ]
         for L in results["learning"]
     ]
 
@@ -164,18 +227,45 @@ def plot(results: dict, fig2_results: dict | None = None):
             ax.set_ylim(0, 1)
             ax.set_xlabel(r"learned $\alpha_r$ (= dt / $\tau_r$)")
             ax.set_ylabel(r"learned $\alpha_s$ (= dt / $\tau_s$)")
-            ax.plot([L["target"][1]], [L["target"][0]], marker="*", color="red", ms=12, ls="none",
-                    label="target (the teacher's alphas)")
+            ax.plot(
+                [L["target"][1]],
+                [L["target"][0]],
+                marker="*",
+                color="red",
+                ms=12,
+                ls="none",
+                label="target (the teacher's alphas)",
+            )
             ax.set_title(f"A: target ({L['target'][0]:g}, {L['target'][1]:g})", fontsize=9)
         for i, r in enumerate(L["runs"]):
             tr = np.asarray(r["trajectory"], dtype=float)
             first = i == 0
-            ax.plot(tr[:, 1], tr[:, 0], "-", color="orange", lw=1,
-                    label=r"learned ($\alpha_s$, $\alpha_r$), one point per epoch" if first else "_nolegend_")
-            ax.plot(tr[0, 1], tr[0, 0], "o", color="orange", ms=4,
-                    label="initial alphas" if first else "_nolegend_")
-            ax.plot(r["final"][1], r["final"][0], "x", color="black", ms=6,
-                    label="selected model (best validation)" if first else "_nolegend_")
+            ax.plot(
+                tr[:, 1],
+                tr[:, 0],
+                "-",
+                color="orange",
+                lw=1,
+                label=r"learned ($\alpha_s$, $\alpha_r$), one point per epoch"
+                if first
+                else "_nolegend_",
+            )
+            ax.plot(
+                tr[0, 1],
+                tr[0, 0],
+                "o",
+                color="orange",
+                ms=4,
+                label="initial alphas" if first else "_nolegend_",
+            )
+            ax.plot(
+                r["final"][1],
+                r["final"][0],
+                "x",
+                color="black",
+                ms=6,
+                label="selected model (best validation)" if first else "_nolegend_",
+            )
     for k, Cm in enumerate(results["comparison"]):
         ax = axes[1, k]
         every, labels = [], {"dots": "one repetition", "mean": "mean ± SEM"}
@@ -184,12 +274,28 @@ def plot(results: dict, fig2_results: dict | None = None):
             every += list(vals)
             jitter = np.linspace(-0.15, 0.15, len(vals)) if len(vals) > 1 else np.zeros(len(vals))
             if len(vals):
-                ax.plot(x - 0.1 + jitter, vals, "o", ms=3.5, color="0.55", alpha=0.7, ls="none",
-                        label=labels.pop("dots", "_nolegend_"))
+                ax.plot(
+                    x - 0.1 + jitter,
+                    vals,
+                    "o",
+                    ms=3.5,
+                    color="0.55",
+                    alpha=0.7,
+                    ls="none",
+                    label=labels.pop("dots", "_nolegend_"),
+                )
             mean, sem = Cm[f"{kind}_mean"], Cm[f"{kind}_sem"]
             if mean is not None:
-                ax.errorbar([x + 0.25], [mean], yerr=[sem or 0.0], fmt="D", color="black", ms=5,
-                            capsize=4, label=labels.pop("mean", "_nolegend_"))
+                ax.errorbar(
+                    [x + 0.25],
+                    [mean],
+                    yerr=[sem or 0.0],
+                    fmt="D",
+                    color="black",
+                    ms=5,
+                    capsize=4,
+                    label=labels.pop("mean", "_nolegend_"),
+                )
         ax.set_xticks([0, 1], [r"ARU (learned $\alpha$)", r"Elman ($\alpha$ = 1)"])
         ax.set_xlim(-0.6, 1.6)
         ax.set_xlabel("student")
@@ -198,8 +304,11 @@ def plot(results: dict, fig2_results: dict | None = None):
             log_ticks(ax)
         ax.set_ylabel("best validation loss")
         p = Cm["welch_p"]
-        ax.set_title(f"B: target ({Cm['target'][0]:g}, {Cm['target'][1]:g}); Welch p = "
-                     f"{'n/a' if p is None else f'{p:.2g}'}", fontsize=9)
+        ax.set_title(
+            f"B: target ({Cm['target'][0]:g}, {Cm['target'][1]:g}); Welch p = "
+            f"{'n/a' if p is None else f'{p:.2g}'}",
+            fontsize=9,
+        )
     # A grey background: the white markers and lines of the maps stay visible.
     C.figure_legend(fig, facecolor="0.75")
     fig.suptitle("Fig. 3: learned rate constants (A) and ARU vs Elman (B)")

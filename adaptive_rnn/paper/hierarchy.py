@@ -50,8 +50,7 @@ class Config(C.ExperimentConfig):
     train_steps: int = 40
 
     QUICK = {"repetitions": 4, "epochs": 30, "tau_learning_rate": 3e-3}
-    TINY = {"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20,
-            "train_steps": 20}
+    TINY = {"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20, "train_steps": 20}
 
 
 def sign_test(d, *, greater: bool = True) -> dict:
@@ -63,7 +62,9 @@ def sign_test(d, *, greater: bool = True) -> dict:
     k = int((d > 0).sum() if greater else (d < 0).sum())
     n = int(d.size)
     p = float(stats.binomtest(k, n, 0.5, alternative="greater").pvalue) if n else None
-    return dict(predicted_sign="+" if greater else "-", n=n, k=k, fraction=(k / n if n else None), p_value=p)
+    return dict(
+        predicted_sign="+" if greater else "-", n=n, k=k, fraction=(k / n if n else None), p_value=p
+    )
 
 
 def run(config: Config, *, progress: bool | None = None) -> dict:
@@ -87,19 +88,36 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     for c, name in enumerate(config.conditions):
         alphas = CONDITIONS[name]
         for k in range(config.repetitions):
-            td = hierarchy_data(C.subkey(config.seed, 600, c, k), layer_alphas=alphas,
-                                n_hidden=config.n_hidden, n_sequences=config.n_sequences,
-                                n_train=config.n_train, train_steps=config.train_steps)
+            td = hierarchy_data(
+                C.subkey(config.seed, 600, c, k),
+                layer_alphas=alphas,
+                n_hidden=config.n_hidden,
+                n_sequences=config.n_sequences,
+                n_train=config.n_train,
+                train_steps=config.train_steps,
+            )
             datas.append(td.train_data())
-            models.append(C.student(C.subkey(config.seed, 15, c, k), n_hidden=tuple(config.n_hidden),
-                                    time_constants=config.time_constants, alpha_s=config.init,
-                                    alpha_r=config.init))
+            models.append(
+                C.student(
+                    C.subkey(config.seed, 15, c, k),
+                    n_hidden=tuple(config.n_hidden),
+                    time_constants=config.time_constants,
+                    alpha_s=config.init,
+                    alpha_r=config.init,
+                )
+            )
             conds.append((name, k, [list(p) for p in alphas]))
     data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *datas)
     stages.start(f"training {len(models)} students, {config.epochs} epochs")
-    res = C.train(models, data, key=C.subkey(config.seed, 16), epochs=config.epochs,
-                  learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=stages.bars)
+    res = C.train(
+        models,
+        data,
+        key=C.subkey(config.seed, 16),
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        tau_learning_rate=config.tau_learning_rate,
+        progress=stages.bars,
+    )
     stages.done()
     runs = []
     for (name, k, alphas), model, best in zip(conds, res.models, res.best_val_loss):
@@ -107,21 +125,37 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
         a_r = [np.ravel(np.asarray(a, float)) for a in model.alpha_r]
         tau = [float(np.mean(1.0 / s + 1.0 / r)) for s, r in zip(a_s, a_r)]  # dt = 1
         glob = config.time_constants == "global"
-        runs.append(dict(
-            condition=name, repetition=k, teacher_alphas=alphas,
-            alpha_s=[float(s[0]) if glob else [float(x) for x in s] for s in a_s],
-            alpha_r=[float(r[0]) if glob else [float(x) for x in r] for r in a_r],
-            tau=tau, log_ratio=float(math.log(tau[-1] / tau[0])), best_val_loss=C.fnum(best),
-        ))
+        runs.append(
+            dict(
+                condition=name,
+                repetition=k,
+                teacher_alphas=alphas,
+                alpha_s=[float(s[0]) if glob else [float(x) for x in s] for s in a_s],
+                alpha_r=[float(r[0]) if glob else [float(x) for x in r] for r in a_r],
+                tau=tau,
+                log_ratio=float(math.log(tau[-1] / tau[0])),
+                best_val_loss=C.fnum(best),
+            )
+        )
     tests = []
     for name in config.conditions:
         d = [r["log_ratio"] for r in runs if r["condition"] == name]
         teacher = CONDITIONS[name]
-        greater = (1 / teacher[-1][0] + 1 / teacher[-1][1]) > (1 / teacher[0][0] + 1 / teacher[0][1])
-        tests.append(dict(condition=name, median_log_ratio=float(np.median(d)), **sign_test(d, greater=greater)))
-    statistic = ("per run d = log(tau_2 / tau_1) with tau_k = tau_s + tau_r of layer k (dt = 1); "
-                 "fraction of runs whose d has the sign of the teacher's ordering, one-sided "
-                 "binomial sign test")
+        greater = (1 / teacher[-1][0] + 1 / teacher[-1][1]) > (
+            1 / teacher[0][0] + 1 / teacher[0][1]
+        )
+        tests.append(
+            dict(
+                condition=name,
+                median_log_ratio=float(np.median(d)),
+                **sign_test(d, greater=greater),
+            )
+        )
+    statistic = (
+        "per run d = log(tau_2 / tau_1) with tau_k = tau_s + tau_r of layer k (dt = 1); "
+        "fraction of runs whose d has the sign of the teacher's ordering, one-sided "
+        "binomial sign test"
+    )
     return dict(runs=runs, tests=tests, statistic=statistic, config=C.config_dict(config))
 
 
@@ -142,8 +176,16 @@ def plot(results: dict):
         t = np.asarray([r["tau"] for r in rs], dtype=float)
         ax.scatter(t[:, 0], t[:, -1], s=16, color=colours[c % 3], label=f"learned, teacher {name}")
         teacher = [1 / a_s + 1 / a_r for a_s, a_r in rs[0]["teacher_alphas"]]
-        ax.plot([teacher[0]], [teacher[-1]], "*", ms=13, color=colours[c % 3], mec="black",
-                ls="none", label=f"teacher {name}")
+        ax.plot(
+            [teacher[0]],
+            [teacher[-1]],
+            "*",
+            ms=13,
+            color=colours[c % 3],
+            mec="black",
+            ls="none",
+            label=f"teacher {name}",
+        )
     lo = min(ax.get_xlim()[0], ax.get_ylim()[0])
     hi = max(ax.get_xlim()[1], ax.get_ylim()[1])
     lo, hi = max(lo, 1.0) / 1.15, max(hi, 3.0) * 1.15  # room for the teachers' stars
@@ -160,18 +202,31 @@ def plot(results: dict):
     ax = axes[0, 1]
     for c, name in enumerate(names):
         d = [r["log_ratio"] for r in results["runs"] if r["condition"] == name]
-        ax.scatter(np.full(len(d), c) + np.linspace(-0.1, 0.1, len(d)), d, s=14, color=colours[c % 3],
-                   label=f"learned, teacher {name}")
-        ax.plot([c - 0.2, c + 0.2], [np.median(d)] * 2, color="black", lw=2,
-                label="median" if c == 0 else "_nolegend_")
+        ax.scatter(
+            np.full(len(d), c) + np.linspace(-0.1, 0.1, len(d)),
+            d,
+            s=14,
+            color=colours[c % 3],
+            label=f"learned, teacher {name}",
+        )
+        ax.plot(
+            [c - 0.2, c + 0.2],
+            [np.median(d)] * 2,
+            color="black",
+            lw=2,
+            label="median" if c == 0 else "_nolegend_",
+        )
     ax.axhline(0, color="gray", ls=":", lw=1, label=same)
     ax.set_xticks(range(len(names)), names)
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_xlabel("teacher (speed of layer 1 -> layer 2)")
     ax.set_ylabel(r"log($\tau_2$ / $\tau_1$), $\tau$ in steps of dt")
     ax.legend(fontsize=7)
-    title = "\n".join(f"{t['condition']}: {t['k']}/{t['n']} runs of predicted sign, p = {t['p_value']:.2g}"
-                       for t in results["tests"] if t["p_value"] is not None)
+    title = "\n".join(
+        f"{t['condition']}: {t['k']}/{t['n']} runs of predicted sign, p = {t['p_value']:.2g}"
+        for t in results["tests"]
+        if t["p_value"] is not None
+    )
     ax.set_title(title, fontsize=8)
     fig.suptitle("E8: learned time scales along a two-layer hierarchy")
     return fig

@@ -64,47 +64,87 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     models, conds, datas = [], [], []
     for i, sd in enumerate(config.sds):
         for k in range(config.repetitions):
-            td = C.make_teacher(config.seed, 1000 + 100 * i + k, (config.mean, config.mean),
-                                n_sequences=config.n_sequences, n_train=config.n_train,
-                                n_hidden=config.n_hidden, local_sd=float(sd))
+            td = C.make_teacher(
+                config.seed,
+                1000 + 100 * i + k,
+                (config.mean, config.mean),
+                n_sequences=config.n_sequences,
+                n_train=config.n_train,
+                n_hidden=config.n_hidden,
+                local_sd=float(sd),
+            )
             datas.append(td.train_data())
-            models.append(C.student(C.subkey(config.seed, 11, i, k), n_hidden=config.n_hidden,
-                                    time_constants="local", alpha_s=config.init, alpha_r=config.init))
-            conds.append((float(sd), k, [float(x) for x in td.alpha_s], [float(x) for x in td.alpha_r]))
+            models.append(
+                C.student(
+                    C.subkey(config.seed, 11, i, k),
+                    n_hidden=config.n_hidden,
+                    time_constants="local",
+                    alpha_s=config.init,
+                    alpha_r=config.init,
+                )
+            )
+            conds.append(
+                (float(sd), k, [float(x) for x in td.alpha_s], [float(x) for x in td.alpha_r])
+            )
     data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *datas)
     stages.start(f"training {len(models)} students, {config.epochs} epochs")
-    res = C.train(models, data, key=C.subkey(config.seed, 12), epochs=config.epochs,
-                  learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=stages.bars)
+    res = C.train(
+        models,
+        data,
+        key=C.subkey(config.seed, 12),
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        tau_learning_rate=config.tau_learning_rate,
+        progress=stages.bars,
+    )
     stages.done()
     runs = []
     for (sd, k, ts, tr), model, best in zip(conds, res.models, res.best_val_loss):
         a_s, a_r = C.alphas(model)
         init = [config.init] * len(ts)
-        runs.append(dict(
-            sd=sd, repetition=k, target_alpha_s=ts, target_alpha_r=tr, alpha_s=a_s, alpha_r=a_r,
-            w1_s=wasserstein(a_s, ts), w1_r=wasserstein(a_r, tr),
-            w1_s_init=wasserstein(init, ts), w1_r_init=wasserstein(init, tr),
-            best_val_loss=C.fnum(best),
-        ))
+        runs.append(
+            dict(
+                sd=sd,
+                repetition=k,
+                target_alpha_s=ts,
+                target_alpha_r=tr,
+                alpha_s=a_s,
+                alpha_r=a_r,
+                w1_s=wasserstein(a_s, ts),
+                w1_r=wasserstein(a_r, tr),
+                w1_s_init=wasserstein(init, ts),
+                w1_r_init=wasserstein(init, tr),
+                best_val_loss=C.fnum(best),
+            )
+        )
     summary = []
     for sd in config.sds:
         rs = [r for r in runs if r["sd"] == float(sd)]
-        m = lambda key: float(np.mean([r[key] for r in rs]))  # noqa: E731
-        sdev = lambda key: float(np.mean([np.std(r[key], ddof=1) for r in rs]))  # noqa: E731
-        summary.append(dict(
-            sd=float(sd), n=len(rs), w1_s=m("w1_s"), w1_r=m("w1_r"), w1_s_init=m("w1_s_init"),
-            w1_r_init=m("w1_r_init"),
-            target_sd_s=sdev("target_alpha_s"), target_sd_r=sdev("target_alpha_r"),
-            learned_sd_s=sdev("alpha_s"), learned_sd_r=sdev("alpha_r"),
-            target_mean_s=float(np.mean([np.mean(r["target_alpha_s"]) for r in rs])),
-            learned_mean_s=float(np.mean([np.mean(r["alpha_s"]) for r in rs])),
-            target_mean_r=float(np.mean([np.mean(r["target_alpha_r"]) for r in rs])),
-            learned_mean_r=float(np.mean([np.mean(r["alpha_r"]) for r in rs])),
-        ))
-    metric = ("1-Wasserstein distance between the learned and the teacher's per-neuron alphas "
-              "(mean |sorted learned - sorted teacher|), against the same distance for the "
-              "initial values (all equal to `init`); neurons are identifiable only up to permutation")
+        m = lambda key, rs=rs: float(np.mean([r[key] for r in rs]))  # noqa: E731
+        sdev = lambda key, rs=rs: float(np.mean([np.std(r[key], ddof=1) for r in rs]))  # noqa: E731
+        summary.append(
+            dict(
+                sd=float(sd),
+                n=len(rs),
+                w1_s=m("w1_s"),
+                w1_r=m("w1_r"),
+                w1_s_init=m("w1_s_init"),
+                w1_r_init=m("w1_r_init"),
+                target_sd_s=sdev("target_alpha_s"),
+                target_sd_r=sdev("target_alpha_r"),
+                learned_sd_s=sdev("alpha_s"),
+                learned_sd_r=sdev("alpha_r"),
+                target_mean_s=float(np.mean([np.mean(r["target_alpha_s"]) for r in rs])),
+                learned_mean_s=float(np.mean([np.mean(r["alpha_s"]) for r in rs])),
+                target_mean_r=float(np.mean([np.mean(r["target_alpha_r"]) for r in rs])),
+                learned_mean_r=float(np.mean([np.mean(r["alpha_r"]) for r in rs])),
+            )
+        )
+    metric = (
+        "1-Wasserstein distance between the learned and the teacher's per-neuron alphas "
+        "(mean |sorted learned - sorted teacher|), against the same distance for the "
+        "initial values (all equal to `init`); neurons are identifiable only up to permutation"
+    )
     return dict(runs=runs, summary=summary, metric=metric, config=C.config_dict(config))
 
 
@@ -122,9 +162,12 @@ def plot(results: dict):
             ax.scatter(x, y, s=10, alpha=0.7, color=colour, label=rf"$\alpha_{name}$")
         ax.plot([0, 1], [0, 1], ":", color="gray", label="perfect recovery")
         s = results["summary"][k]
-        ax.set_title(f"teacher sd {sd:g}; Wasserstein-1 distance to the teacher:\n"
-                     rf"$\alpha_s$ {s['w1_s']:.3f} (initially {s['w1_s_init']:.3f}), "
-                     rf"$\alpha_r$ {s['w1_r']:.3f} (initially {s['w1_r_init']:.3f})", fontsize=8)
+        ax.set_title(
+            f"teacher sd {sd:g}; Wasserstein-1 distance to the teacher:\n"
+            rf"$\alpha_s$ {s['w1_s']:.3f} (initially {s['w1_s_init']:.3f}), "
+            rf"$\alpha_r$ {s['w1_r']:.3f} (initially {s['w1_r_init']:.3f})",
+            fontsize=8,
+        )
         ax.set_xlabel(r"teacher $\alpha$ (sorted within each network)")
         ax.set_ylabel(r"learned $\alpha$ (sorted within each network)")
         ax.legend(fontsize=7)

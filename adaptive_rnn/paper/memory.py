@@ -53,10 +53,13 @@ class Config(C.ExperimentConfig):
     margin: float = 0.9
     n_hidden: int = 10
 
-    QUICK = {"delays": (5, 10, 20, 30, 40), "repetitions": 3, "epochs": 30,
-            "tau_learning_rate": 3e-3}
-    TINY = {"delays": (2, 4), "repetitions": 2, "epochs": 2, "n_sequences": 30,
-            "n_train": 20}
+    QUICK = {
+        "delays": (5, 10, 20, 30, 40),
+        "repetitions": 3,
+        "epochs": 30,
+        "tau_learning_rate": 3e-3,
+    }
+    TINY = {"delays": (2, 4), "repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20}
 
 
 def _above(losses, chance, p_threshold, margin) -> tuple[bool, float | None]:
@@ -91,29 +94,57 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     stages = C.Stages("memory", 2, progress)
     stages.start(f"task data for {len(config.delays)} delays and students")
     T = config.onset + max(config.delays) + 1
-    tasks = [memory_task(C.subkey(config.seed, 500, d), int(d), n_sequences=config.n_sequences,
-                         n_train=config.n_train, n_steps=T, onset=config.onset)
-             for d in config.delays]
+    tasks = [
+        memory_task(
+            C.subkey(config.seed, 500, d),
+            int(d),
+            n_sequences=config.n_sequences,
+            n_train=config.n_train,
+            n_steps=T,
+            onset=config.onset,
+        )
+        for d in config.delays
+    ]
     datas = [t.train_data() for t in tasks]
     models, conds, member_data = [], [], []
-    for i, d in enumerate(config.delays):
+    for i, _d in enumerate(config.delays):
         for kind in MODELS:
             for k in range(config.repetitions):
                 key = C.subkey(config.seed, 13, i, k)
                 if kind == "elman":
-                    m = C.student(key, n_in=1, n_out=1, n_hidden=config.n_hidden, time_constants="static",
-                                  alpha_s=1.0, alpha_r=1.0)
+                    m = C.student(
+                        key,
+                        n_in=1,
+                        n_out=1,
+                        n_hidden=config.n_hidden,
+                        time_constants="static",
+                        alpha_s=1.0,
+                        alpha_r=1.0,
+                    )
                 else:
-                    m = C.student(key, n_in=1, n_out=1, n_hidden=config.n_hidden, time_constants=kind,
-                                  alpha_s=config.init, alpha_r=config.init)
+                    m = C.student(
+                        key,
+                        n_in=1,
+                        n_out=1,
+                        n_hidden=config.n_hidden,
+                        time_constants=kind,
+                        alpha_s=config.init,
+                        alpha_r=config.init,
+                    )
                 models.append(m)
                 conds.append((i, kind, k))
                 member_data.append(datas[i])
     data = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *member_data)
     stages.start(f"training {len(models)} students, {config.epochs} epochs")
-    res = C.train(models, data, key=C.subkey(config.seed, 14), epochs=config.epochs,
-                  learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=stages.bars)
+    res = C.train(
+        models,
+        data,
+        key=C.subkey(config.seed, 14),
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        tau_learning_rate=config.tau_learning_rate,
+        progress=stages.bars,
+    )
     stages.done()
     results = []
     for i, d in enumerate(config.delays):
@@ -127,9 +158,12 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             al = [C.alphas(res.models[j]) for j in idx]
             glob = kind != "local"
             entry["models"][kind] = dict(
-                loss=loss, mean=mean, sem=sem,
+                loss=loss,
+                mean=mean,
+                sem=sem,
                 normalised_mean=None if mean is None else mean / chance,
-                above_chance=above, p_value=p,
+                above_chance=above,
+                p_value=p,
                 alpha_s=[a[0][0] if glob else a[0] for a in al],
                 alpha_r=[a[1][0] if glob else a[1] for a in al],
             )
@@ -138,14 +172,22 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     for kind in MODELS:
         ds = [e["delay"] for e in results if e["models"][kind]["above_chance"]]
         max_above[kind] = max(ds) if ds else None
-    protocol = (f"value v ~ U[-1, 1) on the single input at step {config.onset}, to be reported "
-                f"at step {config.onset} + delay (loss there only); sequences of {T} steps; "
-                f"{config.n_train} training / {config.n_sequences - config.n_train} validation "
-                f"sequences per delay; chance = validation MSE of predicting the training mean of v; "
-                f"above chance: one-sided one-sample t-test p < {config.p_threshold} and mean loss "
-                f"< {config.margin} x chance")
-    return dict(delays=[int(d) for d in config.delays], models=list(MODELS), results=results,
-                max_delay_above_chance=max_above, protocol=protocol, config=C.config_dict(config))
+    protocol = (
+        f"value v ~ U[-1, 1) on the single input at step {config.onset}, to be reported "
+        f"at step {config.onset} + delay (loss there only); sequences of {T} steps; "
+        f"{config.n_train} training / {config.n_sequences - config.n_train} validation "
+        f"sequences per delay; chance = validation MSE of predicting the training mean of v; "
+        f"above chance: one-sided one-sample t-test p < {config.p_threshold} and mean loss "
+        f"< {config.margin} x chance"
+    )
+    return dict(
+        delays=[int(d) for d in config.delays],
+        models=list(MODELS),
+        results=results,
+        max_delay_above_chance=max_above,
+        protocol=protocol,
+        config=C.config_dict(config),
+    )
 
 
 def plot(results: dict):
@@ -162,10 +204,19 @@ def plot(results: dict):
         ch = [e["chance"] for e in results["results"]]
         y = np.asarray([np.nan if m["mean"] is None else m["mean"] / c for m, c in zip(ms, ch)])
         err = np.asarray([0.0 if m["sem"] is None else m["sem"] / c for m, c in zip(ms, ch)])
-        ax.errorbar(delays, y, yerr=err, color=colours[kind], label=names.get(kind, kind), capsize=3)
+        ax.errorbar(
+            delays, y, yerr=err, color=colours[kind], label=names.get(kind, kind), capsize=3
+        )
         ab = np.asarray([m["above_chance"] for m in ms])
         ax.plot(np.asarray(delays)[ab], y[ab], "o", color=colours[kind], label="_nolegend_")
-        ax.plot(np.asarray(delays)[~ab], y[~ab], "o", mfc="white", color=colours[kind], label="_nolegend_")
+        ax.plot(
+            np.asarray(delays)[~ab],
+            y[~ab],
+            "o",
+            mfc="white",
+            color=colours[kind],
+            label="_nolegend_",
+        )
     ax.axhline(1.0, ls="--", color="black", lw=0.8, label="chance")
     # Marker fill: explained by two entries drawn in neutral grey.
     ax.plot([], [], "o", color="0.4", ls="none", label="filled: above chance")
@@ -176,7 +227,10 @@ def plot(results: dict):
     ax = axes[0, 1]
     for kind in ("global", "local"):
         for name, ls in (("alpha_s", "-"), ("alpha_r", "--")):
-            y = [float(np.mean([np.mean(a) for a in e["models"][kind][name]])) for e in results["results"]]
+            y = [
+                float(np.mean([np.mean(a) for a in e["models"][kind][name]]))
+                for e in results["results"]
+            ]
             sym = r"$\alpha_s$" if name == "alpha_s" else r"$\alpha_r$"
             ax.plot(delays, y, ls, marker=".", color=colours[kind], label=f"{names[kind]}: {sym}")
     ax.set_xlabel("delay (steps of dt)")

@@ -54,23 +54,52 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             # One teacher per (target, activation); members carry their own data.
             datas = []
             for a, act in enumerate(config.activations):
-                td = C.make_teacher(config.seed, a, target, n_sequences=config.n_sequences,
-                                    n_train=config.n_train, n_hidden=config.n_hidden, activation=act)
+                td = C.make_teacher(
+                    config.seed,
+                    a,
+                    target,
+                    n_sequences=config.n_sequences,
+                    n_train=config.n_train,
+                    n_hidden=config.n_hidden,
+                    activation=act,
+                )
                 for s in range(config.seeds):
                     a_s, a_r = (float(x) for x in rng.choice(C.INIT_POINTS, size=2))
-                    models.append(C.student(C.subkey(config.seed, 9, t, a, s), n_hidden=config.n_hidden,
-                                            activation=act, alpha_s=a_s, alpha_r=a_r))
+                    models.append(
+                        C.student(
+                            C.subkey(config.seed, 9, t, a, s),
+                            n_hidden=config.n_hidden,
+                            activation=act,
+                            alpha_s=a_s,
+                            alpha_r=a_r,
+                        )
+                    )
                     conds.append((act, s, [a_s, a_r]))
                     datas.append(td)
             data = _stack_data([d.train_data() for d in datas])
-            res = C.train(models, data, key=C.subkey(config.seed, 10, t), epochs=config.epochs,
-                          learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                          progress=stages.bars)
+            res = C.train(
+                models,
+                data,
+                key=C.subkey(config.seed, 10, t),
+                epochs=config.epochs,
+                learning_rate=config.learning_rate,
+                tau_learning_rate=config.tau_learning_rate,
+                progress=stages.bars,
+            )
             these = []
             for (act, s, init), model, best in zip(conds, res.models, res.best_val_loss):
                 a_s, a_r = C.alphas(model)
-                these.append(dict(activation=act, target=target, seed=s, init=init, alpha_s=a_s[0],
-                                  alpha_r=a_r[0], best_val_loss=C.fnum(best)))
+                these.append(
+                    dict(
+                        activation=act,
+                        target=target,
+                        seed=s,
+                        init=init,
+                        alpha_s=a_s[0],
+                        alpha_r=a_r[0],
+                        best_val_loss=C.fnum(best),
+                    )
+                )
             runs += these
             for s in summarise(these, "activation", target):
                 summary.append({"target": target, **s})
@@ -92,6 +121,8 @@ def plot(results: dict):
     fig, axes = C.figure(1, len(targets))
     for k, t in enumerate(targets):
         runs = [r for r in results["runs"] if tuple(r["target"]) == t]
-        scatter(axes[0, k], runs, "activation", list(t), title=rf"target ($\alpha_s$, $\alpha_r$) = {t}")
+        scatter(
+            axes[0, k], runs, "activation", list(t), title=rf"target ($\alpha_s$, $\alpha_r$) = {t}"
+        )
     fig.suptitle("E5: sigmoid vs ReLU teachers and students, learned alphas")
     return fig

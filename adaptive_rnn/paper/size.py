@@ -45,28 +45,55 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     """
     stages = C.Stages("size", 2, progress)
     stages.start(f"teacher data and {len(config.sizes) * config.seeds} students")
-    data = C.make_teacher(config.seed, 0, config.target, n_sequences=config.n_sequences,
-                          n_train=config.n_train, n_hidden=config.teacher_hidden)
+    data = C.make_teacher(
+        config.seed,
+        0,
+        config.target,
+        n_sequences=config.n_sequences,
+        n_train=config.n_train,
+        n_hidden=config.teacher_hidden,
+    )
     rng = np.random.default_rng(config.seed + 4)
     models, conds = [], []
     for n in config.sizes:
         for s in range(config.seeds):
             a_s, a_r = (float(x) for x in rng.choice(C.INIT_POINTS, size=2))
-            models.append(C.student(C.subkey(config.seed, 7, n, s), n_hidden=n, alpha_s=a_s, alpha_r=a_r))
+            models.append(
+                C.student(C.subkey(config.seed, 7, n, s), n_hidden=n, alpha_s=a_s, alpha_r=a_r)
+            )
             conds.append((int(n), s, [a_s, a_r]))
     stages.start(f"training {len(models)} students, {config.epochs} epochs")
-    res = C.train(models, data.train_data(), key=C.subkey(config.seed, 8), epochs=config.epochs,
-                  learning_rate=config.learning_rate, tau_learning_rate=config.tau_learning_rate,
-                  progress=stages.bars)
+    res = C.train(
+        models,
+        data.train_data(),
+        key=C.subkey(config.seed, 8),
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        tau_learning_rate=config.tau_learning_rate,
+        progress=stages.bars,
+    )
     stages.done()
     target = [float(x) for x in config.target]
     runs = []
     for (n, s, init), model, best in zip(conds, res.models, res.best_val_loss):
         a_s, a_r = C.alphas(model)
-        runs.append(dict(n_hidden=n, seed=s, init=init, alpha_s=a_s[0], alpha_r=a_r[0],
-                         best_val_loss=C.fnum(best), target=target))
-    return dict(target=target, runs=runs, summary=summarise(runs, "n_hidden", target),
-                config=C.config_dict(config))
+        runs.append(
+            dict(
+                n_hidden=n,
+                seed=s,
+                init=init,
+                alpha_s=a_s[0],
+                alpha_r=a_r[0],
+                best_val_loss=C.fnum(best),
+                target=target,
+            )
+        )
+    return dict(
+        target=target,
+        runs=runs,
+        summary=summarise(runs, "n_hidden", target),
+        config=C.config_dict(config),
+    )
 
 
 def summarise(runs: list, by: str, target, *, tol: float = 0.1) -> list:
@@ -78,13 +105,20 @@ def summarise(runs: list, by: str, target, *, tol: float = 0.1) -> list:
         a = np.asarray([[r["alpha_s"], r["alpha_r"]] for r in rs], dtype=float)
         d = np.hypot(a[:, 0] - target[0], a[:, 1] - target[1])
         dsw = np.hypot(a[:, 0] - target[1], a[:, 1] - target[0])
-        out.append({
-            by: v, "n": len(rs),
-            "alpha_s_mean": float(a[:, 0].mean()), "alpha_s_sd": float(a[:, 0].std(ddof=1)) if len(rs) > 1 else 0.0,
-            "alpha_r_mean": float(a[:, 1].mean()), "alpha_r_sd": float(a[:, 1].std(ddof=1)) if len(rs) > 1 else 0.0,
-            "distance_mean": float(d.mean()), "within_tol": float((d < tol).mean()),
-            "within_tol_swapped": float((dsw < tol).mean()), "tol": tol,
-        })
+        out.append(
+            {
+                by: v,
+                "n": len(rs),
+                "alpha_s_mean": float(a[:, 0].mean()),
+                "alpha_s_sd": float(a[:, 0].std(ddof=1)) if len(rs) > 1 else 0.0,
+                "alpha_r_mean": float(a[:, 1].mean()),
+                "alpha_r_sd": float(a[:, 1].std(ddof=1)) if len(rs) > 1 else 0.0,
+                "distance_mean": float(d.mean()),
+                "within_tol": float((d < tol).mean()),
+                "within_tol_swapped": float((dsw < tol).mean()),
+                "tol": tol,
+            }
+        )
     return out
 
 
@@ -97,11 +131,24 @@ def scatter(ax, runs: list, by: str, target, *, title: str = ""):
     cmap = __import__("matplotlib").colormaps["viridis"]
     for k, v in enumerate(vals):
         a = np.asarray([[r["alpha_s"], r["alpha_r"]] for r in runs if r[by] == v], dtype=float)
-        ax.scatter(a[:, 1], a[:, 0], s=14, color=cmap(k / max(1, len(vals) - 1)), alpha=0.8,
-                   label=f"{_BY_NAMES.get(by, by)}: {v}")
+        ax.scatter(
+            a[:, 1],
+            a[:, 0],
+            s=14,
+            color=cmap(k / max(1, len(vals) - 1)),
+            alpha=0.8,
+            label=f"{_BY_NAMES.get(by, by)}: {v}",
+        )
     ax.plot([target[1]], [target[0]], "*", color="red", ms=14, label="target")
-    ax.plot([target[0]], [target[1]], "*", color="none", mec="red", ms=12,
-            label=r"swapped target ($\alpha_s \leftrightarrow \alpha_r$)")
+    ax.plot(
+        [target[0]],
+        [target[1]],
+        "*",
+        color="none",
+        mec="red",
+        ms=12,
+        label=r"swapped target ($\alpha_s \leftrightarrow \alpha_r$)",
+    )
     ax.plot([0, 1], [0, 1], ":", color="gray", lw=0.8, label=r"$\alpha_s$ = $\alpha_r$")
     ax.set_xlim(0, 1.05)
     ax.set_ylim(0, 1.05)
@@ -117,7 +164,9 @@ def plot(results: dict):
     from ..analysis import log_ticks
 
     fig, axes = C.figure(1, 2)
-    scatter(axes[0, 0], results["runs"], "n_hidden", results["target"], title="learned alphas per size")
+    scatter(
+        axes[0, 0], results["runs"], "n_hidden", results["target"], title="learned alphas per size"
+    )
     summ = results["summary"]
     ax = axes[0, 1]
     ax.plot([s["n_hidden"] for s in summ], [s["distance_mean"] for s in summ], "o-")

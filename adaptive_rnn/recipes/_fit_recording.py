@@ -92,7 +92,9 @@ class PoissonLoss(eqx.Module):
     norm: float = eqx.field(static=True)
 
     def __call__(self, outputs, targets, mask):
-        nll = PoissonObservation(self.link).nll(outputs, targets, mask > 0, bin_ms=self.bin_ms, reduction="sum")
+        nll = PoissonObservation(self.link).nll(
+            outputs, targets, mask > 0, bin_ms=self.bin_ms, reduction="sum"
+        )
         return nll / self.norm
 
 
@@ -145,11 +147,25 @@ class FitSettings:
         return dataclasses.asdict(self)
 
 
-def check_settings(recording: Recording, *, loss=None, hidden=None, time_constants="global",
-                   observed="readout", bootstrap=23, confidence=0.95, heldout_fraction=0.2,
-                   burn_in_ms=200.0, epochs=300, batch_size=None, learning_rate=3e-2,
-                   link="softplus", activation="sigmoid", self_connections=False,
-                   interval="basic") -> FitSettings:
+def check_settings(
+    recording: Recording,
+    *,
+    loss=None,
+    hidden=None,
+    time_constants="global",
+    observed="readout",
+    bootstrap=23,
+    confidence=0.95,
+    heldout_fraction=0.2,
+    burn_in_ms=200.0,
+    epochs=300,
+    batch_size=None,
+    learning_rate=3e-2,
+    link="softplus",
+    activation="sigmoid",
+    self_connections=False,
+    interval="basic",
+) -> FitSettings:
     """Checks every setting of `fit_recording` against the recording.
 
     **Returns:** a `FitSettings`.
@@ -177,7 +193,9 @@ def check_settings(recording: Recording, *, loss=None, hidden=None, time_constan
         )
     bootstrap = check_int("bootstrap", bootstrap, 2)
     confidence = check_number("confidence", confidence, 0, 1, low_open=True, high_open=True)
-    heldout_fraction = check_number("heldout_fraction", heldout_fraction, 0, 1, low_open=True, high_open=True)
+    heldout_fraction = check_number(
+        "heldout_fraction", heldout_fraction, 0, 1, low_open=True, high_open=True
+    )
     n_heldout = _n_heldout(recording.n_trials, heldout_fraction)
     recording.check_trials(n_heldout, resample=True)
     if recording.n_time < 2:
@@ -194,8 +212,23 @@ def check_settings(recording: Recording, *, loss=None, hidden=None, time_constan
     activation = canonical_activation(activation)
     check_type("self_connections", self_connections, bool, "True or False")
     check_choice("interval", interval, INTERVALS)
-    return FitSettings(loss, hidden, time_constants, observed, bootstrap, confidence, heldout_fraction,
-                       burn_in_ms, epochs, batch_size, learning_rate, link, activation, self_connections, interval)
+    return FitSettings(
+        loss,
+        hidden,
+        time_constants,
+        observed,
+        bootstrap,
+        confidence,
+        heldout_fraction,
+        burn_in_ms,
+        epochs,
+        batch_size,
+        learning_rate,
+        link,
+        activation,
+        self_connections,
+        interval,
+    )
 
 
 def _n_heldout(n_trials: int, fraction: float) -> int:
@@ -259,10 +292,14 @@ def _targets(rec: Recording, plan_center, plan_scale, loss: str, burn_in: int):
     y = rec.data if loss == "poisson" else (rec.data - plan_center) / plan_scale
     y = np.where(rec.mask, y, 0.0)
     pad = np.zeros((rec.n_trials, burn_in, rec.n_units))
-    return np.concatenate([pad, y], axis=1), np.concatenate([pad, rec.mask.astype(np.float64)], axis=1)
+    return np.concatenate([pad, y], axis=1), np.concatenate(
+        [pad, rec.mask.astype(np.float64)], axis=1
+    )
 
 
-def _members(key, settings: FitSettings, rec: Recording, n_members: int, center, scale, dtype) -> list:
+def _members(
+    key, settings: FitSettings, rec: Recording, n_members: int, center, scale, dtype
+) -> list:
     n_in = max(rec.n_in, 1)
     keys = jax.random.split(key, n_members)
     lo, hi = (math.log(b * rec.bin_ms) for b in INIT_TAU_BINS)
@@ -270,11 +307,24 @@ def _members(key, settings: FitSettings, rec: Recording, n_members: int, center,
     for k in keys:  # host-side construction, once per member
         k_tau, k_aru, k_obs = jax.random.split(k, 3)
         taus = np.exp(np.asarray(jax.random.uniform(k_tau, (2,), minval=lo, maxval=hi)))
-        aru = ARU(n_in, settings.hidden, rec.n_units, activation=settings.activation,
-                  time_constants=settings.time_constants, tau_s=float(taus[0]), tau_r=float(taus[1]),
-                  dt=rec.bin_ms, dtype=dtype, self_connections=settings.self_connections, key=k_aru)
-        models.append(ObservedARU(aru, rec.n_units, observed=settings.observed, center=center,
-                                  scale=scale, key=k_obs))
+        aru = ARU(
+            n_in,
+            settings.hidden,
+            rec.n_units,
+            activation=settings.activation,
+            time_constants=settings.time_constants,
+            tau_s=float(taus[0]),
+            tau_r=float(taus[1]),
+            dt=rec.bin_ms,
+            dtype=dtype,
+            self_connections=settings.self_connections,
+            key=k_aru,
+        )
+        models.append(
+            ObservedARU(
+                aru, rec.n_units, observed=settings.observed, center=center, scale=scale, key=k_obs
+            )
+        )
     return models
 
 
@@ -287,13 +337,27 @@ def _plan(recording: Recording, settings: FitSettings, key, dtype) -> _Plan:
     center, scale = _scales(fit, settings.loss, settings.link)
     B = settings.bootstrap
     resamples = np.concatenate(
-        [np.arange(fit.n_trials)[None], np.asarray(bootstrap_indices(k_boot, fit.n_trials, B))], axis=0)
+        [np.arange(fit.n_trials)[None], np.asarray(bootstrap_indices(k_boot, fit.n_trials, B))],
+        axis=0,
+    )
     # Gaussian members learn in standard units (center 0, scale 1); the data's scale is
     # put back after training.
     c, s = (center, scale) if settings.loss == "poisson" else (0.0, 1.0)
     models = _members(k_init, settings, recording, B + 1, c, s, dtype)
-    return _Plan(recording, settings, fit, heldout, fit_trials, heldout_trials,
-                 _burn_in_bins(settings, recording.bin_ms), center, scale, resamples, models, dtype)
+    return _Plan(
+        recording,
+        settings,
+        fit,
+        heldout,
+        fit_trials,
+        heldout_trials,
+        _burn_in_bins(settings, recording.bin_ms),
+        center,
+        scale,
+        resamples,
+        models,
+        dtype,
+    )
 
 
 def _loss(plan: _Plan):
@@ -380,28 +444,37 @@ class RecordingFit:
         for i in show:
             who = "global" if self.settings.time_constants == "global" else f"unit {i}"
             ci = {n: self.ci[n][i] for n in self.ci}
-            inv = (f"tau_s + tau_r = {self.tau_sum_ms[i]:.4g} ms [{ci['tau_sum_ms'][0]:.4g}, {ci['tau_sum_ms'][1]:.4g}], "
-                   f"tau_s * tau_r = {self.tau_prod_ms2[i]:.4g} ms^2 [{ci['tau_prod_ms2'][0]:.4g}, {ci['tau_prod_ms2'][1]:.4g}]")
+            inv = (
+                f"tau_s + tau_r = {self.tau_sum_ms[i]:.4g} ms [{ci['tau_sum_ms'][0]:.4g}, {ci['tau_sum_ms'][1]:.4g}], "
+                f"tau_s * tau_r = {self.tau_prod_ms2[i]:.4g} ms^2 [{ci['tau_prod_ms2'][0]:.4g}, {ci['tau_prod_ms2'][1]:.4g}]"
+            )
             if self.exchangeable[i]:
                 a, b = self.pair_ms()[i]
-                lines.append(f"{who}: tau_s and tau_r cannot be told apart ({lvl} intervals overlap): the pair is "
-                             f"{{{a:.4g}, {b:.4g}}} ms in some order; {inv}")
+                lines.append(
+                    f"{who}: tau_s and tau_r cannot be told apart ({lvl} intervals overlap): the pair is "
+                    f"{{{a:.4g}, {b:.4g}}} ms in some order; {inv}"
+                )
             else:
                 lines.append(
                     f"{who}: tau_s = {self.tau_s_ms[i]:.4g} ms [{ci['tau_s_ms'][0]:.4g}, {ci['tau_s_ms'][1]:.4g}], "
-                    f"tau_r = {self.tau_r_ms[i]:.4g} ms [{ci['tau_r_ms'][0]:.4g}, {ci['tau_r_ms'][1]:.4g}]; {inv}")
+                    f"tau_r = {self.tau_r_ms[i]:.4g} ms [{ci['tau_r_ms'][0]:.4g}, {ci['tau_r_ms'][1]:.4g}]; {inv}"
+                )
         if k > len(show):
             lines.append(f"... ({k} units; all in fit.json)")
         ac = self.autocorr.tau_ms
         if np.isfinite(ac).any():
-            lines.append(f"autocorrelation timescale (Murray et al. 2014): median {np.nanmedian(ac):.4g} ms over "
-                         f"{int(np.isfinite(ac).sum())} of {ac.size} neurons")
+            lines.append(
+                f"autocorrelation timescale (Murray et al. 2014): median {np.nanmedian(ac):.4g} ms over "
+                f"{int(np.isfinite(ac).sum())} of {ac.size} neurons"
+            )
         metric = "bits_per_spike" if self.settings.loss == "poisson" else "explained_variance"
         parts = []
         for name in ("model", "ln", "constant"):
             h = self.heldout.get(name)
             if h is not None:
-                parts.append(f"{name} {h['loglik_per_bin']:.5g} nats/bin, {metric.replace('_', ' ')} {h[metric]:.4g}")
+                parts.append(
+                    f"{name} {h['loglik_per_bin']:.5g} nats/bin, {metric.replace('_', ' ')} {h[metric]:.4g}"
+                )
         lines.append("held-out: " + "; ".join(parts))
         return lines
 
@@ -409,7 +482,10 @@ class RecordingFit:
         """The content of `fit.json` (JSON-serialisable; NaN as `None`)."""
 
         def lst(a):
-            return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=np.float64).ravel()]
+            return [
+                None if not np.isfinite(v) else float(v)
+                for v in np.asarray(a, dtype=np.float64).ravel()
+            ]
 
         out: dict[str, Any] = {"bin_ms": self.bin_ms}
         for name in ("tau_s_ms", "tau_r_ms", "tau_sum_ms", "tau_prod_ms2"):
@@ -421,10 +497,14 @@ class RecordingFit:
         out["bootstrap_samples"] = {name: [lst(row) for row in v] for name, v in self.boot.items()}
         out["autocorr_tau_ms"] = lst(self.autocorr.tau_ms)
         out["autocorr_failures"] = {
-            name: reason for name, reason in zip(self.unit_names, self.autocorr.reasons) if reason is not None
+            name: reason
+            for name, reason in zip(self.unit_names, self.autocorr.reasons)
+            if reason is not None
         }
         out["heldout"] = {
-            name: None if h is None else {k: (lst(v) if isinstance(v, list) else lst([v])[0]) for k, v in h.items()}
+            name: None
+            if h is None
+            else {k: (lst(v) if isinstance(v, list) else lst([v])[0]) for k, v in h.items()}
             for name, h in self.heldout.items()
         }
         if self.ln_tau_ms is not None:
@@ -438,14 +518,18 @@ class RecordingFit:
         out["final_train_loss"] = lst(self.best_loss)
         out["output"] = (
             f"the saved model's output is the readout y after {self.burn_in_bins} zero-input burn-in bins; "
-            + (f"rate_hz = {self.settings.link}(y)" if self.settings.loss == "poisson" else "y is the predicted signal")
+            + (
+                f"rate_hz = {self.settings.link}(y)"
+                if self.settings.loss == "poisson"
+                else "y is the predicted signal"
+            )
         )
         return out
 
 
-
-def bootstrap_intervals(tau_s: Any, tau_r: Any, confidence: float = 0.95, *, point: Any = None,
-                        method: str = "basic") -> tuple[dict, dict, np.ndarray]:
+def bootstrap_intervals(
+    tau_s: Any, tau_r: Any, confidence: float = 0.95, *, point: Any = None, method: str = "basic"
+) -> tuple[dict, dict, np.ndarray]:
     r"""Bootstrap confidence intervals of time constants and of their exchange
     invariants, and where the pair is exchangeable.
 
@@ -484,21 +568,30 @@ def bootstrap_intervals(tau_s: Any, tau_r: Any, confidence: float = 0.95, *, poi
     ts = np.asarray(tau_s, dtype=np.float64)
     tr = np.asarray(tau_r, dtype=np.float64)
     if ts.ndim != 2 or ts.shape != tr.shape or ts.shape[0] < 2:
-        raise InputError(f"tau_s, tau_r: got shapes {ts.shape} and {tr.shape}, expected equal (B, k) with B >= 2")
+        raise InputError(
+            f"tau_s, tau_r: got shapes {ts.shape} and {tr.shape}, expected equal (B, k) with B >= 2"
+        )
     samples = {"tau_s_ms": ts, "tau_r_ms": tr, "tau_sum_ms": ts + tr, "tau_prod_ms2": ts * tr}
     a = (1 - confidence) / 2
-    spread = {k: np.stack(list(np.nanquantile(v, [a, 1 - a], axis=0)), axis=-1) for k, v in samples.items()}
+    spread = {
+        k: np.stack(list(np.nanquantile(v, [a, 1 - a], axis=0)), axis=-1)
+        for k, v in samples.items()
+    }
     if method == "percentile":
         intervals = spread
     else:
         if point is None:
-            raise InputError("point: missing; the basic interval needs the point estimates (tau_s, tau_r)")
+            raise InputError(
+                "point: missing; the basic interval needs the point estimates (tau_s, tau_r)"
+            )
         ps, pr = (np.broadcast_to(np.asarray(v, dtype=np.float64), ts.shape[1:]) for v in point)
         if not (np.all(ps > 0) and np.all(pr > 0)):
             raise InputError(f"point: got {point!r}, expected positive time constants")
         est = {"tau_s_ms": ps, "tau_r_ms": pr, "tau_sum_ms": ps + pr, "tau_prod_ms2": ps * pr}
-        intervals = {k: np.stack([est[k] ** 2 / spread[k][:, 1], est[k] ** 2 / spread[k][:, 0]], axis=-1)
-                     for k in samples}
+        intervals = {
+            k: np.stack([est[k] ** 2 / spread[k][:, 1], est[k] ** 2 / spread[k][:, 0]], axis=-1)
+            for k in samples
+        }
 
     def overlap(ci):
         cs, cr = ci["tau_s_ms"], ci["tau_r_ms"]
@@ -514,7 +607,9 @@ def _taus(model: ObservedARU) -> tuple[np.ndarray, np.ndarray]:
     return ts, tr
 
 
-def predict(model: ObservedARU, rec: Recording, burn_in: int, loss: str, link: str = "softplus") -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model: ObservedARU, rec: Recording, burn_in: int, loss: str, link: str = "softplus"
+) -> tuple[np.ndarray, np.ndarray]:
     """The model's readout and prediction on `rec`'s trials after `burn_in` zero bins.
 
     **Returns:** `(readout, prediction)`, each `(trials, time, units)`: the readout (before
@@ -540,15 +635,22 @@ def _autocorr(rec: Recording):
     return intrinsic_timescale(rec, max_lag_ms=n_lags * rec.bin_ms)
 
 
-def _finish(plan: _Plan, models: list, best_loss: np.ndarray, epochs_run: np.ndarray) -> RecordingFit:
+def _finish(
+    plan: _Plan, models: list, best_loss: np.ndarray, epochs_run: np.ndarray
+) -> RecordingFit:
     s = plan.settings
     if s.loss == "gaussian":
         models = [m.with_scale(plan.center, plan.scale) for m in models]
     best, members = models[0], models[1:]
     ts0, tr0 = _taus(best)
     pairs = [_taus(m) for m in members]
-    boot, ci, exch = bootstrap_intervals(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]),
-                                         s.confidence, point=(ts0, tr0), method=s.interval)
+    boot, ci, exch = bootstrap_intervals(
+        np.stack([p[0] for p in pairs]),
+        np.stack([p[1] for p in pairs]),
+        s.confidence,
+        point=(ts0, tr0),
+        method=s.interval,
+    )
 
     # scores on the held-out trials
     readout, prediction = predict(best, plan.heldout, plan.burn_in, s.loss, s.link)
@@ -558,24 +660,53 @@ def _finish(plan: _Plan, models: list, best_loss: np.ndarray, epochs_run: np.nda
         _, fit_pred = predict(best, plan.fit, plan.burn_in, s.loss)
         sigma = noise_scale(plan.fit, fit_pred)
     heldout = {
-        "model": score_heldout(readout, plan.heldout, train_mean=const.mean, link=s.link, sigma=sigma),
-        "constant": score_heldout(const.readout(plan.heldout, s.link), plan.heldout, train_mean=const.mean,
-                                  link=s.link, sigma=const.sigma),
+        "model": score_heldout(
+            readout, plan.heldout, train_mean=const.mean, link=s.link, sigma=sigma
+        ),
+        "constant": score_heldout(
+            const.readout(plan.heldout, s.link),
+            plan.heldout,
+            train_mean=const.mean,
+            link=s.link,
+            sigma=const.sigma,
+        ),
         "ln": None,
     }
     ln_tau = None
     if plan.recording.inputs is not None:
         ln = fit_ln_baseline(plan.fit, link=s.link)
-        heldout["ln"] = score_heldout(ln.readout(plan.heldout), plan.heldout, train_mean=const.mean,
-                                      link=s.link, sigma=ln.sigma)
+        heldout["ln"] = score_heldout(
+            ln.readout(plan.heldout),
+            plan.heldout,
+            train_mean=const.mean,
+            link=s.link,
+            sigma=ln.sigma,
+        )
         ln_tau = ln.tau_ms
     autocorr = _autocorr(plan.recording)
     out = RecordingFit(
-        model=best, members=members, tau_s_ms=ts0, tau_r_ms=tr0, tau_sum_ms=ts0 + tr0, tau_prod_ms2=ts0 * tr0,
-        boot=boot, ci=ci, exchangeable=exch, autocorr=autocorr, heldout=heldout, prediction=prediction,
-        noise_sigma=sigma, fit_trials=plan.fit_trials, heldout_trials=plan.heldout_trials,
-        burn_in_bins=plan.burn_in, bin_ms=plan.recording.bin_ms, settings=s, best_loss=best_loss,
-        epochs_run=epochs_run, ln_tau_ms=ln_tau, unit_names=plan.recording.unit_names,
+        model=best,
+        members=members,
+        tau_s_ms=ts0,
+        tau_r_ms=tr0,
+        tau_sum_ms=ts0 + tr0,
+        tau_prod_ms2=ts0 * tr0,
+        boot=boot,
+        ci=ci,
+        exchangeable=exch,
+        autocorr=autocorr,
+        heldout=heldout,
+        prediction=prediction,
+        noise_sigma=sigma,
+        fit_trials=plan.fit_trials,
+        heldout_trials=plan.heldout_trials,
+        burn_in_bins=plan.burn_in,
+        bin_ms=plan.recording.bin_ms,
+        settings=s,
+        best_loss=best_loss,
+        epochs_run=epochs_run,
+        ln_tau_ms=ln_tau,
+        unit_names=plan.recording.unit_names,
     )
     return out
 
@@ -612,7 +743,12 @@ def fit_recordings(
     settings = [check_settings(r, **options) for r in recordings]
     ref = recordings[0]
     for i, r in enumerate(recordings[1:], 1):
-        if (r.data.shape, r.bin_ms, r.kind, r.n_in) != (ref.data.shape, ref.bin_ms, ref.kind, ref.n_in):
+        if (r.data.shape, r.bin_ms, r.kind, r.n_in) != (
+            ref.data.shape,
+            ref.bin_ms,
+            ref.kind,
+            ref.n_in,
+        ):
             raise InputError(
                 f"recordings[{i}]: shape {r.data.shape}, bin_ms {r.bin_ms:g}, {r.kind}, {r.n_in} inputs; "
                 f"expected those of recordings[0]: {ref.data.shape}, {ref.bin_ms:g}, {ref.kind}, {ref.n_in} inputs"
@@ -642,14 +778,28 @@ def fit_recordings(
     X, Y, Mk = (np.concatenate(a, axis=0) for a in (xs, ys, ms))
     data = make_train_data(X, Y, Mk, validation=(X, Y, Mk), batched=True, dtype=dtype)
     del X, Y, Mk, xs, ys, ms
-    res = fit_ensemble(models, data, keys=jax.random.split(keys[0], len(models)), epochs=s0.epochs,
-                       loss=_loss(plans[0]), optimiser=recording_optimiser(s0.learning_rate, n_updates),
-                       batch_size=batch, progress=progress, devices=devices)
+    res = fit_ensemble(
+        models,
+        data,
+        keys=jax.random.split(keys[0], len(models)),
+        epochs=s0.epochs,
+        loss=_loss(plans[0]),
+        optimiser=recording_optimiser(s0.learning_rate, n_updates),
+        batch_size=batch,
+        progress=progress,
+        devices=devices,
+    )
     out, i = [], 0
     for p in plans:
         n = len(p.models)
-        out.append(_finish(p, res.models[i:i + n], np.asarray(res.best_val_loss[i:i + n]),
-                           np.asarray(res.epochs_run[i:i + n])))
+        out.append(
+            _finish(
+                p,
+                res.models[i : i + n],
+                np.asarray(res.best_val_loss[i : i + n]),
+                np.asarray(res.epochs_run[i : i + n]),
+            )
+        )
         i += n
     return out
 
@@ -662,10 +812,17 @@ def _check_memory_settings(recordings, settings, dtype) -> None:
     for r, s in zip(recordings, settings):
         T = r.n_time + _burn_in_bins(s, r.bin_ms)
         n_fit = r.n_trials - _n_heldout(r.n_trials, s.heldout_fraction)
-        per_member = 2.0 * n_fit * T * (max(r.n_in, 1) + 2 * r.n_units) + _batch_size(s, n_fit) * T * 4 * s.hidden
+        per_member = (
+            2.0 * n_fit * T * (max(r.n_in, 1) + 2 * r.n_units)
+            + _batch_size(s, n_fit) * T * 4 * s.hidden
+        )
         total += (s.bootstrap + 1) * per_member * dtype.itemsize
-    check_memory("bootstrap", f"{settings[0].bootstrap} resamples of {len(recordings)} recording(s)", total,
-                 "the bootstrap datasets and trajectories")
+    check_memory(
+        "bootstrap",
+        f"{settings[0].bootstrap} resamples of {len(recordings)} recording(s)",
+        total,
+        "the bootstrap datasets and trajectories",
+    )
 
 
 def fit_recording(
@@ -732,8 +889,23 @@ def fit_recording(
     fewer hidden units than neurons with `observed="units"`, bad numbers), or data that
     would not fit in memory.
     """
-    options = dict(loss=loss, hidden=hidden, time_constants=time_constants, observed=observed,
-                   bootstrap=bootstrap, confidence=confidence, heldout_fraction=heldout_fraction,
-                   burn_in_ms=burn_in_ms, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                   link=link, activation=activation, self_connections=self_connections, interval=interval)
-    return fit_recordings([recording], key=key, dtype=dtype, progress=progress, devices=devices, **options)[0]
+    options = dict(
+        loss=loss,
+        hidden=hidden,
+        time_constants=time_constants,
+        observed=observed,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        heldout_fraction=heldout_fraction,
+        burn_in_ms=burn_in_ms,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        link=link,
+        activation=activation,
+        self_connections=self_connections,
+        interval=interval,
+    )
+    return fit_recordings(
+        [recording], key=key, dtype=dtype, progress=progress, devices=devices, **options
+    )[0]

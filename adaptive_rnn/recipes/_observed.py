@@ -49,8 +49,16 @@ class ObservedARU(AbstractRNN):
     family: ClassVar[str] = "observed_aru"
     state_names: ClassVar[tuple[str, ...]] = ARU.state_names
 
-    def __init__(self, aru: ARU, n_obs: int, *, observed: str = "readout", center: Any = 0.0,
-                 scale: Any = 1.0, key: Any):
+    def __init__(
+        self,
+        aru: ARU,
+        n_obs: int,
+        *,
+        observed: str = "readout",
+        center: Any = 0.0,
+        scale: Any = 1.0,
+        key: Any,
+    ):
         """**Arguments:**
 
         - `aru`: the dynamics (any single-layer `ARU`).
@@ -168,7 +176,11 @@ class ObservedARU(AbstractRNN):
         else:
             assert self.gain is not None  # present in this mode
             n = self.aru.n_hidden
-            V = jnp.zeros((self.n_out, n), s.dtype).at[jnp.arange(self.n_out), jnp.arange(self.n_out)].set(s * self.gain)
+            V = (
+                jnp.zeros((self.n_out, n), s.dtype)
+                .at[jnp.arange(self.n_out), jnp.arange(self.n_out)]
+                .set(s * self.gain)
+            )
         return V, self.center.value + s * self.offset
 
     def to_aru(self) -> ARU:
@@ -186,18 +198,26 @@ class ObservedARU(AbstractRNN):
             )
         out = eqx.tree_at(lambda m: (m.W_out.raw, m.b), aru, (V, b))
         if not np.array_equal(np.asarray(out.weight_matrices()["out"]), np.asarray(V)):
-            raise InputError("aru: has a constrained readout (a mask or signs); expected a plain readout to carry V")
+            raise InputError(
+                "aru: has a constrained readout (a mask or signs); expected a plain readout to carry V"
+            )
         return out
 
     def config(self) -> dict[str, Any]:
-        return {"family": self.family, "observed": self.observed, "n_obs": self.n_out,
-                "aru": self.aru.config()}
+        return {
+            "family": self.family,
+            "observed": self.observed,
+            "n_obs": self.n_out,
+            "aru": self.aru.config(),
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, key) -> "ObservedARU":
         aru = ARU.from_config(config["aru"], key=key)
         if not isinstance(aru, ARU):  # a layout of older files: never written for this model
-            raise InputError(f"aru: got a {type(aru).__name__} from the saved config, expected an ARU")
+            raise InputError(
+                f"aru: got a {type(aru).__name__} from the saved config, expected an ARU"
+            )
         return cls(aru, int(config["n_obs"]), observed=config["observed"], key=key)
 
     @classmethod

@@ -19,7 +19,9 @@ def _smooth(x: np.ndarray, sd_bins: float) -> np.ndarray:
     return num / den
 
 
-def plot_recording_fit(fit, recording: Recording, *, n_neurons: int = 3, title: str | None = None) -> Figure:
+def plot_recording_fit(
+    fit, recording: Recording, *, n_neurons: int = 3, title: str | None = None
+) -> Figure:
     """The report of `fit_recording`.
 
     Top: for the `n_neurons` most active recorded neurons, the first held-out trial:
@@ -54,7 +56,10 @@ def plot_recording_fit(fit, recording: Recording, *, n_neurons: int = 3, title: 
         ax.plot(t, fit.prediction[0, :, u], color="C3", lw=1.5, label="model")
         ax.set_xlabel("time in trial (ms)")
         ax.set_ylabel(ylab)
-        ax.set_title(f"neuron {recording.unit_names[u]}, held-out trial {int(fit.heldout_trials[0])}", fontsize=9)
+        ax.set_title(
+            f"neuron {recording.unit_names[u]}, held-out trial {int(fit.heldout_trials[0])}",
+            fontsize=9,
+        )
         if j == 0:
             ax.legend(fontsize=8, loc="upper right")
 
@@ -65,8 +70,13 @@ def plot_recording_fit(fit, recording: Recording, *, n_neurons: int = 3, title: 
         ax = fig.add_subplot(grid[1, j])
         boot, ci, point = fit.boot[name], fit.ci[name], getattr(fit, name)
         if boot.shape[1] == 1:
-            ax.hist(boot[:, 0], bins=max(5, min(30, boot.shape[0] // 2)), color="C0", alpha=0.7,
-                    label=f"bootstrap ({boot.shape[0]} refits)")
+            ax.hist(
+                boot[:, 0],
+                bins=max(5, min(30, boot.shape[0] // 2)),
+                color="C0",
+                alpha=0.7,
+                label=f"bootstrap ({boot.shape[0]} refits)",
+            )
             ax.axvline(point[0], color="C3", lw=2, label="point estimate")
             ax.axvspan(ci[0, 0], ci[0, 1], color="C0", alpha=0.12, label=f"{lvl} interval")
             if ac_med is not None:
@@ -76,14 +86,24 @@ def plot_recording_fit(fit, recording: Recording, *, n_neurons: int = 3, title: 
         else:
             k = boot.shape[1]
             idx = np.arange(k)
-            ax.errorbar(idx, point, yerr=np.abs(np.stack([point - ci[:, 0], ci[:, 1] - point])), fmt="o",
-                        ms=3, color="C0", label=f"point estimate, {lvl} interval")
+            ax.errorbar(
+                idx,
+                point,
+                yerr=np.abs(np.stack([point - ci[:, 0], ci[:, 1] - point])),
+                fmt="o",
+                ms=3,
+                color="C0",
+                label=f"point estimate, {lvl} interval",
+            )
             if ac_med is not None:
                 ax.axhline(ac_med, color="k", ls="--", label="autocorrelation tau (median)")
             ax.set_xlabel("hidden unit")
             ax.set_ylabel(f"{sym} (ms)")
             ax.set_yscale("log")
-        ax.set_title(f"{sym}" + (" (exchangeable with the other)" if fit.exchangeable.any() else ""), fontsize=9)
+        ax.set_title(
+            f"{sym}" + (" (exchangeable with the other)" if fit.exchangeable.any() else ""),
+            fontsize=9,
+        )
         ax.legend(fontsize=7)
 
     ax = fig.add_subplot(grid[1, 2])

@@ -12,8 +12,8 @@ import numpy as np
 
 from .._checks import check_choice, check_int, check_keys, check_number, check_type
 from .._errors import InputError
-from .._params import MODES as TC_MODES
 from .._params import FIXED_MODE, PARAMETRISATIONS, alpha_limit
+from .._params import MODES as TC_MODES
 from ..models import READOUTS
 from ..train import fit_scan, paper_optimiser, sweep
 
@@ -166,7 +166,9 @@ def check_config(cfg: dict, *, where: str = "config") -> dict:
     out = {}
     for section, table in cfg.items():
         if not isinstance(table, dict):
-            raise InputError(f"[{section}]: got {type(table).__name__} {table!r}, expected a section of keys")
+            raise InputError(
+                f"[{section}]: got {type(table).__name__} {table!r}, expected a section of keys"
+            )
         check_keys(f"[{section}]", table, SCHEMA[section])
         out[section] = {k: SCHEMA[section][k](f"[{section}] {k}", v) for k, v in table.items()}
     if not out.get("grid"):
@@ -190,14 +192,24 @@ def check_config(cfg: dict, *, where: str = "config") -> dict:
     if "teacher_local_sd" in data:
         for k in ("teacher_alpha_s", "teacher_alpha_r"):
             if k in data:  # per-neuron draws are kept inside (0, 1)
-                check_number(f"[data] {k} (with teacher_local_sd)", data[k], 0, 1, low_open=True, high_open=True)
+                check_number(
+                    f"[data] {k} (with teacher_local_sd)",
+                    data[k],
+                    0,
+                    1,
+                    low_open=True,
+                    high_open=True,
+                )
     wrong = [k for k in data if (k in _FILE_KEYS) != ("path" in data)]
     if wrong:
         used = "a data file (path)" if "path" in data else "the teacher (no path)"
         raise InputError(
             f"[data] {wrong[0]}: not used with {used}; expected "
-            + (f"only {', '.join(_FILE_KEYS)}" if "path" in data else
-               f"teacher keys, or path = \"data.npz\" with {', '.join(_FILE_KEYS[1:])}")
+            + (
+                f"only {', '.join(_FILE_KEYS)}"
+                if "path" in data
+                else f'teacher keys, or path = "data.npz" with {", ".join(_FILE_KEYS[1:])}'
+            )
         )
     return out
 
@@ -220,7 +232,10 @@ def point_problem(point: dict, model_cfg: dict) -> str:
     limit = alpha_limit(mode, model_cfg.get("parametrisation", "sigmoid"), dt=dt, tau_min=dt)
     for name in ("s", "r"):
         if f"tau_{name}" in point:
-            a, given = dt / point[f"tau_{name}"], f"tau_{name} = {point[f'tau_{name}']:g} (alpha_{name} = {dt / point[f'tau_{name}']:.4g})"
+            a, given = (
+                dt / point[f"tau_{name}"],
+                f"tau_{name} = {point[f'tau_{name}']:g} (alpha_{name} = {dt / point[f'tau_{name}']:.4g})",
+            )
         else:
             a = point.get(f"alpha_{name}", model_cfg.get(f"alpha_{name}"))
             if a is None:
@@ -231,7 +246,7 @@ def point_problem(point: dict, model_cfg: dict) -> str:
         if a >= limit:
             return (
                 f"{given} >= {limit:g} cannot be a learnable ({mode!r}) time constant (expected "
-                f"alpha < {limit:g}, or time_constants = \"static\")"
+                f'alpha < {limit:g}, or time_constants = "static")'
             )
     return ""
 
@@ -247,8 +262,8 @@ def run_config(cfg: dict, *, progress: bool | None = None):
 
     **Raises:** `InputError` for a config that breaks `SCHEMA`, or bad data.
     """
-    from ..models import ARU
     from .._solve import simulate, solve
+    from ..models import ARU
 
     cfg = check_config(cfg)
     sw, grid, mcfg = cfg.get("sweep", {}), cfg["grid"], dict(cfg.get("model", {}))
@@ -263,16 +278,24 @@ def run_config(cfg: dict, *, progress: bool | None = None):
             from ..train import make_train_data
 
             raw = load_npz(dcfg["path"], ("inputs", "targets"), "[data] path")
-            data = make_train_data(raw["inputs"], raw["targets"], raw.get("mask"),
-                                   val_fraction=dcfg.get("val_fraction", 0.2), n_steps=dcfg.get("n_steps"))
+            data = make_train_data(
+                raw["inputs"],
+                raw["targets"],
+                raw.get("mask"),
+                val_fraction=dcfg.get("val_fraction", 0.2),
+                n_steps=dcfg.get("n_steps"),
+            )
         else:
             from ..tasks import teacher_data
 
             td = teacher_data(
                 jax.random.key(int(dcfg.get("teacher_seed", 0))),
-                alpha_s=float(dcfg.get("teacher_alpha_s", 0.342)), alpha_r=float(dcfg.get("teacher_alpha_r", 0.684)),
-                local_sd=dcfg.get("teacher_local_sd"), n_sequences=int(dcfg.get("n_sequences", 500)),
-                n_train=int(dcfg.get("n_train", 400)), activation=dcfg.get("teacher_activation", "sigmoid"),
+                alpha_s=float(dcfg.get("teacher_alpha_s", 0.342)),
+                alpha_r=float(dcfg.get("teacher_alpha_r", 0.684)),
+                local_sd=dcfg.get("teacher_local_sd"),
+                n_sequences=int(dcfg.get("n_sequences", 500)),
+                n_train=int(dcfg.get("n_train", 400)),
+                activation=dcfg.get("teacher_activation", "sigmoid"),
                 readout=mcfg.get("readout", "lagged"),
             )
             mcfg.setdefault("readout", "lagged")
@@ -280,8 +303,9 @@ def run_config(cfg: dict, *, progress: bool | None = None):
         n_in, n_out = int(data.x.shape[-1]), int(data.y.shape[-1])
         tcfg = cfg.get("train", {})
         epochs = int(tcfg.get("epochs", 100))
-        opt = paper_optimiser(float(tcfg.get("learning_rate", 1e-3)),
-                              tau_learning_rate=tcfg.get("tau_learning_rate"))
+        opt = paper_optimiser(
+            float(tcfg.get("learning_rate", 1e-3)), tau_learning_rate=tcfg.get("tau_learning_rate")
+        )
         batch_size = int(tcfg.get("batch_size", 1))
     else:
         scfg = cfg.get("simulate", {})
@@ -289,10 +313,16 @@ def run_config(cfg: dict, *, progress: bool | None = None):
         solver_name = scfg.get("solver", "discrete")
         from ..tasks import smoothed_uniform_inputs
 
-        smoothed = smoothed_uniform_inputs(jax.random.key(int(scfg.get("input_seed", 0))), n_seq, n_steps, n_in)
+        smoothed = smoothed_uniform_inputs(
+            jax.random.key(int(scfg.get("input_seed", 0))), n_seq, n_steps, n_in
+        )
 
     def build(point, key):
-        kw = {k: mcfg[k] for k in ("activation", "time_constants", "parametrisation", "readout") if k in mcfg}
+        kw = {
+            k: mcfg[k]
+            for k in ("activation", "time_constants", "parametrisation", "readout")
+            if k in mcfg
+        }
         for k in ("activation", "time_constants"):
             if k in point:
                 kw[k] = point[k]
@@ -307,7 +337,9 @@ def run_config(cfg: dict, *, progress: bool | None = None):
             if f"tau_{name}" in point:
                 a = dt / point[f"tau_{name}"]
             if a is not None:
-                model = eqx.tree_at(where, model, where(model).with_alpha(a, dt, name=f"tau_{name}"))
+                model = eqx.tree_at(
+                    where, model, where(model).with_alpha(a, dt, name=f"tau_{name}")
+                )
         return model
 
     if mode == "train":
@@ -315,13 +347,24 @@ def run_config(cfg: dict, *, progress: bool | None = None):
 
         def run_point(point, key):
             k_model, k_fit = jax.random.split(key)
-            best, summ = fit_scan(build(point, k_model), data, k_fit, epochs=epochs, optimiser=opt,
-                                  batch_size=batch_size)
+            best, summ = fit_scan(
+                build(point, k_model),
+                data,
+                k_fit,
+                epochs=epochs,
+                optimiser=opt,
+                batch_size=batch_size,
+            )
             tcs = best.time_constants()
-            return dict(best_val_loss=summ["best_val_loss"], best_epoch=summ["best_epoch"],
-                        val_loss=summ["val_loss"], learned_alpha_s=jnp.mean(tcs["alpha_s"]),
-                        learned_alpha_r=jnp.mean(tcs["alpha_r"]))
+            return dict(
+                best_val_loss=summ["best_val_loss"],
+                best_epoch=summ["best_epoch"],
+                val_loss=summ["val_loss"],
+                learned_alpha_s=jnp.mean(tcs["alpha_s"]),
+                learned_alpha_r=jnp.mean(tcs["alpha_r"]),
+            )
     else:
+
         def run_point(point, key):
             model = build(point, key)
             if solver_name == "discrete":
@@ -329,19 +372,38 @@ def run_config(cfg: dict, *, progress: bool | None = None):
             else:
                 import diffrax
 
-                solver = {"tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5, "kvaerno5": diffrax.Kvaerno5,
-                          "heun": diffrax.Heun}[solver_name]()
-                tr = solve(model, smoothed, solver=solver, throw=False,
-                           stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-6),
-                           max_steps=int(scfg.get("max_steps", 4096)))
+                solver = {
+                    "tsit5": diffrax.Tsit5,
+                    "dopri5": diffrax.Dopri5,
+                    "kvaerno5": diffrax.Kvaerno5,
+                    "heun": diffrax.Heun,
+                }[solver_name]()
+                tr = solve(
+                    model,
+                    smoothed,
+                    solver=solver,
+                    throw=False,
+                    stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-6),
+                    max_steps=int(scfg.get("max_steps", 4096)),
+                )
             finished = jnp.all(tr.success)
             return dict(outputs=tr.outputs, success=finished, solve_finished=finished)
 
     attrs = {"sweep_mode": mode, "sweep_config": repr(cfg)}
-    ds = sweep(grid, run_point, key=jax.random.key(int(sw.get("seed", 0))),
-               chunk_size=sw.get("chunk_size"), progress=progress, attrs=attrs)
-    solver_note = None if mode == "train" or solver_name == "discrete" else (
-        f"the {solver_name} solve did not reach its end within max_steps = {int(scfg.get('max_steps', 4096))}"
+    ds = sweep(
+        grid,
+        run_point,
+        key=jax.random.key(int(sw.get("seed", 0))),
+        chunk_size=sw.get("chunk_size"),
+        progress=progress,
+        attrs=attrs,
+    )
+    solver_note = (
+        None
+        if mode == "train" or solver_name == "discrete"
+        else (
+            f"the {solver_name} solve did not reach its end within max_steps = {int(scfg.get('max_steps', 4096))}"
+        )
     )
     return _with_failure_reasons(ds, grid, mcfg, solver_note)
 
@@ -353,7 +415,11 @@ def _with_failure_reasons(ds, grid: dict, mcfg: dict, solver_note: str | None):
     shape = tuple(len(grid[k]) for k in names)
     success = np.asarray(ds["success"]).copy()
     reasons = np.full(shape, "", dtype=object)
-    finished = np.asarray(ds["solve_finished"]).astype(bool) if "solve_finished" in ds else np.ones(shape, bool)
+    finished = (
+        np.asarray(ds["solve_finished"]).astype(bool)
+        if "solve_finished" in ds
+        else np.ones(shape, bool)
+    )
     outputs = [k for k in ds.data_vars if k != "success" and np.issubdtype(ds[k].dtype, np.inexact)]
     for idx in np.ndindex(*shape):
         point = {k: grid[k][i] for k, i in zip(names, idx)}
@@ -365,7 +431,9 @@ def _with_failure_reasons(ds, grid: dict, mcfg: dict, solver_note: str | None):
             reasons[idx] = solver_note
         elif not success[idx]:
             bad = [k for k in outputs if not np.all(np.isfinite(np.asarray(ds[k].values[idx])))]
-            reasons[idx] = f"non-finite {', '.join(bad)}" if bad else "run_point reported success = False"
+            reasons[idx] = (
+                f"non-finite {', '.join(bad)}" if bad else "run_point reported success = False"
+            )
     ds = ds.drop_vars("solve_finished", errors="ignore")
     ds["success"] = (names, success)
     ds["failure_reason"] = (names, reasons.astype(str))

@@ -70,8 +70,15 @@ def synthetic_recording(
     **Raises:** `InputError` for bad sizes or values.
     """
     check_choice("kind", kind, KINDS)
-    n_neurons, n_trials, n_bins, n_in = (check_int(n, v, 1) for n, v in (
-        ("n_neurons", n_neurons), ("n_trials", n_trials), ("n_bins", n_bins), ("n_in", n_in)))
+    n_neurons, n_trials, n_bins, n_in = (
+        check_int(n, v, 1)
+        for n, v in (
+            ("n_neurons", n_neurons),
+            ("n_trials", n_trials),
+            ("n_bins", n_bins),
+            ("n_in", n_in),
+        )
+    )
     stimulus_bins = check_int("stimulus_bins", stimulus_bins, 1)
     bin_ms = check_positive("bin_ms", bin_ms)
     for name, v in (("tau_s_ms", tau_s_ms), ("tau_r_ms", tau_r_ms)):
@@ -84,10 +91,21 @@ def synthetic_recording(
     burn_in = int(np.ceil(check_nonnegative("burn_in_ms", burn_in_ms) / bin_ms - 1e-9))
     k_aru, k_obs, k_x, k_noise = jax.random.split(key, 4)
     check_type("self_connections", self_connections, bool, "True or False")
-    aru = ARU(n_in, n_neurons, n_neurons, tau_s=tau_s_ms, tau_r=tau_r_ms, dt=bin_ms,
-              self_connections=self_connections, key=k_aru)
+    aru = ARU(
+        n_in,
+        n_neurons,
+        n_neurons,
+        tau_s=tau_s_ms,
+        tau_r=tau_r_ms,
+        dt=bin_ms,
+        self_connections=self_connections,
+        key=k_aru,
+    )
     if kind == "counts":
-        center, scale = mean_rate_hz + np.log(-np.expm1(-mean_rate_hz)), rate_scale_hz  # softplus^-1
+        center, scale = (
+            mean_rate_hz + np.log(-np.expm1(-mean_rate_hz)),
+            rate_scale_hz,
+        )  # softplus^-1
     else:
         center, scale = 0.0, 1.0
     teacher = ObservedARU(aru, n_neurons, observed="units", center=center, scale=scale, key=k_obs)

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import InputError
+from ..analysis import FixedPoints, find_fixed_points, tau_invariants
 from ..models import AbstractRNN
 from ..tasks import (
     TASKS,
@@ -26,7 +27,6 @@ from ..tasks import (
     psychometric_curve,
     task_accuracy,
 )
-from ..analysis import FixedPoints, find_fixed_points, tau_invariants
 
 MODEL_KINDS = ("aru", "ctrnn", "shunting")
 TC_MODES = ("static", "global", "local")
@@ -80,15 +80,21 @@ def time_constants_by_group(model, *, ms_per_unit: float = 1.0) -> dict[str, dic
     **Returns:** `{"E": {name: values}, "I": {...}}` for a model with Dale's law, else
     `{"all": {...}}`. A global time constant (one value) appears once in each group.
     """
-    tcs = {k: np.asarray(v, dtype=np.float64).reshape(-1) * ms_per_unit
-           for k, v in model.time_constants().items() if k.startswith("tau")}
+    tcs = {
+        k: np.asarray(v, dtype=np.float64).reshape(-1) * ms_per_unit
+        for k, v in model.time_constants().items()
+        if k.startswith("tau")
+    }
     try:
         inv = tau_invariants(model)
     except InputError:
         inv = None
     if inv is not None:
         # One pair, or one pair per layer (`tau_invariants`): its first entry tells which.
-        pairs = cast(list[tuple[np.ndarray, np.ndarray]], [inv] if isinstance(inv[0], np.ndarray) else list(inv))
+        pairs = cast(
+            list[tuple[np.ndarray, np.ndarray]],
+            [inv] if isinstance(inv[0], np.ndarray) else list(inv),
+        )
         for k, (t1, t2) in enumerate(pairs):
             sfx = "" if len(pairs) == 1 else f"_{k}"
             tcs[f"tau_1{sfx}"] = t1 * ms_per_unit
@@ -147,16 +153,32 @@ def build_task_model(
     dtype = jnp.result_type(float)
     if kind == "aru":
         model = ARU(
-            n_in, n_hidden, n_out, activation="sigmoid", time_constants=time_constants,
-            alpha_s=alpha, alpha_r=alpha, dt=dt, dale="abs" if dale else None,
-            dtype=dtype, key=key,
+            n_in,
+            n_hidden,
+            n_out,
+            activation="sigmoid",
+            time_constants=time_constants,
+            alpha_s=alpha,
+            alpha_r=alpha,
+            dt=dt,
+            dale="abs" if dale else None,
+            dtype=dtype,
+            key=key,
         )
         return model, 1.0
     if kind == "ctrnn":
         model = CTRNN(
-            n_in, n_hidden, n_out, activation="relu", time_constants=time_constants,
-            alpha=alpha, dt=dt, dale="abs" if dale else None, weights="normal",
-            dtype=dtype, key=key,
+            n_in,
+            n_hidden,
+            n_out,
+            activation="relu",
+            time_constants=time_constants,
+            alpha=alpha,
+            dt=dt,
+            dale="abs" if dale else None,
+            weights="normal",
+            dtype=dtype,
+            key=key,
         )
         return model, 1.0
     if time_constants != "local":
@@ -165,8 +187,18 @@ def build_task_model(
             f"time constants 1/G_b are learnable per neuron; expected 'local'"
         )
     model = Shunting(
-        n_in, n_hidden, n_out, activation="sigmoid", G_b=1.0, A=0.1, A_shape="neuron",
-        dale="abs", weights="normal", dt=dt / SHUNTING_UNIT_MS, dtype=dtype, key=key,
+        n_in,
+        n_hidden,
+        n_out,
+        activation="sigmoid",
+        G_b=1.0,
+        A=0.1,
+        A_shape="neuron",
+        dale="abs",
+        weights="normal",
+        dt=dt / SHUNTING_UNIT_MS,
+        dtype=dtype,
+        key=key,
     )
     return model, SHUNTING_UNIT_MS
 
@@ -282,9 +314,15 @@ def train_on_task(
 
     if task not in TASKS:
         raise InputError(f"task: got {task!r}, expected one of {sorted(TASKS)}")
-    for name, v, lo in (("n_hidden", n_hidden, 1), ("epochs", epochs, 0), ("n_train", n_train, 1),
-                        ("n_val", n_val, 1), ("n_test", n_test, 1), ("batch_size", batch_size, 1),
-                        ("n_fixed_point_inits", n_fixed_point_inits, 1)):
+    for name, v, lo in (
+        ("n_hidden", n_hidden, 1),
+        ("epochs", epochs, 0),
+        ("n_train", n_train, 1),
+        ("n_val", n_val, 1),
+        ("n_test", n_test, 1),
+        ("batch_size", batch_size, 1),
+        ("n_fixed_point_inits", n_fixed_point_inits, 1),
+    ):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise InputError(f"{name}: got {v!r}, expected an integer >= {lo}")
     if batch_size > n_train:
@@ -299,13 +337,27 @@ def train_on_task(
     val = make_task(task, keys[1], n_val, **params)
     test = make_task(task, keys[2], n_test, **params)
     net, ms_per_unit = build_task_model(
-        model, train.n_in, train.n_out, n_hidden=int(n_hidden), dale=dale,
-        time_constants=time_constants, dt=train.dt, tau=tau, key=keys[3],
+        model,
+        train.n_in,
+        train.n_out,
+        n_hidden=int(n_hidden),
+        dale=dale,
+        time_constants=time_constants,
+        dt=train.dt,
+        tau=tau,
+        key=keys[3],
     )
     result = fit(
-        net, train.inputs, train.targets, train.mask, key=keys[4], epochs=int(epochs),
-        validation=(val.inputs, val.targets, val.mask), batch_size=int(batch_size),
-        optimiser=paper_optimiser(float(learning_rate)), progress=progress,
+        net,
+        train.inputs,
+        train.targets,
+        train.mask,
+        key=keys[4],
+        epochs=int(epochs),
+        validation=(val.inputs, val.targets, val.mask),
+        batch_size=int(batch_size),
+        optimiser=paper_optimiser(float(learning_rate)),
+        progress=progress,
     )
     trained = result.model
     traj = simulate(trained, test.inputs, return_states=True)
@@ -318,7 +370,9 @@ def train_on_task(
         levels, acc_levels, n_levels = accuracy_by_coherence(test, outputs)
         _, ideal_levels, _ = accuracy_by_coherence(test, correct=ideal)
         by_coherence = {
-            "coherence_of": "stimulus" if task == "perceptual_decision" else "the modality the context cue selects",
+            "coherence_of": "stimulus"
+            if task == "perceptual_decision"
+            else "the modality the context cue selects",
             "coherence_percent": levels,
             "accuracy": acc_levels,
             "ideal_observer_accuracy": ideal_levels,
@@ -335,7 +389,9 @@ def train_on_task(
         "n_hidden": int(n_hidden),
         "seed": int(seed),
         "epochs": int(epochs),
-        "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
+        "n_train": int(n_train),
+        "n_val": int(n_val),
+        "n_test": int(n_test),
         "accuracy": accuracy,
         **({} if by_coherence is None else {"ideal_observer_accuracy": float(np.mean(ideal))}),
         "best_epoch": int(result.history.best_epoch),
@@ -357,7 +413,8 @@ def train_on_task(
         summary["accuracy_by_coherence"] = by_coherence
     if curves is not None:
         summary["psychometric"] = {
-            str(g): {"signed_coherence": x, "p_choice_1": p, "n": n} for g, (x, p, n) in curves.items()
+            str(g): {"signed_coherence": x, "p_choice_1": p, "n": n}
+            for g, (x, p, n) in curves.items()
         }
 
     fp = None
@@ -367,15 +424,24 @@ def train_on_task(
     # tau_eff) are no coordinates of its state space.
     states = {k: np.asarray(traj.states[k])[:n_states] for k in trained.state_names}
     if fixed_points:
-        start = int(np.asarray(test.epochs["production" if task == "ready_set_go" else "decision"][0])[0])
+        start = int(
+            np.asarray(test.epochs["production" if task == "ready_set_go" else "decision"][0])[0]
+        )
         x_fp = np.asarray(test.inputs[0, start])
         fp = find_fixed_points(
-            trained, x_fp, key=keys[5], inputs=test.inputs[:n_states],
-            n_init=int(n_fixed_point_inits), adam_steps=200, newton_steps=30,
+            trained,
+            x_fp,
+            key=keys[5],
+            inputs=test.inputs[:n_states],
+            n_init=int(n_fixed_point_inits),
+            adam_steps=200,
+            newton_steps=30,
         )
         pts = fp.summary()
         for p in pts:
-            p["slowest_time_constants"] = [None if v is None else v * ms_per_unit for v in p["slowest_time_constants"]]
+            p["slowest_time_constants"] = [
+                None if v is None else v * ms_per_unit for v in p["slowest_time_constants"]
+            ]
             p["periods"] = [None if v is None else v * ms_per_unit for v in p["periods"]]
             del p["state"]
         summary["fixed_points"] = {
@@ -397,8 +463,15 @@ def train_on_task(
         for name, fig in figures.items():
             fig.savefig(out / f"{name}.png", dpi=110)
     return TaskRun(
-        summary=summary, model=trained, history=result.history, test=test, outputs=outputs,
-        fixed_points=fp, fixed_point_input=x_fp, states=states, figures=figures,
+        summary=summary,
+        model=trained,
+        history=result.history,
+        test=test,
+        outputs=outputs,
+        fixed_points=fp,
+        fixed_point_input=x_fp,
+        states=states,
+        figures=figures,
     )
 
 
@@ -435,7 +508,9 @@ def make_task_figures(summary: dict, fp: FixedPoints | None, states, curves) -> 
         a1, a2 = fig.subplots(1, 2)
         plot_fixed_points(fp, states, ax=a1, title="trajectories and fixed points")
         if len(fp):
-            plot_eigenvalue_spectrum(fp, index=0, ax=a2, title="spectrum at the first point (1/model time)")
+            plot_eigenvalue_spectrum(
+                fp, index=0, ax=a2, title="spectrum at the first point (1/model time)"
+            )
         else:
             a2.text(0.5, 0.5, "no fixed point found", ha="center", transform=a2.transAxes)
         fig.suptitle(title)

@@ -19,7 +19,9 @@ _TO_MS = {"s": 1000.0, "ms": 1.0}
 
 def _check_bin_ms(bin_ms: Any) -> float:
     if bin_ms is None:
-        raise InputError("bin_ms: missing; expected the bin width in milliseconds (a positive number)")
+        raise InputError(
+            "bin_ms: missing; expected the bin width in milliseconds (a positive number)"
+        )
     return check_positive("bin_ms", bin_ms)
 
 
@@ -44,7 +46,9 @@ def _times(name: str, value: Any, scale: float) -> np.ndarray:
     arr = check_array(name, value, 1, "(n,)").astype(np.float64)
     if not np.all(np.isfinite(arr)):
         i = int(np.argmin(np.isfinite(arr)))
-        raise InputError(f"{name}: holds non-finite times (first {arr[i]!r} at index {i}); expected finite times")
+        raise InputError(
+            f"{name}: holds non-finite times (first {arr[i]!r} at index {i}); expected finite times"
+        )
     return arr * scale
 
 
@@ -86,7 +90,9 @@ def bin_spike_times(
     """
     bin_ms = _check_bin_ms(bin_ms)
     if time_unit is None:
-        raise InputError("time_unit: missing; expected 's' or 'ms', the unit of the spike and trial times")
+        raise InputError(
+            "time_unit: missing; expected 's' or 'ms', the unit of the spike and trial times"
+        )
     scale = _TO_MS[check_choice("time_unit", time_unit, TIME_UNITS)]
     if isinstance(spike_times, np.ndarray) and spike_times.dtype != object:
         raise InputError(
@@ -100,23 +106,30 @@ def bin_spike_times(
             f"spike_times: got {type(spike_times).__name__}, expected a sequence of 1-D arrays, one per unit"
         ) from None
     if not units:
-        raise InputError("spike_times: got no units, expected one 1-D array of spike times per unit")
+        raise InputError(
+            "spike_times: got no units, expected one 1-D array of spike times per unit"
+        )
     spikes = [np.sort(_times(f"spike_times[{u}]", s, scale)) for u, s in enumerate(units)]
     starts = _times("trial_starts", trial_starts, scale)
     if starts.size == 0:
         raise InputError("trial_starts: got no trials, expected at least one")
     if (trial_stops is None) == (window_ms is None):
         raise InputError(
-            "trial_stops, window_ms: got " + ("both" if window_ms is not None else "neither")
+            "trial_stops, window_ms: got "
+            + ("both" if window_ms is not None else "neither")
             + "; expected exactly one (each trial's own stop, or a window relative to its start)"
         )
     if window_ms is not None:
         try:
             a, b = (float(v) for v in window_ms)
         except (TypeError, ValueError):
-            raise InputError(f"window_ms: got {window_ms!r}, expected (begin, end) in milliseconds") from None
+            raise InputError(
+                f"window_ms: got {window_ms!r}, expected (begin, end) in milliseconds"
+            ) from None
         if not (math.isfinite(a) and math.isfinite(b) and b > a):
-            raise InputError(f"window_ms: got {window_ms!r}, expected finite (begin, end) with end > begin")
+            raise InputError(
+                f"window_ms: got {window_ms!r}, expected finite (begin, end) with end > begin"
+            )
         n_win = (b - a) / bin_ms
         if abs(n_win - round(n_win)) > 1e-9 * max(1.0, n_win) or round(n_win) < 1:
             raise InputError(
@@ -127,7 +140,9 @@ def bin_spike_times(
     else:
         stops = _times("trial_stops", trial_stops, scale)
         if stops.shape != starts.shape:
-            raise InputError(f"trial_stops: got shape {stops.shape}, expected {starts.shape} as trial_starts")
+            raise InputError(
+                f"trial_stops: got shape {stops.shape}, expected {starts.shape} as trial_starts"
+            )
         lo = starts
         n_bins = np.floor((stops - starts) / bin_ms + 1e-9).astype(np.int64)
         short = n_bins < 1

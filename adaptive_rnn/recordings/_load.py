@@ -22,7 +22,16 @@ from ._recording import Recording
 FORMATS = ("npz", "hdf5", "nwb")
 _SUFFIXES = {".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5", ".nwb": "nwb"}
 # Arrays of a recording file (.npz keys; default HDF5 dataset names).
-_KEYS = ("counts", "signals", "inputs", "mask", "bin_ms", "unit_names", "trial_starts_ms", "spikes_outside")
+_KEYS = (
+    "counts",
+    "signals",
+    "inputs",
+    "mask",
+    "bin_ms",
+    "unit_names",
+    "trial_starts_ms",
+    "spikes_outside",
+)
 _INSTALL = "pip install 'adaptive_rnn[recordings]'"
 
 
@@ -93,7 +102,9 @@ def load_recording(path: Any, format: str | None = None, **options: Any) -> Reco
                 f"{', '.join(_SUFFIXES)})"
             )
     check_choice("format", format, FORMATS)
-    loader = {"npz": load_npz_recording, "hdf5": load_hdf5_recording, "nwb": load_nwb_recording}[format]
+    loader = {"npz": load_npz_recording, "hdf5": load_hdf5_recording, "nwb": load_nwb_recording}[
+        format
+    ]
     allowed = [n for n in inspect.signature(loader).parameters if n != "path"]
     check_keys(f"options of load_recording(format={format!r})", options, allowed)
     return loader(p, **options)
@@ -102,6 +113,7 @@ def load_recording(path: Any, format: str | None = None, **options: Any) -> Reco
 # --------------------------------------------------------------------------------------
 # .npz
 # --------------------------------------------------------------------------------------
+
 
 def load_npz_recording(path: Any, *, bin_ms: Any = None) -> Recording:
     """Reads a recording from an `.npz` archive (as written by `save_recording`).
@@ -134,17 +146,24 @@ def _from_dict(data: dict, bin_ms: Any, where: str) -> Recording:
     bin_ms = _merge_bin_ms(bin_ms, data.get("bin_ms"), where)
     names = data.get("unit_names")
     return Recording.from_arrays(
-        counts=data.get("counts"), signals=data.get("signals"), bin_ms=bin_ms,
-        inputs=data.get("inputs"), mask=data.get("mask"),
+        counts=data.get("counts"),
+        signals=data.get("signals"),
+        bin_ms=bin_ms,
+        inputs=data.get("inputs"),
+        mask=data.get("mask"),
         unit_names=None if names is None else [str(n) for n in np.asarray(names).tolist()],
-        trial_starts_ms=data.get("trial_starts_ms"), spikes_outside=data.get("spikes_outside"),
+        trial_starts_ms=data.get("trial_starts_ms"),
+        spikes_outside=data.get("spikes_outside"),
     )
 
 
 def _arrays(rec: Recording) -> dict[str, np.ndarray]:
-    out = {rec.kind: rec.data.astype(np.int64) if rec.kind == "counts" else rec.data,
-           "mask": rec.mask, "bin_ms": np.float64(rec.bin_ms),
-           "unit_names": np.array(rec.unit_names, dtype=str)}
+    out = {
+        rec.kind: rec.data.astype(np.int64) if rec.kind == "counts" else rec.data,
+        "mask": rec.mask,
+        "bin_ms": np.float64(rec.bin_ms),
+        "unit_names": np.array(rec.unit_names, dtype=str),
+    }
     for k in ("inputs", "trial_starts_ms"):
         if getattr(rec, k) is not None:
             out[k] = getattr(rec, k)
@@ -225,9 +244,15 @@ def load_hdf5_recording(
     h5py = _require("h5py")
     p = _file(path)
     where = f"path: {path}"
-    named = {"counts": counts, "signals": signals, "inputs": inputs, "mask": mask,
-             "unit_names": unit_names, "trial_starts_ms": trial_starts_ms,
-             "spikes_outside": spikes_outside}
+    named = {
+        "counts": counts,
+        "signals": signals,
+        "inputs": inputs,
+        "mask": mask,
+        "unit_names": unit_names,
+        "trial_starts_ms": trial_starts_ms,
+        "spikes_outside": spikes_outside,
+    }
     for k, v in named.items():
         if v is not None:
             check_type(k, v, str, "a dataset name (str)")
@@ -238,7 +263,9 @@ def load_hdf5_recording(
     try:
         f = h5py.File(p, "r")
     except OSError as e:
-        raise InputError(f"{where}: not a readable HDF5 file ({e}); expected an HDF5 file") from None
+        raise InputError(
+            f"{where}: not a readable HDF5 file ({e}); expected an HDF5 file"
+        ) from None
     with f:
         found: list[str] = []
         f.visititems(lambda n, o: found.append(n) if isinstance(o, h5py.Dataset) else None)
@@ -254,7 +281,9 @@ def load_hdf5_recording(
                 )
             ds = f[target]
             if ds.dtype.kind in "OSU":  # strings (unit names)
-                return np.array([v.decode() if isinstance(v, bytes) else str(v) for v in ds[()].ravel()])
+                return np.array(
+                    [v.decode() if isinstance(v, bytes) else str(v) for v in ds[()].ravel()]
+                )
             return ds[()]
 
         if counts is None and signals is None:
@@ -266,8 +295,11 @@ def load_hdf5_recording(
                 )
             kind = "counts" if "counts" in f else "signals"
             named[kind] = kind
-        data = {k: read(k, v) for k, v in named.items()
-                if v is not None or k not in ("counts", "signals")}
+        data = {
+            k: read(k, v)
+            for k, v in named.items()
+            if v is not None or k not in ("counts", "signals")
+        }
         source = named["counts"] or named["signals"]
         stored = f[source].attrs.get("bin_ms", f.attrs.get("bin_ms"))
         if stored is None and "bin_ms" in f and isinstance(f["bin_ms"], h5py.Dataset):
@@ -352,14 +384,19 @@ def load_nwb_recording(
     try:
         io = pynwb.NWBHDF5IO(str(p), "r")
     except Exception as e:
-        raise InputError(f"path: {path}: not a readable NWB file ({type(e).__name__}: {e})") from None
+        raise InputError(
+            f"path: {path}: not a readable NWB file ({type(e).__name__}: {e})"
+        ) from None
     with io:
         try:
             nwb = io.read()
         except Exception as e:
-            raise InputError(f"path: {path}: not a readable NWB file ({type(e).__name__}: {e})") from None
-        table = _nwb_object(nwb, intervals, pynwb.epoch.TimeIntervals, "TimeIntervals table",
-                            "intervals", path)
+            raise InputError(
+                f"path: {path}: not a readable NWB file ({type(e).__name__}: {e})"
+            ) from None
+        table = _nwb_object(
+            nwb, intervals, pynwb.epoch.TimeIntervals, "TimeIntervals table", "intervals", path
+        )
         cols = list(table.colnames)
         if align_to not in cols:
             raise InputError(
@@ -367,27 +404,43 @@ def load_nwb_recording(
                 f"{suggest(align_to, cols)}; it has {cols}"
             )
         starts = np.asarray(table[align_to].data[:], dtype=np.float64)
-        stops = None if window_ms is not None else np.asarray(table["stop_time"].data[:], dtype=np.float64)
+        stops = (
+            None
+            if window_ms is not None
+            else np.asarray(table["stop_time"].data[:], dtype=np.float64)
+        )
         if timeseries is not None:
             check_type("timeseries", timeseries, str, "the name of a TimeSeries (str)")
-            ts = _nwb_object(nwb, timeseries, pynwb.base.TimeSeries, "TimeSeries", "timeseries", path)
+            ts = _nwb_object(
+                nwb, timeseries, pynwb.base.TimeSeries, "TimeSeries", "timeseries", path
+            )
             return _bin_timeseries(ts, timeseries, starts, stops, bin_ms, window_ms)
         check_type("units", units, str, "the name of a Units table (str)")
         table_u = _nwb_object(nwb, units, pynwb.misc.Units, "Units table", "units", path)
         if "spike_times" not in table_u.colnames:
-            raise InputError(f"units: the Units table {units!r} in {path} has no spike_times column")
+            raise InputError(
+                f"units: the Units table {units!r} in {path} has no spike_times column"
+            )
         col = table_u["spike_times"]
         flat = np.asarray(col.target.data[:], dtype=np.float64)
         ends = np.asarray(col.data[:], dtype=np.int64)
         spike_times = np.split(flat, ends[:-1]) if ends.size else []
         ids = [int(i) for i in table_u.id.data[:]]
     return Recording.from_spike_times(
-        spike_times, starts, stops, bin_ms=bin_ms, time_unit="s", window_ms=window_ms,
-        unit_names=ids, on_outside=on_outside,
+        spike_times,
+        starts,
+        stops,
+        bin_ms=bin_ms,
+        time_unit="s",
+        window_ms=window_ms,
+        unit_names=ids,
+        on_outside=on_outside,
     )
 
 
-def _bin_timeseries(ts, name: str, starts: np.ndarray, stops, bin_ms: float, window_ms) -> Recording:
+def _bin_timeseries(
+    ts, name: str, starts: np.ndarray, stops, bin_ms: float, window_ms
+) -> Recording:
     if ts.data is None or len(ts.data.shape) not in (1, 2):
         raise InputError(
             f"timeseries: {name!r} holds data of shape {getattr(ts.data, 'shape', None)}; "
@@ -399,8 +452,9 @@ def _bin_timeseries(ts, name: str, starts: np.ndarray, stops, bin_ms: float, win
     else:
         t = (float(ts.starting_time) + np.arange(n) / float(ts.rate)) * 1000.0
     # Bin edges of every trial, from the same rule as for spikes (no spikes: times only).
-    binned = bin_spike_times([np.zeros(0)], starts, stops, bin_ms=bin_ms, time_unit="s",
-                             window_ms=window_ms)
+    binned = bin_spike_times(
+        [np.zeros(0)], starts, stops, bin_ms=bin_ms, time_unit="s", window_ms=window_ms
+    )
     lo, n_bins = binned.starts_ms, binned.mask.sum(axis=1)
     n_max = binned.mask.shape[1]
     width = ts.data.shape[1] if len(ts.data.shape) == 2 else 1

@@ -25,8 +25,10 @@ KINDS = ("counts", "signals")
 
 
 def _check_key(key: Any) -> None:
-    if not (isinstance(key, jax.Array)
-            and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,))):
+    if not (
+        isinstance(key, jax.Array)
+        and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,))
+    ):
         raise InputError(f"key: got {type(key).__name__}, expected a jax.random key")
 
 
@@ -119,7 +121,9 @@ class Recording(eqx.Module):
             )
         kind = "counts" if counts is not None else "signals"
         bin_ms = _check_bin_ms(bin_ms)
-        data = check_array(kind, counts if kind == "counts" else signals, 3, "(trials, time, units)")
+        data = check_array(
+            kind, counts if kind == "counts" else signals, 3, "(trials, time, units)"
+        )
         if min(data.shape) < 1:
             raise InputError(
                 f"{kind}: got shape {data.shape}; expected at least one trial, one time bin "
@@ -131,18 +135,37 @@ class Recording(eqx.Module):
         else:
             m = check_array("mask", mask, 3, "(trials, time, units)")
             if m.shape != data.shape:
-                raise InputError(f"mask: got shape {m.shape}, expected the shape of {kind} {data.shape}")
+                raise InputError(
+                    f"mask: got shape {m.shape}, expected the shape of {kind} {data.shape}"
+                )
             if m.dtype != np.bool_:
                 bad = ~np.isin(m, (0, 1))
-                _first_bad("mask", bad, m, "values other than 0 and 1", "booleans (True where observed)")
+                _first_bad(
+                    "mask", bad, m, "values other than 0 and 1", "booleans (True where observed)"
+                )
             mask = m.astype(bool)
-        _first_bad(kind, mask & ~np.isfinite(data), data, "non-finite values not covered by the mask",
-                   "finite values, or NaN / mask False where a sample is missing")
+        _first_bad(
+            kind,
+            mask & ~np.isfinite(data),
+            data,
+            "non-finite values not covered by the mask",
+            "finite values, or NaN / mask False where a sample is missing",
+        )
         if kind == "counts":
-            _first_bad("counts", mask & (data < 0), data, "negative values",
-                       "non-negative integer spike counts")
-            _first_bad("counts", mask & (data != np.round(data)), data, "non-integer values",
-                       "integer spike counts (pass signals= for continuous signals)")
+            _first_bad(
+                "counts",
+                mask & (data < 0),
+                data,
+                "negative values",
+                "non-negative integer spike counts",
+            )
+            _first_bad(
+                "counts",
+                mask & (data != np.round(data)),
+                data,
+                "non-integer values",
+                "integer spike counts (pass signals= for continuous signals)",
+            )
         seen = mask.any(axis=(0, 1))
         names = _unit_names(unit_names, data.shape[2])
         if not seen.all():
@@ -159,17 +182,26 @@ class Recording(eqx.Module):
                     f"inputs: got shape {inputs.shape}, expected (trials, time) = "
                     f"{data.shape[:2]} as {kind}, then n_in"
                 )
-            _first_bad("inputs", ~np.isfinite(inputs), inputs, "non-finite values",
-                       "finite inputs (inputs have no mask)")
+            _first_bad(
+                "inputs",
+                ~np.isfinite(inputs),
+                inputs,
+                "non-finite values",
+                "finite inputs (inputs have no mask)",
+            )
         if trial_starts_ms is not None:
-            trial_starts_ms = check_array("trial_starts_ms", trial_starts_ms, 1, "(trials,)").astype(np.float64)
+            trial_starts_ms = check_array(
+                "trial_starts_ms", trial_starts_ms, 1, "(trials,)"
+            ).astype(np.float64)
             if trial_starts_ms.shape != (data.shape[0],):
                 raise InputError(
                     f"trial_starts_ms: got shape {trial_starts_ms.shape}, expected "
                     f"({data.shape[0]},), one start per trial"
                 )
             if not np.all(np.isfinite(trial_starts_ms)):
-                raise InputError("trial_starts_ms: holds non-finite values; expected finite times in ms")
+                raise InputError(
+                    "trial_starts_ms: holds non-finite values; expected finite times in ms"
+                )
         if spikes_outside is not None:
             out = check_array("spikes_outside", spikes_outside, 1, "(units,)")
             if out.shape != (data.shape[2],) or np.any(out < 0) or np.any(out != np.round(out)):
@@ -177,8 +209,16 @@ class Recording(eqx.Module):
                     f"spikes_outside: got {out!r}, expected {data.shape[2]} non-negative integers"
                 )
             spikes_outside = tuple(int(v) for v in out)
-        return cls(data=data, mask=mask, kind=kind, bin_ms=bin_ms, unit_names=names,
-                   inputs=inputs, trial_starts_ms=trial_starts_ms, spikes_outside=spikes_outside)
+        return cls(
+            data=data,
+            mask=mask,
+            kind=kind,
+            bin_ms=bin_ms,
+            unit_names=names,
+            inputs=inputs,
+            trial_starts_ms=trial_starts_ms,
+            spikes_outside=spikes_outside,
+        )
 
     @classmethod
     def from_spike_times(
@@ -209,20 +249,38 @@ class Recording(eqx.Module):
         when `on_outside="error"`.
         """
         check_choice("on_outside", on_outside, ("warn", "error", "record"))
-        binned = bin_spike_times(spike_times, trial_starts, trial_stops, bin_ms=bin_ms,
-                                 time_unit=time_unit, window_ms=window_ms)
+        binned = bin_spike_times(
+            spike_times,
+            trial_starts,
+            trial_stops,
+            bin_ms=bin_ms,
+            time_unit=time_unit,
+            window_ms=window_ms,
+        )
         n_out, n_all = int(binned.n_outside.sum()), int(binned.n_spikes.sum())
         if n_out and on_outside != "record":
-            msg = (f"spike_times: {n_out} of {n_all} spikes ({100 * n_out / max(n_all, 1):.3g} %) "
-                   f"fall outside every trial window")
+            msg = (
+                f"spike_times: {n_out} of {n_all} spikes ({100 * n_out / max(n_all, 1):.3g} %) "
+                f"fall outside every trial window"
+            )
             if on_outside == "error":
-                raise InputError(msg + "; expected every spike inside a trial (pass "
-                                 "on_outside='warn' or 'record' to accept)")
-            warnings.warn(msg + "; they are not in the counts (counted per unit in "
-                          "Recording.spikes_outside)", stacklevel=2)
+                raise InputError(
+                    msg + "; expected every spike inside a trial (pass "
+                    "on_outside='warn' or 'record' to accept)"
+                )
+            warnings.warn(
+                msg + "; they are not in the counts (counted per unit in Recording.spikes_outside)",
+                stacklevel=2,
+            )
         mask = np.broadcast_to(binned.mask[:, :, None], binned.counts.shape)
-        return cls.from_arrays(counts=binned.counts, bin_ms=bin_ms, mask=mask, unit_names=unit_names,
-                               trial_starts_ms=binned.starts_ms, spikes_outside=binned.n_outside)
+        return cls.from_arrays(
+            counts=binned.counts,
+            bin_ms=bin_ms,
+            mask=mask,
+            unit_names=unit_names,
+            trial_starts_ms=binned.starts_ms,
+            spikes_outside=binned.n_outside,
+        )
 
     # ---------------------------------------------------------------- sizes
 
@@ -269,7 +327,8 @@ class Recording(eqx.Module):
         needed = n_heldout + n_fit
         if self.n_trials < needed:
             parts = ([f"{n_heldout} held out"] if n_heldout else []) + [
-                f"{n_fit} to {'resample' if resample else 'fit'}"]
+                f"{n_fit} to {'resample' if resample else 'fit'}"
+            ]
             raise InputError(
                 f"{self.kind}: holds {self.n_trials} trial{'s' if self.n_trials != 1 else ''}; "
                 f"expected at least {needed} ({' + '.join(parts)})"
@@ -283,7 +342,12 @@ class Recording(eqx.Module):
         **Returns:** a `Recording` with `len(trials)` trials.
         """
         idx = check_array("trials", trials, 1, "(k,)")
-        if not np.issubdtype(idx.dtype, np.integer) or idx.size == 0 or idx.min() < 0 or idx.max() >= self.n_trials:
+        if (
+            not np.issubdtype(idx.dtype, np.integer)
+            or idx.size == 0
+            or idx.min() < 0
+            or idx.max() >= self.n_trials
+        ):
             raise InputError(
                 f"trials: got {idx!r}, expected a non-empty 1-D array of integer indices in "
                 f"[0, {self.n_trials})"
@@ -292,9 +356,16 @@ class Recording(eqx.Module):
         def pick(a):
             return None if a is None else a[idx]
 
-        return Recording(data=self.data[idx], mask=self.mask[idx], kind=self.kind,
-                         bin_ms=self.bin_ms, unit_names=self.unit_names, inputs=pick(self.inputs),
-                         trial_starts_ms=pick(self.trial_starts_ms), spikes_outside=self.spikes_outside)
+        return Recording(
+            data=self.data[idx],
+            mask=self.mask[idx],
+            kind=self.kind,
+            bin_ms=self.bin_ms,
+            unit_names=self.unit_names,
+            inputs=pick(self.inputs),
+            trial_starts_ms=pick(self.trial_starts_ms),
+            spikes_outside=self.spikes_outside,
+        )
 
     def split(self, n_heldout: int, key: Any) -> tuple["Recording", "Recording"]:
         """Holds out `n_heldout` trials chosen at random.
@@ -337,7 +408,9 @@ def bootstrap_indices(key: Any, n_trials: int, n_resamples: int | None = None) -
     **Returns:** an integer JAX array of indices in `[0, n_trials)`.
     """
     n_trials = check_int("n_trials", n_trials, 1)
-    shape = (n_trials,) if n_resamples is None else (check_int("n_resamples", n_resamples, 1), n_trials)
+    shape = (
+        (n_trials,) if n_resamples is None else (check_int("n_resamples", n_resamples, 1), n_trials)
+    )
     _check_key(key)
     return jax.random.randint(key, shape, 0, n_trials)
 
@@ -346,7 +419,9 @@ def _unit_names(unit_names: Any, n_units: int) -> tuple[str, ...]:
     if unit_names is None:
         return tuple(str(i) for i in range(n_units))
     if isinstance(unit_names, (str, bytes)):
-        raise InputError(f"unit_names: got the string {unit_names!r}, expected a sequence of {n_units} names")
+        raise InputError(
+            f"unit_names: got the string {unit_names!r}, expected a sequence of {n_units} names"
+        )
     try:
         items = list(unit_names)
     except TypeError:

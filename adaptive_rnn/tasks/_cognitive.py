@@ -98,7 +98,10 @@ class TaskBatch(eqx.Module):
 
 
 def _check_key(key):
-    if not (isinstance(key, jax.Array) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,))):
+    if not (
+        isinstance(key, jax.Array)
+        and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,))
+    ):
         raise InputError(f"key: got {type(key).__name__}, expected a jax.random key")
 
 
@@ -112,7 +115,11 @@ def _check_range(name: str, value, lo: float, hi: float, *, lo_open=False, hi_op
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if ok:
         v = float(value)
-        ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+        ok = (
+            math.isfinite(v)
+            and (v > lo if lo_open else v >= lo)
+            and (v < hi if hi_open else v <= hi)
+        )
     if not ok:
         lb = "(" if lo_open else "["
         rb = ")" if hi_open else "]"
@@ -121,7 +128,9 @@ def _check_range(name: str, value, lo: float, hi: float, *, lo_open=False, hi_op
 
 
 def _check_values(name: str, values, lo: float, hi: float, *, lo_open=False) -> np.ndarray:
-    vals = np.atleast_1d(np.asarray(values, dtype=np.float64)) if not isinstance(values, str) else None
+    vals = (
+        np.atleast_1d(np.asarray(values, dtype=np.float64)) if not isinstance(values, str) else None
+    )
     if vals is None or vals.ndim != 1 or vals.size == 0:
         raise InputError(f"{name}: got {values!r}, expected a non-empty sequence of numbers")
     for v in vals:
@@ -276,14 +285,17 @@ def perceptual_decision(
     """
     batch, dt, sigma, n_dec, n_grace = _check_common(key, batch, dt, sigma, grace, decision)
     cohs, n_fix, n_stim, n_delay, T, dtype, std = _decision_timing(
-        coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype)
+        coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype
+    )
 
     def trial(k):
         kc, kg, kn = jax.random.split(k, 3)
         coh = _choose(kc, cohs, dtype)
         choice = jax.random.randint(kg, (), 0, 2)
         t = jnp.arange(T, dtype=jnp.int32)
-        ep = _epochs([("fixation", n_fix), ("stimulus", n_stim), ("delay", n_delay), ("decision", n_dec)])
+        ep = _epochs(
+            [("fixation", n_fix), ("stimulus", n_stim), ("delay", n_delay), ("decision", n_dec)]
+        )
         fix_in, targets, mask = _decision_io(t, T, ep, "decision", 2, choice, n_grace, dtype)
         sign = jnp.where(choice == 1, 1.0, -1.0).astype(dtype)
         means = jnp.stack([(1 - sign * coh / 100) / 2, (1 + sign * coh / 100) / 2])
@@ -335,7 +347,8 @@ def context_decision(
     """
     batch, dt, sigma, n_dec, n_grace = _check_common(key, batch, dt, sigma, grace, decision)
     cohs, n_fix, n_stim, n_delay, T, dtype, std = _decision_timing(
-        coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype)
+        coherences, fixation, stimulus, delay, n_dec, dt, sigma, dtype
+    )
 
     def trial(k):
         kc1, kc2, kg1, kg2, kx, kn = jax.random.split(k, 6)
@@ -344,12 +357,14 @@ def context_decision(
         context = jax.random.randint(kx, (), 0, 2)
         choice = sides[context]
         t = jnp.arange(T, dtype=jnp.int32)
-        ep = _epochs([("fixation", n_fix), ("stimulus", n_stim), ("delay", n_delay), ("decision", n_dec)])
+        ep = _epochs(
+            [("fixation", n_fix), ("stimulus", n_stim), ("delay", n_delay), ("decision", n_dec)]
+        )
         fix_in, targets, mask = _decision_io(t, T, ep, "decision", 2, choice, n_grace, dtype)
         sign = jnp.where(sides == 1, 1.0, -1.0).astype(dtype)
-        means = jnp.stack(
-            [(1 - sign * coh / 100) / 2, (1 + sign * coh / 100) / 2], axis=1
-        ).reshape(4)
+        means = jnp.stack([(1 - sign * coh / 100) / 2, (1 + sign * coh / 100) / 2], axis=1).reshape(
+            4
+        )
         on = _within(t, ep["stimulus"]).astype(dtype)[:, None]
         stim = on * (means[None, :] + std * jax.random.normal(kn, (T, 4), dtype=dtype))
         ctx_on = (t < ep["decision"][1]).astype(dtype)[:, None]
@@ -357,9 +372,12 @@ def context_decision(
         inputs = jnp.concatenate([fix_in[:, None], stim, ctx], axis=1)
         signed = sign * coh
         cond = {
-            "context": context, "choice": choice,
-            "coherence_1": coh[0], "coherence_2": coh[1],
-            "signed_coherence_1": signed[0], "signed_coherence_2": signed[1],
+            "context": context,
+            "choice": choice,
+            "coherence_1": coh[0],
+            "coherence_2": coh[1],
+            "signed_coherence_1": signed[0],
+            "signed_coherence_2": signed[1],
             "signed_coherence": signed[context],
         }
         return inputs, targets, mask, cond, ep
@@ -414,7 +432,12 @@ def delayed_match_to_sample(
     **Raises:** `InputError` naming the parameter, the value and the accepted range.
     """
     batch, dt, sigma, n_dec, n_grace = _check_common(key, batch, dt, sigma, grace, decision)
-    if isinstance(dim_ring, bool) or not isinstance(dim_ring, (int, np.integer)) or dim_ring < 2 or dim_ring % 2:
+    if (
+        isinstance(dim_ring, bool)
+        or not isinstance(dim_ring, (int, np.integer))
+        or dim_ring < 2
+        or dim_ring % 2
+    ):
         raise InputError(f"dim_ring: got {dim_ring!r}, expected an even integer >= 2")
     dim_ring = int(dim_ring)
     n_fix = int(_steps("fixation", fixation, dt)[0])
@@ -434,17 +457,30 @@ def delayed_match_to_sample(
         th_t = jnp.where(match == 1, th_s, jnp.mod(th_s + math.pi, 2 * math.pi))
         choice = 1 - match
         t = jnp.arange(T, dtype=jnp.int32)
-        ep = _epochs([("fixation", n_fix), ("sample", n_sample), ("delay", n_delay),
-                      ("test", n_test), ("decision", n_dec)])
+        ep = _epochs(
+            [
+                ("fixation", n_fix),
+                ("sample", n_sample),
+                ("delay", n_delay),
+                ("test", n_test),
+                ("decision", n_dec),
+            ]
+        )
         fix_in, targets, mask = _decision_io(t, T, ep, "decision", 2, choice, n_grace, dtype)
         on_s = _within(t, ep["sample"]).astype(dtype)[:, None]
         on_t = _within(t, ep["test"]).astype(dtype)[:, None]
         noise = std * jax.random.normal(kn, (T, dim_ring), dtype=dtype)
-        stim = on_s * (_ring(th_s, dim_ring, dtype)[None] + noise) + on_t * (_ring(th_t, dim_ring, dtype)[None] + noise)
+        stim = on_s * (_ring(th_s, dim_ring, dtype)[None] + noise) + on_t * (
+            _ring(th_t, dim_ring, dtype)[None] + noise
+        )
         inputs = jnp.concatenate([fix_in[:, None], stim], axis=1)
         cond = {
-            "sample": idx, "sample_angle": th_s, "test_angle": th_t, "match": match,
-            "choice": choice, "delay": n_delay.astype(dtype) * dt,
+            "sample": idx,
+            "sample_angle": th_s,
+            "test_angle": th_t,
+            "match": match,
+            "choice": choice,
+            "delay": n_delay.astype(dtype) * dt,
         }
         return inputs, targets, mask, cond, ep
 
@@ -493,11 +529,15 @@ def working_memory(
     batch, dt, sigma, n_dec, n_grace = _check_common(key, batch, dt, sigma, grace, decision)
     pairs = np.asarray(frequency_pairs, dtype=np.float64)
     if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] < 1:
-        raise InputError(f"frequency_pairs: got {frequency_pairs!r}, expected a sequence of (f1, f2) pairs")
+        raise InputError(
+            f"frequency_pairs: got {frequency_pairs!r}, expected a sequence of (f1, f2) pairs"
+        )
     for f in pairs.ravel():
         _check_range("frequency_pairs", float(f), 0.0, 1000.0, lo_open=True)
     if np.any(pairs[:, 0] == pairs[:, 1]):
-        raise InputError(f"frequency_pairs: got {frequency_pairs!r}, expected two different frequencies in each pair")
+        raise InputError(
+            f"frequency_pairs: got {frequency_pairs!r}, expected two different frequencies in each pair"
+        )
     n_fix = int(_steps("fixation", fixation, dt)[0])
     n_f1 = int(_steps("f1", f1, dt, positive=True)[0])
     n_delays = _steps("delay", delay, dt)
@@ -517,7 +557,15 @@ def working_memory(
         choice = (fa < fb).astype(jnp.int32)
         n_delay = _choose(kd, n_delays.astype(np.int32))
         t = jnp.arange(T, dtype=jnp.int32)
-        ep = _epochs([("fixation", n_fix), ("f1", n_f1), ("delay", n_delay), ("f2", n_f2), ("decision", n_dec)])
+        ep = _epochs(
+            [
+                ("fixation", n_fix),
+                ("f1", n_f1),
+                ("delay", n_delay),
+                ("f2", n_f2),
+                ("decision", n_dec),
+            ]
+        )
         fix_in, targets, mask = _decision_io(t, T, ep, "decision", 2, choice, n_grace, dtype)
         on1 = _within(t, ep["f1"]).astype(dtype)
         on2 = _within(t, ep["f2"]).astype(dtype)
@@ -579,7 +627,9 @@ def ready_set_go(
     ts = _check_values("intervals", intervals, float(ready), math.inf, lo_open=True)
     n_measure = np.rint(ts / dt).astype(np.int64) - n_ready
     if np.any(n_measure < 1):
-        raise InputError(f"intervals: got {intervals!r} ms, expected intervals at least one step longer than ready = {ready} ms")
+        raise InputError(
+            f"intervals: got {intervals!r} ms, expected intervals at least one step longer than ready = {ready} ms"
+        )
     n_prod_target = np.rint(gain * ts / dt).astype(np.int64)
     T = n_fix + n_ready + int(n_measure.max()) + n_set + int(2 * n_prod_target.max())
     dtype = _dtype(dtype)
@@ -589,12 +639,20 @@ def ready_set_go(
         n_m = jnp.asarray(n_measure, dtype=jnp.int32)[i]
         n_p = jnp.asarray(n_prod_target, dtype=jnp.int32)[i]
         t = jnp.arange(T, dtype=jnp.int32)
-        ep = _epochs([("fixation", n_fix), ("ready", n_ready), ("measure", n_m), ("set", n_set),
-                      ("production", 2 * n_p)])
+        ep = _epochs(
+            [
+                ("fixation", n_fix),
+                ("ready", n_ready),
+                ("measure", n_m),
+                ("set", n_set),
+                ("production", 2 * n_p),
+            ]
+        )
         before = t < ep["production"][0]
         fix = before.astype(dtype)
         inputs = jnp.stack(
-            [fix, _within(t, ep["ready"]).astype(dtype), _within(t, ep["set"]).astype(dtype)], axis=1
+            [fix, _within(t, ep["ready"]).astype(dtype), _within(t, ep["set"]).astype(dtype)],
+            axis=1,
         )
         go = (_within(t, ep["production"]) & (t >= ep["production"][0] + n_p)).astype(dtype)
         targets = jnp.stack([fix, go], axis=1)
@@ -719,7 +777,9 @@ def psychometric_curve(
     x values sorted; one entry keyed `None` without `group`.
     """
     if condition not in batch.conditions:
-        raise InputError(f"condition: got {condition!r}, expected one of {sorted(batch.conditions)}")
+        raise InputError(
+            f"condition: got {condition!r}, expected one of {sorted(batch.conditions)}"
+        )
     if group is not None and group not in batch.conditions:
         raise InputError(f"group: got {group!r}, expected one of {sorted(batch.conditions)}")
     ch = task_choices(batch, outputs)
@@ -781,7 +841,9 @@ def ideal_observer_accuracy(batch: TaskBatch) -> np.ndarray:
     t = np.arange(x.shape[1])
     on = (t[None, :] >= start[:, None]) & (t[None, :] < end[:, None])
     pairs = _EVIDENCE_CHANNELS[batch.name]
-    modality = np.asarray(batch.conditions["context"]) if len(pairs) > 1 else np.zeros(x.shape[0], int)
+    modality = (
+        np.asarray(batch.conditions["context"]) if len(pairs) > 1 else np.zeros(x.shape[0], int)
+    )
     left = np.asarray([pairs[m][0] for m in modality])
     right = np.asarray([pairs[m][1] for m in modality])
     b = np.arange(x.shape[0])
@@ -815,7 +877,9 @@ def accuracy_by_coherence(batch: TaskBatch, outputs=None, *, correct=None) -> tu
     if (outputs is None) == (correct is None):
         raise InputError("outputs, correct: expected exactly one of them")
     if correct is None:
-        ok = (task_choices(batch, outputs) == np.asarray(batch.conditions["choice"])).astype(np.float64)
+        ok = (task_choices(batch, outputs) == np.asarray(batch.conditions["choice"])).astype(
+            np.float64
+        )
     else:
         ok = np.asarray(correct, dtype=np.float64)
         if ok.shape != (B,):

@@ -53,9 +53,13 @@ def hierarchy_data(
     if any(not 0 < a < 2 for p in layer_alphas for a in p):
         raise InputError(f"layer_alphas: got {layer_alphas!r}, expected values in (0, 2)")
     if not 0 < n_train < n_sequences:
-        raise InputError(f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}")
+        raise InputError(
+            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
+        )
     if not 1 <= train_steps <= n_steps:
-        raise InputError(f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}")
+        raise InputError(
+            f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}"
+        )
     import numpy as np
 
     from .._solve import model_dtype, simulate
@@ -63,14 +67,25 @@ def hierarchy_data(
 
     k_model, k_in = jax.random.split(key)
     teacher = ARU(
-        n_in, n_hidden, n_out, activation=activation, time_constants="static",
-        alpha_s=tuple(p[0] for p in layer_alphas), alpha_r=tuple(p[1] for p in layer_alphas),
-        readout=readout, dtype=dtype, key=k_model,
+        n_in,
+        n_hidden,
+        n_out,
+        activation=activation,
+        time_constants="static",
+        alpha_s=tuple(p[0] for p in layer_alphas),
+        alpha_r=tuple(p[1] for p in layer_alphas),
+        readout=readout,
+        dtype=dtype,
+        key=k_model,
     )
     inputs = smoothed_uniform_inputs(k_in, n_sequences, n_steps, n_in, dtype=model_dtype(teacher))
     targets = simulate(teacher, inputs).outputs
     return TeacherData(
-        inputs=np.asarray(inputs), targets=np.asarray(targets), model=teacher,
-        alpha_s=np.asarray([p[0] for p in layer_alphas]), alpha_r=np.asarray([p[1] for p in layer_alphas]),
-        n_train=int(n_train), train_steps=int(train_steps),
+        inputs=np.asarray(inputs),
+        targets=np.asarray(targets),
+        model=teacher,
+        alpha_s=np.asarray([p[0] for p in layer_alphas]),
+        alpha_r=np.asarray([p[1] for p in layer_alphas]),
+        n_train=int(n_train),
+        train_steps=int(train_steps),
     )

@@ -28,7 +28,9 @@ def savgol_smooth(x: Float[Array, "... T"], window: int = 7, order: int = 2) -> 
     (the behaviour of `scipy.signal.savgol_filter(mode="interp")`)."""
     T = x.shape[-1]
     if T < window:
-        raise InputError(f"x: got a sequence of length {T}, expected at least the window {window} steps")
+        raise InputError(
+            f"x: got a sequence of length {T}, expected at least the window {window} steps"
+        )
     half = window // 2
     coef = jnp.asarray(savgol_coefficients(window, order), dtype=x.dtype)
     windows = jnp.stack([x[..., i : T - window + 1 + i] for i in range(window)], axis=-1)
@@ -45,8 +47,15 @@ def savgol_smooth(x: Float[Array, "... T"], window: int = 7, order: int = 2) -> 
 
 
 def smoothed_uniform_inputs(
-    key: PRNGKeyArray, n_sequences: int, n_steps: int, n_in: int, *, scale: float = 10.0,
-    window: int = 7, order: int = 2, dtype=None,
+    key: PRNGKeyArray,
+    n_sequences: int,
+    n_steps: int,
+    n_in: int,
+    *,
+    scale: float = 10.0,
+    window: int = 7,
+    order: int = 2,
+    dtype=None,
 ) -> Float[Array, "S T n_in"]:
     """The paper's input signals (E1): i.i.d. Uniform[0, 1) samples smoothed along time
     with a Savitzky-Golay filter (window 7, order 2), times 10.
@@ -58,7 +67,9 @@ def smoothed_uniform_inputs(
     check_positive_int("n_sequences", n_sequences)
     check_positive_int("n_in", n_in)
     if check_positive_int("n_steps", n_steps) < window:
-        raise InputError(f"n_steps: got {n_steps!r}, expected at least the smoothing window of {window} steps")
+        raise InputError(
+            f"n_steps: got {n_steps!r}, expected at least the smoothing window of {window} steps"
+        )
     dtype = jnp.result_type(float) if dtype is None else dtype
     u = jax.random.uniform(key, (n_sequences, n_in, n_steps), dtype=dtype)
     return scale * jnp.swapaxes(savgol_smooth(u, window, order), -1, -2)

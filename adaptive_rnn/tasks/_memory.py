@@ -35,8 +35,11 @@ class MemoryTask:
 
         n = self.n_train
         return make_train_data(
-            self.inputs[:n], self.targets[:n], self.mask[:n],
-            validation=(self.inputs[n:], self.targets[n:], self.mask[n:]), dtype=dtype,
+            self.inputs[:n],
+            self.targets[:n],
+            self.mask[:n],
+            validation=(self.inputs[n:], self.targets[n:], self.mask[n:]),
+            dtype=dtype,
         )
 
     @property
@@ -92,16 +95,28 @@ def memory_task(
     if onset + delay >= T:
         raise InputError(f"n_steps: got {T}, expected > onset + delay = {onset + delay}")
     if not 0 < n_train < n_sequences:
-        raise InputError(f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}")
+        raise InputError(
+            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
+        )
     if not high > low:
         raise InputError(f"high: got {high}, expected > low = {low}")
     dtype = jnp.result_type(float) if dtype is None else dtype
-    v = np.asarray(jax.random.uniform(key, (n_sequences,), dtype=dtype, minval=low, maxval=high), dtype=np.float64)
+    v = np.asarray(
+        jax.random.uniform(key, (n_sequences,), dtype=dtype, minval=low, maxval=high),
+        dtype=np.float64,
+    )
     x = np.zeros((n_sequences, T, 1))
     y = np.zeros((n_sequences, T, 1))
     m = np.zeros((n_sequences, T, 1))
     x[:, onset, 0] = v
     y[:, onset + delay, 0] = v
     m[:, onset + delay, 0] = 1.0
-    return MemoryTask(inputs=x, targets=y, mask=m, values=v, delay=int(delay), onset=int(onset),
-                      n_train=int(n_train))
+    return MemoryTask(
+        inputs=x,
+        targets=y,
+        mask=m,
+        values=v,
+        delay=int(delay),
+        onset=int(onset),
+        n_train=int(n_train),
+    )

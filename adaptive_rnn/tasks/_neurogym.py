@@ -60,12 +60,16 @@ def from_neurogym(env_or_name, n_trials, *, seed, dtype=None, **env_kwargs) -> T
         name = env_or_name
     else:
         if env_kwargs:
-            raise InputError(f"env_kwargs: got {sorted(env_kwargs)} with an environment object; pass them to neurogym.make")
+            raise InputError(
+                f"env_kwargs: got {sorted(env_kwargs)} with an environment object; pass them to neurogym.make"
+            )
         env = env_or_name
         name = type(getattr(env, "unwrapped", env)).__name__
     env = getattr(env, "unwrapped", env)
     if not hasattr(env, "new_trial"):
-        raise InputError(f"env_or_name: got {type(env).__name__}, expected a neurogym TrialEnv or its name")
+        raise InputError(
+            f"env_or_name: got {type(env).__name__}, expected a neurogym TrialEnv or its name"
+        )
     if hasattr(env, "seed"):
         env.seed(int(seed))
     else:  # pragma: no cover - older/newer APIs
@@ -80,7 +84,9 @@ def from_neurogym(env_or_name, n_trials, *, seed, dtype=None, **env_kwargs) -> T
         epochs.append({k: (int(env.start_ind[k]), int(env.end_ind[k])) for k in env.start_ind})
     T = max(o.shape[0] for o in obs)
     n_in = obs[0].shape[1]
-    discrete = hasattr(env.action_space, "n") and all(np.issubdtype(g.dtype, np.integer) and g.ndim == 1 for g in gts)
+    discrete = hasattr(env.action_space, "n") and all(
+        np.issubdtype(g.dtype, np.integer) and g.ndim == 1 for g in gts
+    )
     n_out = int(env.action_space.n) if discrete else (gts[0].shape[1] if gts[0].ndim == 2 else 1)
     B = len(obs)
     inputs = np.zeros((B, T, n_in))
@@ -94,18 +100,29 @@ def from_neurogym(env_or_name, n_trials, *, seed, dtype=None, **env_kwargs) -> T
         else:
             targets[b, :L] = g.reshape(L, -1)
         mask[b, :L] = 1.0
-    conditions: dict[str, np.ndarray] = {"length": np.array([o.shape[0] for o in obs], dtype=np.int32)}
+    conditions: dict[str, np.ndarray] = {
+        "length": np.array([o.shape[0] for o in obs], dtype=np.int32)
+    }
     keys = set.intersection(*(set(t) for t in trials)) if trials else set()
     for k in sorted(keys):
         vals = [t[k] for t in trials]
-        if all(np.ndim(v) == 0 and isinstance(np.asarray(v).item(), (int, float, bool)) for v in vals):
+        if all(
+            np.ndim(v) == 0 and isinstance(np.asarray(v).item(), (int, float, bool)) for v in vals
+        ):
             arr = np.asarray(vals)
-            conditions[k] = arr.astype(np.int32) if np.issubdtype(arr.dtype, np.integer) else arr.astype(np.float64)
+            conditions[k] = (
+                arr.astype(np.int32)
+                if np.issubdtype(arr.dtype, np.integer)
+                else arr.astype(np.float64)
+            )
     if "ground_truth" in conditions and np.issubdtype(conditions["ground_truth"].dtype, np.integer):
         conditions["choice"] = conditions["ground_truth"]
     names = set.intersection(*(set(e) for e in epochs))
     ep = {
-        k: (np.array([e[k][0] for e in epochs], dtype=np.int32), np.array([e[k][1] for e in epochs], dtype=np.int32))
+        k: (
+            np.array([e[k][0] for e in epochs], dtype=np.int32),
+            np.array([e[k][1] for e in epochs], dtype=np.int32),
+        )
         for k in sorted(names)
     }
     dt_arr = jnp.float32 if dtype is None else dtype

@@ -45,9 +45,11 @@ class TeacherData:
 
         x, y = self.inputs, self.targets
         return make_train_data(
-            x[: self.n_train], y[: self.n_train],
+            x[: self.n_train],
+            y[: self.n_train],
             validation=(x[self.n_train :], y[self.n_train :]),
-            n_steps=self.train_steps, dtype=dtype,
+            n_steps=self.train_steps,
+            dtype=dtype,
         )
 
     def save(self, path: str | os.PathLike) -> None:
@@ -55,15 +57,22 @@ class TeacherData:
         `n_train`, `train_steps`, `readout`, `activation` - the format `adaptive-rnn fit` reads."""
         buf = io.BytesIO()
         np.savez(
-            buf, inputs=self.inputs, targets=self.targets, alpha_s=self.alpha_s,
-            alpha_r=self.alpha_r, n_train=np.asarray(self.n_train),
+            buf,
+            inputs=self.inputs,
+            targets=self.targets,
+            alpha_s=self.alpha_s,
+            alpha_r=self.alpha_r,
+            n_train=np.asarray(self.n_train),
             train_steps=np.asarray(self.train_steps),
-            readout=np.asarray(self.model.readout), activation=np.asarray(self.model.activation),
+            readout=np.asarray(self.model.readout),
+            activation=np.asarray(self.model.activation),
         )
         atomic_write_bytes(path, buf.getvalue())
 
 
-def truncated_normal_alphas(key: PRNGKeyArray, n: int, mean: float, sd: float, *, max_rounds: int = 1000) -> np.ndarray:
+def truncated_normal_alphas(
+    key: PRNGKeyArray, n: int, mean: float, sd: float, *, max_rounds: int = 1000
+) -> np.ndarray:
     """`n` draws from Normal(mean, sd), each redrawn until it lies inside (0, 1)."""
     out = np.full((n,), np.nan)
     for _ in range(max_rounds):
@@ -73,7 +82,10 @@ def truncated_normal_alphas(key: PRNGKeyArray, n: int, mean: float, sd: float, *
         key, sub = jax.random.split(key)
         # jax's Config declares its flags dynamically, so its stubs do not list them.
         x64 = jax.config.jax_enable_x64  # pyright: ignore[reportAttributeAccessIssue]
-        draw = mean + sd * np.asarray(jax.random.normal(sub, (n,), dtype=jnp.float64 if x64 else jnp.float32), dtype=np.float64)
+        draw = mean + sd * np.asarray(
+            jax.random.normal(sub, (n,), dtype=jnp.float64 if x64 else jnp.float32),
+            dtype=np.float64,
+        )
         out = np.where(bad, draw, out)
     raise InputError(
         f"local_sd: Normal({mean}, {sd}) gave no value inside (0, 1) after {max_rounds} "
@@ -131,9 +143,13 @@ def teacher_data(
     if local_sd is not None and not (isinstance(local_sd, (int, float)) and local_sd > 0):
         raise InputError(f"local_sd: got {local_sd!r}, expected a positive number")
     if not 0 < n_train < n_sequences:
-        raise InputError(f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}")
+        raise InputError(
+            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
+        )
     if not 1 <= train_steps <= n_steps:
-        raise InputError(f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}")
+        raise InputError(
+            f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}"
+        )
     from ..models import ARU
 
     k_model, k_in, k_s, k_r = jax.random.split(key, 4)
@@ -143,17 +159,27 @@ def teacher_data(
         a_s = truncated_normal_alphas(k_s, n_hidden, float(alpha_s), float(local_sd))
         a_r = truncated_normal_alphas(k_r, n_hidden, float(alpha_r), float(local_sd))
     teacher = ARU(
-        n_in, n_hidden, n_out, activation=activation, time_constants="static",
+        n_in,
+        n_hidden,
+        n_out,
+        activation=activation,
+        time_constants="static",
         alpha_s=a_s if local_sd is not None else float(alpha_s),
         alpha_r=a_r if local_sd is not None else float(alpha_r),
-        readout=readout, dtype=dtype, key=k_model,
+        readout=readout,
+        dtype=dtype,
+        key=k_model,
     )
     from .._solve import model_dtype, simulate
 
     inputs = smoothed_uniform_inputs(k_in, n_sequences, n_steps, n_in, dtype=model_dtype(teacher))
     targets = simulate(teacher, inputs).outputs
     return TeacherData(
-        inputs=np.asarray(inputs), targets=np.asarray(targets), model=teacher,
-        alpha_s=np.asarray(teacher.alpha_s), alpha_r=np.asarray(teacher.alpha_r),
-        n_train=int(n_train), train_steps=int(train_steps),
+        inputs=np.asarray(inputs),
+        targets=np.asarray(targets),
+        model=teacher,
+        alpha_s=np.asarray(teacher.alpha_s),
+        alpha_r=np.asarray(teacher.alpha_r),
+        n_train=int(n_train),
+        train_steps=int(train_steps),
     )

@@ -15,12 +15,29 @@ import jax
 import numpy as np
 
 from .._errors import CheckpointError
-from .._io import atomic_write_bytes, atomic_write_json, check_writable_dir, check_writable_file, read_sealed, seal, tree_from_bytes, tree_to_bytes
+from .._io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    check_writable_dir,
+    check_writable_file,
+    read_sealed,
+    seal,
+    tree_from_bytes,
+    tree_to_bytes,
+)
 from ._fingerprint import (  # noqa: F401 - re-exported: the fingerprint is recorded in every checkpoint
     RESUMABLE as RESUMABLE,
+)
+from ._fingerprint import (
     array_digest as array_digest,
+)
+from ._fingerprint import (
     check_resume as check_resume,
+)
+from ._fingerprint import (
     describe as describe,
+)
+from ._fingerprint import (
     run_changes as run_changes,
 )
 from ._history import History
@@ -87,7 +104,9 @@ def save_checkpoint(
     return path
 
 
-def read_checkpoint(path: str | os.PathLike, *, allow_unverified_metadata: bool = False) -> tuple[dict, bytes]:
+def read_checkpoint(
+    path: str | os.PathLike, *, allow_unverified_metadata: bool = False
+) -> tuple[dict, bytes]:
     """Reads and verifies a checkpoint's metadata and arrays file, without deserialising
     the arrays (so without knowing the model).
 
@@ -102,16 +121,22 @@ def read_checkpoint(path: str | os.PathLike, *, allow_unverified_metadata: bool 
         path = path.parent
     what = f"checkpoint {path}"
     meta, files = read_sealed(
-        path, CHECKPOINT_JSON, fmt=FORMAT, version=FORMAT_VERSION, what=what,
+        path,
+        CHECKPOINT_JSON,
+        fmt=FORMAT,
+        version=FORMAT_VERSION,
+        what=what,
         required=lambda m: [m.get("state_file")],
         legacy_hashes=lambda m: {m.get("state_file"): m.get("state_sha256")},
         allow_unverified_metadata=allow_unverified_metadata,
         how_to_allow="pass allow_unverified_metadata=True to load_checkpoint (fit: resume_changes='allow'; "
-                     "CLI: --allow-changes)",
+        "CLI: --allow-changes)",
     )
     for field in ("epoch", "state_file", "history", "config"):
         if field not in meta:
-            raise CheckpointError(f"{what}: {CHECKPOINT_JSON} lacks the field {field!r}; the file is incomplete")
+            raise CheckpointError(
+                f"{what}: {CHECKPOINT_JSON} lacks the field {field!r}; the file is incomplete"
+            )
     if not isinstance(meta["config"], dict):
         raise CheckpointError(f"{what}: the config in {CHECKPOINT_JSON} is not a JSON object")
     return meta, files[meta["state_file"]]

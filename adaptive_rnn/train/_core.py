@@ -49,10 +49,12 @@ def time_constant_labels(params: PyTree) -> PyTree[str]:
             return jax.tree_util.tree_map(lambda _: "tau", x)
         return "weights"
 
-    return jax.tree_util.tree_map(label, params, is_leaf=lambda x: isinstance(x, AbstractTimeConstant))
+    return jax.tree_util.tree_map(
+        label, params, is_leaf=lambda x: isinstance(x, AbstractTimeConstant)
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def paper_optimiser(
     learning_rate: float | optax.Schedule = 1e-3,
     *,
@@ -243,16 +245,28 @@ def run_epoch(state: TrainState, frozen, data: TrainData, spec: Spec) -> tuple[T
     best_epoch = sel(epoch, state.best_epoch)
     stop = jnp.where(~finite_train, NONFINITE_TRAIN, jnp.where(~finite_val, NONFINITE_VAL, RUNNING))
     if spec.patience is not None:
-        stop = jnp.where((stop == RUNNING) & (epoch - best_epoch >= spec.patience), EARLY_STOP, stop)
+        stop = jnp.where(
+            (stop == RUNNING) & (epoch - best_epoch >= spec.patience), EARLY_STOP, stop
+        )
     stop_update = jnp.where(finite_train, -1, jnp.argmax(~jnp.isfinite(losses)))
     new = TrainState(
-        params, opt_state, best_params, best_val, best_epoch, epoch,
-        jax.random.key_data(key), stop.astype(jnp.int32), stop_update.astype(jnp.int32),
+        params,
+        opt_state,
+        best_params,
+        best_val,
+        best_epoch,
+        epoch,
+        jax.random.key_data(key),
+        stop.astype(jnp.int32),
+        stop_update.astype(jnp.int32),
     )
     active = state.stop == RUNNING
     new = jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, state)
     metrics = dict(
-        train_loss=train_loss, val_loss=val, time_constants=model.time_constants(), active=active,
+        train_loss=train_loss,
+        val_loss=val,
+        time_constants=model.time_constants(),
+        active=active,
     )
     return new, metrics
 
@@ -286,7 +300,9 @@ def fit_scan(
     (dict of `(epochs, k)`).
     """
     optimiser = paper_optimiser() if optimiser is None else optimiser
-    spec = Spec(split_model(model)[2], optimiser, mse_loss if loss is None else loss, batch_size, patience)
+    spec = Spec(
+        split_model(model)[2], optimiser, mse_loss if loss is None else loss, batch_size, patience
+    )
     params, frozen, _ = split_model(model)
     state = init_state(params, frozen, as_key_data(key), data, spec)
 
@@ -301,8 +317,12 @@ def fit_scan(
     state, mets = jax.lax.scan(body, state, None, length=epochs)
     best = _model(state.best_params, frozen, spec)
     summary = dict(
-        best_val_loss=state.best_val, best_epoch=state.best_epoch, epochs_run=state.epoch,
-        stop=state.stop, train_loss=mets["train_loss"], val_loss=mets["val_loss"],
+        best_val_loss=state.best_val,
+        best_epoch=state.best_epoch,
+        epochs_run=state.epoch,
+        stop=state.stop,
+        train_loss=mets["train_loss"],
+        val_loss=mets["val_loss"],
         time_constants=mets["time_constants"],
     )
     return best, summary

@@ -1,9 +1,8 @@
 """Training data: validated at the edge, before anything compiles."""
 
-
-import numpy as np
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._errors import InputError
@@ -43,12 +42,21 @@ def _as_array(name: str, value, rank: int, what: str) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except Exception as e:  # pragma: no cover - exotic inputs
-        raise InputError(f"{name}: could not be read as an array ({e}); expected shape {what}") from e
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-            or arr.dtype == np.bool_):
-        raise InputError(f"{name}: got dtype {arr.dtype}, expected a real numeric array of shape {what}")
+        raise InputError(
+            f"{name}: could not be read as an array ({e}); expected shape {what}"
+        ) from e
+    if not (
+        np.issubdtype(arr.dtype, np.floating)
+        or np.issubdtype(arr.dtype, np.integer)
+        or arr.dtype == np.bool_
+    ):
+        raise InputError(
+            f"{name}: got dtype {arr.dtype}, expected a real numeric array of shape {what}"
+        )
     if arr.ndim != rank:
-        raise InputError(f"{name}: got shape {arr.shape} (rank {arr.ndim}), expected rank {rank}, {what}")
+        raise InputError(
+            f"{name}: got shape {arr.shape} (rank {arr.ndim}), expected rank {rank}, {what}"
+        )
     if arr.size and not np.all(np.isfinite(arr)):
         bad = ~np.isfinite(arr)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -59,8 +67,16 @@ def _as_array(name: str, value, rank: int, what: str) -> np.ndarray:
     return arr
 
 
-def check_arrays(inputs, targets, mask=None, *, prefix: str = "", n_in: int | None = None,
-                 n_out: int | None = None, batched: bool = False):
+def check_arrays(
+    inputs,
+    targets,
+    mask=None,
+    *,
+    prefix: str = "",
+    n_in: int | None = None,
+    n_out: int | None = None,
+    batched: bool = False,
+):
     """Validates one set of inputs/targets/mask; returns NumPy arrays.
 
     **Raises:** `InputError` naming the array, its shape or problem, and what was expected.
@@ -76,19 +92,29 @@ def check_arrays(inputs, targets, mask=None, *, prefix: str = "", n_in: int | No
             f"(shape {x.shape[:-1] + ('n_out',)})"
         )
     if x.shape[-2] < 1:
-        raise InputError(f"{prefix}inputs: got shape {x.shape}, an empty time axis; expected T >= 1")
+        raise InputError(
+            f"{prefix}inputs: got shape {x.shape}, an empty time axis; expected T >= 1"
+        )
     if n_in is not None and x.shape[-1] != n_in:
-        raise InputError(f"{prefix}inputs: got shape {x.shape}, last axis {x.shape[-1]}; the model expects n_in = {n_in}")
+        raise InputError(
+            f"{prefix}inputs: got shape {x.shape}, last axis {x.shape[-1]}; the model expects n_in = {n_in}"
+        )
     if n_out is not None and y.shape[-1] != n_out:
-        raise InputError(f"{prefix}targets: got shape {y.shape}, last axis {y.shape[-1]}; the model expects n_out = {n_out}")
+        raise InputError(
+            f"{prefix}targets: got shape {y.shape}, last axis {y.shape[-1]}; the model expects n_out = {n_out}"
+        )
     if mask is None:
         m = np.ones(y.shape, dtype=np.float64)
     else:
         m = _as_array(f"{prefix}mask", mask, rank, lead + "n_out)")
         if m.shape != y.shape:
-            raise InputError(f"{prefix}mask: got shape {m.shape}, expected the shape of the targets {y.shape}")
+            raise InputError(
+                f"{prefix}mask: got shape {m.shape}, expected the shape of the targets {y.shape}"
+            )
         if np.any(m < 0):
-            raise InputError(f"{prefix}mask: got negative values, expected weights >= 0 (1 where the loss counts)")
+            raise InputError(
+                f"{prefix}mask: got negative values, expected weights >= 0 (1 where the loss counts)"
+            )
     return x, y, m
 
 
@@ -136,8 +162,9 @@ def make_train_data(
                 f"validation: got {type(validation).__name__}, expected a tuple (inputs, "
                 f"targets) or (inputs, targets, mask)"
             )
-        xv, yv, mv = check_arrays(*validation, prefix="validation ", n_in=x.shape[-1],
-                                  n_out=y.shape[-1], batched=batched)
+        xv, yv, mv = check_arrays(
+            *validation, prefix="validation ", n_in=x.shape[-1], n_out=y.shape[-1], batched=batched
+        )
         if xv.shape[-2] != x.shape[-2]:
             raise InputError(
                 f"validation inputs: got shape {xv.shape} with T = {xv.shape[-2]}, expected "
@@ -163,8 +190,14 @@ def make_train_data(
             f"expected at least one validation sequence (validation selects the best model)"
         )
     if n_steps is not None:
-        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 1 <= n_steps <= x.shape[-2]:
-            raise InputError(f"n_steps: got {n_steps!r}, expected an integer in [1, T = {x.shape[-2]}]")
+        if (
+            isinstance(n_steps, bool)
+            or not isinstance(n_steps, (int, np.integer))
+            or not 1 <= n_steps <= x.shape[-2]
+        ):
+            raise InputError(
+                f"n_steps: got {n_steps!r}, expected an integer in [1, T = {x.shape[-2]}]"
+            )
         x, y, m, xv, yv, mv = (a[..., :n_steps, :] for a in (x, y, m, xv, yv, mv))
     dtype = jnp.result_type(float) if dtype is None else dtype
     return TrainData(*(jnp.asarray(a, dtype=dtype) for a in (x, y, m, xv, yv, mv)))

@@ -14,7 +14,17 @@ from .._cpu import resolve_devices, split_leading_axis
 from .._errors import InputError
 from .._solve import model_dtype
 from ..models import AbstractRNN
-from ._core import RUNNING, Spec, _model, as_key_data, init_state, mse_loss, paper_optimiser, run_epoch, split_model
+from ._core import (
+    RUNNING,
+    Spec,
+    _model,
+    as_key_data,
+    init_state,
+    mse_loss,
+    paper_optimiser,
+    run_epoch,
+    split_model,
+)
 from ._data import TrainData, make_train_data
 from ._fit import _check_int, stop_message
 from ._history import History
@@ -50,17 +60,23 @@ def _stack(trees):
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *trees)
 
 
+def _take(tree, idx):
+    return jax.tree_util.tree_map(lambda a: a[idx], tree)
+
+
 def _unstack(tree, n):
-    return [jax.tree_util.tree_map(lambda x: x[i], tree) for i in range(n)]
+    return [jax.tree_util.tree_map(lambda x, i=i: x[i], tree) for i in range(n)]
 
 
 @eqx.filter_jit
 def _ensemble_init(params_t, frozen_t, keys_t, datas, specs, data_axis):
     out = []
     for p, f, k, d, spec in zip(params_t, frozen_t, keys_t, datas, specs):
+
         def one(p, f, k, d, spec=spec):
             st = init_state(p, f, k, d, spec)
             return st, _model(p, f, spec).time_constants()
+
         out.append(jax.vmap(one, in_axes=(0, 0, 0, data_axis))(p, f, k, d))
     return tuple(out)
 
@@ -68,7 +84,9 @@ def _ensemble_init(params_t, frozen_t, keys_t, datas, specs, data_axis):
 @eqx.filter_jit
 def _ensemble_epoch(states_t, frozen_t, datas, specs, data_axis):
     return tuple(
-        jax.vmap(lambda s, f, d, spec=spec: run_epoch(s, f, d, spec), in_axes=(0, 0, data_axis))(s, f, d)
+        jax.vmap(lambda s, f, d, spec=spec: run_epoch(s, f, d, spec), in_axes=(0, 0, data_axis))(
+            s, f, d
+        )
         for s, f, d, spec in zip(states_t, frozen_t, datas, specs)
     )
 
@@ -157,7 +175,9 @@ def fit_ensemble(
             raise InputError("models: got an empty list, expected at least one model")
         for i, m in enumerate(models):
             if not isinstance(m, AbstractRNN):
-                raise InputError(f"models[{i}]: got {type(m).__name__}, expected an adaptive_rnn model")
+                raise InputError(
+                    f"models[{i}]: got {type(m).__name__}, expected an adaptive_rnn model"
+                )
         probe = models[0]
     epochs = _check_int("epochs", epochs, 0)
     if keys is None:
@@ -176,13 +196,22 @@ def fit_ensemble(
     else:
         batched = np.ndim(inputs) == 4
         data = make_train_data(
-            inputs, targets, mask, validation=validation, val_fraction=val_fraction,
-            n_steps=n_steps, n_in=probe.n_in, n_out=probe.n_out, dtype=model_dtype(probe),
+            inputs,
+            targets,
+            mask,
+            validation=validation,
+            val_fraction=val_fraction,
+            n_steps=n_steps,
+            n_in=probe.n_in,
+            n_out=probe.n_out,
+            dtype=model_dtype(probe),
             batched=batched,
         )
     per_model = data.x.ndim == 4
     if per_model and data.x.shape[0] != M:
-        raise InputError(f"inputs: per-model data with {data.x.shape[0]} datasets, expected M = {M}")
+        raise InputError(
+            f"inputs: per-model data with {data.x.shape[0]} datasets, expected M = {M}"
+        )
     _check_int("batch_size", batch_size, 1, data.n_train)
     if patience is not None:
         patience = _check_int("patience", patience, 1)
@@ -202,13 +231,21 @@ def fit_ensemble(
         groups = []
         for idx in by_key.values():
             parts = [split_model(models[i]) for i in idx]
-            groups.append((idx, _stack([p[0] for p in parts]), _stack([p[1] for p in parts]), parts[0][2]))
+            groups.append(
+                (idx, _stack([p[0] for p in parts]), _stack([p[1] for p in parts]), parts[0][2])
+            )
     specs = tuple(Spec(g[3], optimiser, loss, int(batch_size), patience) for g in groups)
     data_axis = 0 if per_model else None
-    datas = tuple(jax.tree_util.tree_map(lambda a, i=np.asarray(g[0]): a[i], data) if per_model else data for g in groups)
+    datas = tuple(_take(data, np.asarray(g[0])) if per_model else data for g in groups)
     frozen_t = tuple(g[2] for g in groups)
-    inits = _ensemble_init(tuple(g[1] for g in groups), frozen_t, tuple(keys[np.asarray(g[0])] for g in groups),
-                           datas, specs, data_axis)
+    inits = _ensemble_init(
+        tuple(g[1] for g in groups),
+        frozen_t,
+        tuple(keys[np.asarray(g[0])] for g in groups),
+        datas,
+        specs,
+        data_axis,
+    )
     states = tuple(s for s, _ in inits)
     states, frozen_t, datas = _place(states, frozen_t, datas, per_model, devices)
     init_tcs = [jax.device_get(t) for _, t in inits]
@@ -228,8 +265,10 @@ def fit_ensemble(
             bar.update(1)
             stops = [np.asarray(s.stop) for s in states]
             if progress:
-                bar.set_postfix(best=f"{min(float(np.min(s.best_val)) for s in states):.4g}",
-                                running=int(sum((st == RUNNING).sum() for st in stops)))
+                bar.set_postfix(
+                    best=f"{min(float(np.min(s.best_val)) for s in states):.4g}",
+                    running=int(sum((st == RUNNING).sum() for st in stops)),
+                )
             if all(np.all(st != RUNNING) for st in stops):
                 break
 
@@ -251,7 +290,11 @@ def fit_ensemble(
             h = History.empty(float(init_val[gi][j]), {k: v[j] for k, v in init_tcs[gi].items()})
             for e in range(e_i):
                 m = mets_log[e][gi]
-                h.append(m["train_loss"][j], m["val_loss"][j], {k: v[j] for k, v in m["time_constants"].items()})
+                h.append(
+                    m["train_loss"][j],
+                    m["val_loss"][j],
+                    {k: v[j] for k, v in m["time_constants"].items()},
+                )
             h.best_epoch, h.best_val_loss = int(st.best_epoch[j]), float(st.best_val[j])
             code = int(st.stop[j])
             if code != RUNNING:

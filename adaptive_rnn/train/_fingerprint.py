@@ -32,7 +32,6 @@ _SECTIONS = ("model", "key", "data", "training", "optimiser", "fixed_arrays", "u
 _HOW_TO_ALLOW = "pass resume_changes='allow' to fit (CLI: --allow-changes) to resume anyway"
 
 
-
 def array_digest(*arrays) -> str:
     """SHA-256 of the contents of arrays: dtype, shape and bytes of each, in order."""
     h = hashlib.sha256()
@@ -95,7 +94,11 @@ def _structural(v) -> bool:
     fn = (types.FunctionType, functools.partial, types.MethodType)
     if isinstance(v, fn) or _is_transformation(v):
         return True
-    items = list(v.values()) if isinstance(v, Mapping) else (v if isinstance(v, (list, tuple)) else None)
+    items = (
+        list(v.values())
+        if isinstance(v, Mapping)
+        else (v if isinstance(v, (list, tuple)) else None)
+    )
     return bool(items) and all(isinstance(x, fn) or _is_transformation(x) for x in items)
 
 
@@ -113,7 +116,9 @@ def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # 
     if isinstance(obj, float):
         _put(out, path, obj if math.isfinite(obj) else repr(obj))
         return
-    if isinstance(obj, np.generic) or (hasattr(obj, "shape") and hasattr(obj, "dtype") and hasattr(obj, "__array__")):
+    if isinstance(obj, np.generic) or (
+        hasattr(obj, "shape") and hasattr(obj, "dtype") and hasattr(obj, "__array__")
+    ):
         try:
             a = np.asarray(jax.device_get(obj))
         except Exception:  # pragma: no cover - exotic arrays (e.g. typed keys)
@@ -121,13 +126,24 @@ def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # 
             return
         if a.size <= 8 and a.dtype.kind in "biuf":
             v = a.tolist()
-            _put(out, path, [x if not isinstance(x, float) or math.isfinite(x) else repr(x) for x in v]
-                 if isinstance(v, list) else (v if not isinstance(v, float) or math.isfinite(v) else repr(v)))
+            _put(
+                out,
+                path,
+                [x if not isinstance(x, float) or math.isfinite(x) else repr(x) for x in v]
+                if isinstance(v, list)
+                else (v if not isinstance(v, float) or math.isfinite(v) else repr(v)),
+            )
         else:
             _put(out, path, f"{a.dtype}{list(a.shape)} sha256 {array_digest(a)[:16]}")
         return
     if isinstance(obj, (types.ModuleType, type)):
-        _put(out, path, f"{getattr(obj, '__module__', '')}.{obj.__qualname__}" if isinstance(obj, type) else obj.__name__)
+        _put(
+            out,
+            path,
+            f"{getattr(obj, '__module__', '')}.{obj.__qualname__}"
+            if isinstance(obj, type)
+            else obj.__name__,
+        )
         return
     if depth > _MAX_DEPTH or id(obj) in stack:
         _put(out, path, "<recursive>")
@@ -189,12 +205,16 @@ def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # 
     if dataclasses.is_dataclass(obj) or hasattr(obj, "_fields"):
         p = _join(path, type(obj).__qualname__)
         # A named tuple, else a dataclass (the checker loses `is_dataclass` through the `or`).
-        names = getattr(obj, "_fields") if hasattr(obj, "_fields") else [f.name for f in dataclasses.fields(cast(Any, obj))]
+        names = (
+            obj._fields
+            if hasattr(obj, "_fields")
+            else [f.name for f in dataclasses.fields(cast(Any, obj))]
+        )
         for n in names:
             _walk(getattr(obj, n), _join(p, n), out, nxt, stack)
         return
     if hasattr(obj, "__wrapped__"):  # jitted or functools.wraps-decorated functions
-        _walk(getattr(obj, "__wrapped__"), path, out, nxt, stack)
+        _walk(obj.__wrapped__, path, out, nxt, stack)
         return
     r = repr(obj)
     attrs = getattr(obj, "__dict__", None)
@@ -238,11 +258,16 @@ def run_changes(saved: Mapping[str, Any], config: Mapping[str, Any]) -> list[str
     names = [n for n in dict.fromkeys([*a, *b]) if n not in RESUMABLE]
     rank = {s: i for i, s in enumerate(_SECTIONS)}
     names.sort(key=lambda n: rank.get(n.split(".")[0], len(_SECTIONS)))
-    return [f"{n}: {_show(a.get(n, _ABSENT))} -> {_show(b.get(n, _ABSENT))}"
-            for n in names if a.get(n, _ABSENT) != b.get(n, _ABSENT)]
+    return [
+        f"{n}: {_show(a.get(n, _ABSENT))} -> {_show(b.get(n, _ABSENT))}"
+        for n in names
+        if a.get(n, _ABSENT) != b.get(n, _ABSENT)
+    ]
 
 
-def check_resume(path, saved: Mapping[str, Any], config: Mapping[str, Any], *, allow_changes: bool = False) -> list[str]:
+def check_resume(
+    path, saved: Mapping[str, Any], config: Mapping[str, Any], *, allow_changes: bool = False
+) -> list[str]:
     """Compares the run configuration saved in a checkpoint with the one it is resumed
     with.
 
@@ -261,7 +286,8 @@ def check_resume(path, saved: Mapping[str, Any], config: Mapping[str, Any], *, a
     changes = run_changes(saved, config)
     if "model" in config and saved.get("model") != config["model"]:
         model = [c for c in changes if c.startswith("model.")] or [
-            f"model: {_show(saved.get('model', _ABSENT))} -> {_show(config['model'])}"]
+            f"model: {_show(saved.get('model', _ABSENT))} -> {_show(config['model'])}"
+        ]
         raise CheckpointError(
             f"{what}: saved for another model: {'; '.join(model)}; expected the same model structure "
             f"(the saved arrays fit only it)"
@@ -270,8 +296,10 @@ def check_resume(path, saved: Mapping[str, Any], config: Mapping[str, Any], *, a
         return []
     key_changed = "key" in saved and saved.get("key") != config.get("key")
     if key_changed:
-        how = ("the key cannot change on resume (the run continues the checkpoint's data order): pass "
-               "the original run's key (CLI: its --seed)")
+        how = (
+            "the key cannot change on resume (the run continues the checkpoint's data order): pass "
+            "the original run's key (CLI: its --seed)"
+        )
     elif allow_changes:
         return changes
     else:

@@ -33,7 +33,6 @@ from ._core import (
     RUNNING,
     STOP_REASONS,
     Spec,
-    TrainState,
     _epoch_jit,
     _init_jit,
     _model,
@@ -84,14 +83,20 @@ class FitResult:
 
 
 def _check_int(name, value, low, high=None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < low
+        or (high is not None and value > high)
+    ):
         rng = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise InputError(f"{name}: got {value!r}, expected an integer {rng}")
     return int(value)
 
 
-def prepare(model, inputs, targets, mask, *, validation, val_fraction, n_steps, batch_size,
-            batched=False) -> TrainData:
+def prepare(
+    model, inputs, targets, mask, *, validation, val_fraction, n_steps, batch_size, batched=False
+) -> TrainData:
     """Validates the model and the data (before anything compiles)."""
     if isinstance(inputs, TrainData):
         data = inputs
@@ -106,8 +111,15 @@ def prepare(model, inputs, targets, mask, *, validation, val_fraction, n_steps, 
         data = inputs.train_data(dtype=model_dtype(model))
     else:
         data = make_train_data(
-            inputs, targets, mask, validation=validation, val_fraction=val_fraction,
-            n_steps=n_steps, n_in=model.n_in, n_out=model.n_out, dtype=model_dtype(model),
+            inputs,
+            targets,
+            mask,
+            validation=validation,
+            val_fraction=val_fraction,
+            n_steps=n_steps,
+            n_in=model.n_in,
+            n_out=model.n_out,
+            dtype=model_dtype(model),
             batched=batched,
         )
     _check_int("batch_size", batch_size, 1, data.n_train)
@@ -133,8 +145,19 @@ def _advance_key(key_data, n):
     return jax.lax.fori_loop(0, n, body, key_data)
 
 
-def run_config(model, data: TrainData, *, key_data, epochs, loss, optimiser, batch_size, patience,
-               frozen, config) -> dict:
+def run_config(
+    model,
+    data: TrainData,
+    *,
+    key_data,
+    epochs,
+    loss,
+    optimiser,
+    batch_size,
+    patience,
+    frozen,
+    config,
+) -> dict:
     """Everything that determines a training run, as `fit` records it in checkpoints
     and compares it on resume (JSON-serialisable)."""
     return {
@@ -145,8 +168,12 @@ def run_config(model, data: TrainData, *, key_data, epochs, loss, optimiser, bat
             "validation": array_digest(data.xv, data.yv, data.mv),
         },
         "training": {
-            "epochs": epochs, "batch_size": int(batch_size), "patience": patience,
-            "loss": describe(loss), "n_train": data.n_train, "n_val": data.n_val,
+            "epochs": epochs,
+            "batch_size": int(batch_size),
+            "patience": patience,
+            "loss": describe(loss),
+            "n_train": data.n_train,
+            "n_val": data.n_val,
             "n_steps": int(data.x.shape[-2]),
         },
         "optimiser": describe(optimiser),
@@ -265,17 +292,37 @@ def fit(
         try:
             json.dumps(config)
         except (TypeError, ValueError) as e:
-            raise InputError(f"config: got {config!r:.80}, expected a JSON-serialisable dict ({e})") from e
-    data = prepare(model, inputs, targets, mask, validation=validation, val_fraction=val_fraction,
-                   n_steps=n_steps, batch_size=batch_size)
+            raise InputError(
+                f"config: got {config!r:.80}, expected a JSON-serialisable dict ({e})"
+            ) from e
+    data = prepare(
+        model,
+        inputs,
+        targets,
+        mask,
+        validation=validation,
+        val_fraction=val_fraction,
+        n_steps=n_steps,
+        batch_size=batch_size,
+    )
     optimiser = paper_optimiser() if optimiser is None else optimiser
     loss = mse_loss if loss is None else loss
     params, frozen, static = split_model(model)
     key_data = as_key_data(key)
     cfg = None  # the run's record: only needed (and its data digests computed) for checkpoints
     if checkpoint_dir is not None or resume_from is not None:
-        cfg = run_config(model, data, key_data=key_data, epochs=epochs, loss=loss, optimiser=optimiser,
-                         batch_size=batch_size, patience=patience, frozen=frozen, config=config)
+        cfg = run_config(
+            model,
+            data,
+            key_data=key_data,
+            epochs=epochs,
+            loss=loss,
+            optimiser=optimiser,
+            batch_size=batch_size,
+            patience=patience,
+            frozen=frozen,
+            config=config,
+        )
     records: list = []
     if resume_from is not None:  # verify the checkpoint and compare the runs before compiling
         assert cfg is not None  # built above whenever resume_from is given
@@ -285,7 +332,11 @@ def fit(
         if "key" not in saved:  # format version 1: only the key reached at its epoch
             e = int(meta["epoch"])
             reached = np.asarray(_advance_key(key_data, e)).astype(np.int64).tolist()
-            saved["key"] = cfg["key"] if reached == meta.get("key_data") else f"a key that reached {meta.get('key_data')} at epoch {e}"
+            saved["key"] = (
+                cfg["key"]
+                if reached == meta.get("key_data")
+                else f"a key that reached {meta.get('key_data')} at epoch {e}"
+            )
         changes = check_resume(resume_from, saved, cfg, allow_changes=allow)
         records = list(meta.get("resumed_with_changes") or [])
         if changes:
@@ -300,7 +351,9 @@ def fit(
     from tqdm.auto import tqdm
 
     start = int(state.epoch)
-    bar = tqdm(total=epochs, initial=min(start, epochs), disable=not progress, desc="fit", leave=False)
+    bar = tqdm(
+        total=epochs, initial=min(start, epochs), disable=not progress, desc="fit", leave=False
+    )
     try:
         while int(state.epoch) < epochs and int(state.stop) == RUNNING:
             state, met = _epoch_jit(state, frozen, data, spec)
@@ -325,12 +378,16 @@ def fit(
             if checkpoint_every is not None and e % checkpoint_every == 0:
                 # checkpoint_every needs checkpoint_dir (checked above), which builds cfg.
                 assert checkpoint_dir is not None and cfg is not None
-                save_checkpoint(checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records)
+                save_checkpoint(
+                    checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records
+                )
     finally:
         bar.close()
     if checkpoint_dir is not None:
         assert cfg is not None  # built above whenever checkpoint_dir is given
-        save_checkpoint(checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records)
+        save_checkpoint(
+            checkpoint_dir, state, history=history, config=cfg, resumed_with_changes=records
+        )
     result = FitResult(
         model=_model(state.best_params, frozen, spec),
         final_model=_model(state.params, frozen, spec),

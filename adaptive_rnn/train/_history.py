@@ -35,10 +35,14 @@ class History:
     def empty(cls, initial_val_loss: float, initial_time_constants: dict) -> "History":
         tcs = {k: np.asarray(v) for k, v in initial_time_constants.items()}
         return cls(
-            train_loss=np.zeros((0,)), val_loss=np.zeros((0,)),
+            train_loss=np.zeros((0,)),
+            val_loss=np.zeros((0,)),
             time_constants={k: np.zeros((0,) + v.shape) for k, v in tcs.items()},
-            initial_val_loss=float(initial_val_loss), initial_time_constants=tcs,
-            best_val_loss=float(initial_val_loss) if np.isfinite(initial_val_loss) else float("inf"),
+            initial_val_loss=float(initial_val_loss),
+            initial_time_constants=tcs,
+            best_val_loss=float(initial_val_loss)
+            if np.isfinite(initial_val_loss)
+            else float("inf"),
         )
 
     @property
@@ -53,7 +57,9 @@ class History:
         self.train_loss = np.append(self.train_loss, float(train_loss))
         self.val_loss = np.append(self.val_loss, float(val_loss))
         for k, v in time_constants.items():
-            self.time_constants[k] = np.concatenate([self.time_constants[k], np.asarray(v)[None]], axis=0)
+            self.time_constants[k] = np.concatenate(
+                [self.time_constants[k], np.asarray(v)[None]], axis=0
+            )
 
     def at_best(self) -> dict[str, np.ndarray]:
         """The time constants of the selected model (epoch `best_epoch`)."""
@@ -65,14 +71,20 @@ class History:
         """A JSON-serialisable dict (non-finite floats as the strings "nan"/"inf")."""
 
         def enc(a):
-            return [_enc_float(v) for v in np.asarray(a, dtype=np.float64).ravel()], list(np.shape(a))
+            return [_enc_float(v) for v in np.asarray(a, dtype=np.float64).ravel()], list(
+                np.shape(a)
+            )
 
         out = {
             "train_loss": enc(self.train_loss)[0],
             "val_loss": enc(self.val_loss)[0],
-            "time_constants": {k: {"values": enc(v)[0], "shape": enc(v)[1]} for k, v in self.time_constants.items()},
+            "time_constants": {
+                k: {"values": enc(v)[0], "shape": enc(v)[1]} for k, v in self.time_constants.items()
+            },
             "initial_val_loss": _enc_float(self.initial_val_loss),
-            "initial_time_constants": {k: enc(v)[0] for k, v in self.initial_time_constants.items()},
+            "initial_time_constants": {
+                k: enc(v)[0] for k, v in self.initial_time_constants.items()
+            },
             "best_epoch": int(self.best_epoch),
             "best_val_loss": _enc_float(self.best_val_loss),
             "stop_reason": self.stop_reason,

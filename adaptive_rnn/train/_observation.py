@@ -44,14 +44,18 @@ def _check_shapes(readout: Any, data: Any, mask: Any, data_name: str):
     else:
         mask = jnp.asarray(mask)
         if mask.shape != data.shape:
-            raise InputError(f"mask: got shape {mask.shape}, expected the shape of the {data_name} {data.shape}")
+            raise InputError(
+                f"mask: got shape {mask.shape}, expected the shape of the {data_name} {data.shape}"
+            )
         mask = mask.astype(bool)
     return readout, data, mask
 
 
 def _check_bin_ms(bin_ms: Any):
     if bin_ms is None:
-        raise InputError("bin_ms: missing; expected the bin width in milliseconds (a positive number)")
+        raise InputError(
+            "bin_ms: missing; expected the bin width in milliseconds (a positive number)"
+        )
     if isinstance(bin_ms, Tracer):
         return bin_ms
     return check_positive("bin_ms", bin_ms)
@@ -93,8 +97,15 @@ class PoissonObservation(eqx.Module):
         """The expected count of each bin, `rate_hz * bin_ms / 1000`."""
         return self.rate_hz(readout) * (_check_bin_ms(bin_ms) / 1000.0)
 
-    def nll(self, readout: Any, counts: Any, mask: Any = None, *, bin_ms: Any = None,
-            reduction: str = "mean") -> Array:
+    def nll(
+        self,
+        readout: Any,
+        counts: Any,
+        mask: Any = None,
+        *,
+        bin_ms: Any = None,
+        reduction: str = "mean",
+    ) -> Array:
         """The negative log-likelihood of `counts` given `readout`.
 
         **Arguments:**
@@ -171,7 +182,9 @@ class GaussianObservation(eqx.Module):
         ls = self.log_sigma.value if isinstance(self.log_sigma, Frozen) else self.log_sigma
         return jnp.exp(ls)
 
-    def nll(self, readout: Any, signals: Any, mask: Any = None, *, reduction: str = "mean") -> Array:
+    def nll(
+        self, readout: Any, signals: Any, mask: Any = None, *, reduction: str = "mean"
+    ) -> Array:
         """The negative log-likelihood of `signals` given `readout`.
 
         **Arguments:**
@@ -237,10 +250,14 @@ def bits_per_spike(nll_model: Any, nll_baseline: Any, n_spikes: Any) -> Array:
     """
     if not isinstance(n_spikes, Tracer):
         check_positive("n_spikes", n_spikes)
-    return (jnp.asarray(nll_baseline) - jnp.asarray(nll_model)) / (jnp.asarray(n_spikes) * math.log(2.0))
+    return (jnp.asarray(nll_baseline) - jnp.asarray(nll_model)) / (
+        jnp.asarray(n_spikes) * math.log(2.0)
+    )
 
 
-def explained_variance(prediction: Any, target: Any, mask: Any = None, *, per_unit: bool = False) -> Array:
+def explained_variance(
+    prediction: Any, target: Any, mask: Any = None, *, per_unit: bool = False
+) -> Array:
     """The fraction of variance explained, `1 - SS_res / SS_tot`, each unit's variance
     taken around its own mean over the observed entries (units on the last axis).
 

@@ -3,7 +3,6 @@ chunked and sharded across devices; a labelled `xarray.Dataset` as the result.""
 
 import io
 import itertools
-import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -16,11 +15,22 @@ import numpy as np
 from .._errors import CheckpointError, InputError
 from .._io import atomic_write_bytes
 
-SHAPE_PARAMETERS = ("n_hidden", "hidden", "activation", "time_constants", "readout", "family", "parametrisation")
+SHAPE_PARAMETERS = (
+    "n_hidden",
+    "hidden",
+    "activation",
+    "time_constants",
+    "readout",
+    "family",
+    "parametrisation",
+)
 
 
 def _is_numeric(values) -> bool:
-    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
+    return all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        for v in values
+    )
 
 
 def sweep(
@@ -79,7 +89,10 @@ def sweep(
     if not grid:
         raise InputError("grid: empty; expected at least one parameter with values")
     names = list(grid)
-    values = {k: list(np.asarray(v).tolist()) if not isinstance(v, (list, tuple)) else list(v) for k, v in grid.items()}
+    values = {
+        k: list(np.asarray(v).tolist()) if not isinstance(v, (list, tuple)) else list(v)
+        for k, v in grid.items()
+    }
     for k, v in values.items():
         if len(v) == 0:
             raise InputError(f"grid[{k!r}]: no values; expected a non-empty sequence")
@@ -92,7 +105,9 @@ def sweep(
                 raise InputError(f"static: {k!r} is not a grid parameter; expected one of {names}")
         static += [k for k in names if k not in static and not _is_numeric(values[k])]
     traced = [k for k in names if k not in static]
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
         raise InputError(f"chunk_size: got {chunk_size!r}, expected a positive integer")
     devices = list(jax.devices() if devices is None else devices)
     mesh = jax.sharding.Mesh(np.asarray(devices), ("points",))
@@ -102,7 +117,9 @@ def sweep(
 
     def col(k):
         v = values[k]
-        return np.asarray(v, dtype=np.int32 if all(isinstance(x, (int, np.integer)) for x in v) else fdtype)
+        return np.asarray(
+            v, dtype=np.int32 if all(isinstance(x, (int, np.integer)) for x in v) else fdtype
+        )
 
     shape = tuple(len(values[k]) for k in names)
     index_grid = list(itertools.product(*(range(n) for n in shape)))
@@ -144,7 +161,9 @@ def sweep(
             raise InputError(f"run_point: returned {type(out).__name__}, expected a dict of arrays")
         clash = sorted(set(out) & set(names))
         if clash:
-            raise InputError(f"run_point: outputs {clash} have the names of grid parameters; expected other names")
+            raise InputError(
+                f"run_point: outputs {clash} have the names of grid parameters; expected other names"
+            )
         out = {k: np.asarray(v)[:n] for k, v in out.items()}
         ok = np.ones(n, dtype=bool)
         if "success" in out:
@@ -197,7 +216,9 @@ def load_sweep(path: str | os.PathLike):
     try:
         ds = xr.load_dataset(io.BytesIO(p.read_bytes()), engine="scipy")
     except Exception as e:
-        raise CheckpointError(f"sweep {p}: not a readable netCDF file ({type(e).__name__}: {e})") from e
+        raise CheckpointError(
+            f"sweep {p}: not a readable netCDF file ({type(e).__name__}: {e})"
+        ) from e
     for k in list(ds.data_vars):
         if ds[k].attrs.get("dtype") == "bool":
             attrs = {a: v for a, v in ds[k].attrs.items() if a != "dtype"}

@@ -59,8 +59,15 @@ def main():
     with torch.no_grad():
         y32, h32 = _run_cell(cell, x, 0.5)
         y64, h64 = _run_cell(cell.double(), x.double(), 0.5)
-    out.update(cell_x=x.numpy(), cell_y32=y32.numpy(), cell_h32=h32.numpy(), cell_y64=y64.numpy(),
-               cell_h64=h64.numpy(), cell_dt=0.5, cell_unfolds=6)
+    out.update(
+        cell_x=x.numpy(),
+        cell_y32=y32.numpy(),
+        cell_h32=h32.numpy(),
+        cell_y64=y64.numpy(),
+        cell_h64=h64.numpy(),
+        cell_dt=0.5,
+        cell_unfolds=6,
+    )
 
     seq = LTC(3, 5, input_mapping="linear", ode_unfolds=4)
     _perturb(seq, ("input_w", "output_w", "output_b"), gen)
@@ -69,8 +76,15 @@ def main():
     with torch.no_grad():
         y32, h32 = seq(x)
         y64, h64 = seq.double()(x.double())
-    out.update(seq_x=x.numpy(), seq_y32=y32.numpy(), seq_h32=h32.numpy(), seq_y64=y64.numpy(),
-               seq_h64=h64.numpy(), seq_dt=1.0, seq_unfolds=4)
+    out.update(
+        seq_x=x.numpy(),
+        seq_y32=y32.numpy(),
+        seq_h32=h32.numpy(),
+        seq_y64=y64.numpy(),
+        seq_h64=h64.numpy(),
+        seq_dt=1.0,
+        seq_unfolds=4,
+    )
 
     np.savez(HERE / "ncps_expected.npz", **out)
     for p in ("ncps_ltc_cell.pt", "ncps_ltc.pt", "ncps_expected.npz"):

@@ -6,7 +6,6 @@ from ._format import ms, pct, ratio, secs, sig, table
 from ._sources import BENCH, renderer
 from ._summary import EXPERIMENT_NAMES, _paper_runtime
 
-
 # The project's speed targets (settings, not results).
 TARGETS = {
     "forward_vs_nn4n": (">=", 5.0, "x"),
@@ -70,7 +69,11 @@ def _peer_label(key: str, v: dict) -> str:
     last = key.split("/")[-1]
     name = v.get("name") or PEER_NAMES.get(last.split("_")[0], key)
     vers = v.get("versions", v.get("version"))
-    vtext = ", ".join(f"{k} {x}" for k, x in vers.items()) if isinstance(vers, dict) else str(vers or "")
+    vtext = (
+        ", ".join(f"{k} {x}" for k, x in vers.items())
+        if isinstance(vers, dict)
+        else str(vers or "")
+    )
     threads = v.get("threads", v.get("torch_threads"))
     ttext = "" if threads is None else f"{threads} thread{'' if threads == 1 else 's'}"
     bits = [b for b in (vtext, ttext) if b]
@@ -82,13 +85,18 @@ def _bench_setup(S):
     b = S.bench
     m = b["machine"]
     gpu = b.get("gpu", {})
-    return (f"Run of {b['date'][:10]} (`{BENCH}`): {m['platform']}, {m['cpu_count']} CPU cores "
-            f"({m['processor']}), jax {m['jax']}, float32, {b['cpu']['devices']} JAX CPU "
-            f"device{'' if b['cpu']['devices'] == 1 else 's'}, "
-            f"{'5 repeats (`--quick`)' if b.get('quick') else '9 repeats'}; the whole run took "
-            f"{secs(b['total_s'])}{_paper_note(b)}. GPU: "
-            + (f"{gpu.get('device')}." if gpu.get("available") else
-               "none in this run (the GPU section reports none)."))
+    return (
+        f"Run of {b['date'][:10]} (`{BENCH}`): {m['platform']}, {m['cpu_count']} CPU cores "
+        f"({m['processor']}), jax {m['jax']}, float32, {b['cpu']['devices']} JAX CPU "
+        f"device{'' if b['cpu']['devices'] == 1 else 's'}, "
+        f"{'5 repeats (`--quick`)' if b.get('quick') else '9 repeats'}; the whole run took "
+        f"{secs(b['total_s'])}{_paper_note(b)}. GPU: "
+        + (
+            f"{gpu.get('device')}."
+            if gpu.get("available")
+            else "none in this run (the GPU section reports none)."
+        )
+    )
 
 
 @renderer("bench_table")
@@ -101,85 +109,172 @@ def _bench_table(S):
     shape = f"N={cfg.get('n_hidden')}, B={cfg.get('batch')}, T={cfg.get('steps')}"
     for key, what in (("forward", "forward"), ("train_step", "train step (MSE, backward, Adam)")):
         if _timing(ours, key) is not None:
-            rows.append([f"CTRNN {what}, {shape}, batch split over {ours.get('devices')} devices",
-                         f"{ms(ours[key]['median_s'])} (min {ms(ours[key]['min_s'])})", ""])
+            rows.append(
+                [
+                    f"CTRNN {what}, {shape}, batch split over {ours.get('devices')} devices",
+                    f"{ms(ours[key]['median_s'])} (min {ms(ours[key]['min_s'])})",
+                    "",
+                ]
+            )
         if _timing(one, key) is not None:
-            rows.append([f"CTRNN {what}, one device",
-                         f"{ms(one[key]['median_s'])} (min {ms(one[key]['min_s'])})", ""])
+            rows.append(
+                [
+                    f"CTRNN {what}, one device",
+                    f"{ms(one[key]['median_s'])} (min {ms(one[key]['min_s'])})",
+                    "",
+                ]
+            )
     for key, v in peers(b):
         pf, pt_ = v["forward"]["median_s"], v["train_step"]["median_s"]
         vs = []
         for what, o in (("ours", ours), ("ours on one device", one)):
             if _timing(o, "forward") is not None and _timing(o, "train_step") is not None:
-                vs.append(f"{ratio(pf / o['forward']['median_s'])} / {ratio(pt_ / o['train_step']['median_s'])} "
-                          f"vs {what}")
-        rows.append([f"CTRNN forward / train step, {_peer_label(key, v)}; peer time / our time",
-                     f"{ms(pf)} / {ms(pt_)}" + (f" ({'; '.join(vs)})" if vs else ""), ""])
+                vs.append(
+                    f"{ratio(pf / o['forward']['median_s'])} / {ratio(pt_ / o['train_step']['median_s'])} "
+                    f"vs {what}"
+                )
+        rows.append(
+            [
+                f"CTRNN forward / train step, {_peer_label(key, v)}; peer time / our time",
+                f"{ms(pf)} / {ms(pt_)}" + (f" ({'; '.join(vs)})" if vs else ""),
+                "",
+            ]
+        )
     r = b.get("ratios", {})
     for key, what in (("forward_vs_nn4n", "forward"), ("train_step_vs_nn4n", "train step")):
         if key in r:
-            extra = f" (one device {ratio(r[key + '_one_device'])})" if key + "_one_device" in r else ""
-            rows.append([f"NN4N time / our time, {what}", f"**{ratio(r[key])}**{extra}", _target(key, r[key])])
+            extra = (
+                f" (one device {ratio(r[key + '_one_device'])})" if key + "_one_device" in r else ""
+            )
+            rows.append(
+                [
+                    f"NN4N time / our time, {what}",
+                    f"**{ratio(r[key])}**{extra}",
+                    _target(key, r[key]),
+                ]
+            )
     pt = b.get("paths", {}).get("timings", {})
     pc = b.get("paths", {}).get("config", {})
     pshape = f"N={pc.get('n_hidden')}, B={pc.get('batch')}, T={pc.get('steps')}"
     if "forward_scan" in pt and "forward_diffrax" in pt:
-        rows.append([f"ARU forward, scan / diffrax fixed grid ({pshape})",
-                     f"{ms(pt['forward_scan']['median_s'])} / {ms(pt['forward_diffrax']['median_s'])}", ""])
+        rows.append(
+            [
+                f"ARU forward, scan / diffrax fixed grid ({pshape})",
+                f"{ms(pt['forward_scan']['median_s'])} / {ms(pt['forward_diffrax']['median_s'])}",
+                "",
+            ]
+        )
     if "grad_scan" in pt and "grad_diffrax" in pt:
-        rows.append(["ARU value_and_grad, scan / diffrax",
-                     f"{ms(pt['grad_scan']['median_s'])} / {ms(pt['grad_diffrax']['median_s'])}", ""])
-    for key, tkey, what in (("diffrax_euler_vs_scan", "diffrax_forward", "forward"),
-                            ("diffrax_euler_vs_scan_grad", "diffrax_grad", "gradient")):
+        rows.append(
+            [
+                "ARU value_and_grad, scan / diffrax",
+                f"{ms(pt['grad_scan']['median_s'])} / {ms(pt['grad_diffrax']['median_s'])}",
+                "",
+            ]
+        )
+    for key, tkey, what in (
+        ("diffrax_euler_vs_scan", "diffrax_forward", "forward"),
+        ("diffrax_euler_vs_scan_grad", "diffrax_grad", "gradient"),
+    ):
         if key in r:
-            rows.append([f"diffrax time / scan time, {what}", f"**{ratio(r[key])}**", _target(tkey, r[key])])
+            rows.append(
+                [f"diffrax time / scan time, {what}", f"**{ratio(r[key])}**", _target(tkey, r[key])]
+            )
     mp = b.get("matmul_peak")
     if mp:
-        sizes = ", ".join(f"{k.replace('_split', ' split')}: {v:.0f}" for k, v in mp["by_size"].items())
-        rows.append(["matmul peak: best large float32 dot, GF/s (per size, one device or rows split)",
-                     f"{mp['gflops']:.0f} GF/s ({sizes})", ""])
+        sizes = ", ".join(
+            f"{k.replace('_split', ' split')}: {v:.0f}" for k, v in mp["by_size"].items()
+        )
+        rows.append(
+            [
+                "matmul peak: best large float32 dot, GF/s (per size, one device or rows split)",
+                f"{mp['gflops']:.0f} GF/s ({sizes})",
+                "",
+            ]
+        )
     for key, what in (("roofline", "model sweep"), ("roofline_batch", "batch sweep")):
         rf = b.get(key)
         if rf:
             c = rf["config"]
-            desc = (f"{c['models']} models x {c['batch']}" if c["models"] > 1 else f"1 model x {c['batch']}")
+            desc = (
+                f"{c['models']} models x {c['batch']}"
+                if c["models"] > 1
+                else f"1 model x {c['batch']}"
+            )
             worst = min(rf["forward_fraction_of_peak"], rf["gradient_fraction_of_peak"])
-            rows.append([f"roofline, {what} ({desc}, N={c['n_hidden']}, over {c['devices']} devices): "
-                         "forward / gradient, fraction of the matmul peak",
-                         f"{pct(rf['forward_fraction_of_peak'])} / {pct(rf['gradient_fraction_of_peak'])}",
-                         _target("roofline", worst)])
+            rows.append(
+                [
+                    f"roofline, {what} ({desc}, N={c['n_hidden']}, over {c['devices']} devices): "
+                    "forward / gradient, fraction of the matmul peak",
+                    f"{pct(rf['forward_fraction_of_peak'])} / {pct(rf['gradient_fraction_of_peak'])}",
+                    _target("roofline", worst),
+                ]
+            )
     ens = b.get("ensemble", {})
     if ens:
         ks = sorted(ens, key=int)
-        rows.append([f"fit_ensemble, one paper epoch per member, M = {' / '.join(ks)} members",
-                     " / ".join(ms(ens[k]["ours_per_model_s"]) for k in ks),
-                     _target("ensemble_200", ens["200"]["ours_per_model_s"]) if "200" in ens else ""])
-        rows.append(["... plain vmap of scan + Adam (baseline), same M",
-                     " / ".join(ms(ens[k]["baseline_per_model_s"]) for k in ks), ""])
+        rows.append(
+            [
+                f"fit_ensemble, one paper epoch per member, M = {' / '.join(ks)} members",
+                " / ".join(ms(ens[k]["ours_per_model_s"]) for k in ks),
+                _target("ensemble_200", ens["200"]["ours_per_model_s"]) if "200" in ens else "",
+            ]
+        )
+        rows.append(
+            [
+                "... plain vmap of scan + Adam (baseline), same M",
+                " / ".join(ms(ens[k]["baseline_per_model_s"]) for k in ks),
+                "",
+            ]
+        )
     comp = b.get("compile", {})
-    names = (("simulate_aru_b64_t500", "simulate"), ("solve_aru_tsit5", "solve Tsit5"),
-             ("fit_paper_epoch", "fit epoch"), ("fit_ensemble_200", "ensemble of 200"))
+    names = (
+        ("simulate_aru_b64_t500", "simulate"),
+        ("solve_aru_tsit5", "solve Tsit5"),
+        ("fit_paper_epoch", "fit epoch"),
+        ("fit_ensemble_200", "ensemble of 200"),
+    )
     have = [(k, n) for k, n in names if k in comp]
     if have:
         vals = [comp[k]["with_cache_s"] for k, _ in have]
-        rows.append(["compile, fresh process, cache filled (first call minus second): "
-                     + " / ".join(n for _, n in have), " / ".join(f"{v:.2f} s" for v in vals),
-                     _target("compile", max(vals))])
+        rows.append(
+            [
+                "compile, fresh process, cache filled (first call minus second): "
+                + " / ".join(n for _, n in have),
+                " / ".join(f"{v:.2f} s" for v in vals),
+                _target("compile", max(vals)),
+            ]
+        )
     mem = b.get("memory", {})
     if mem:
         lens = sorted(next(iter(mem.values())), key=int)
         mib = lambda x: sig(x / 2**20, 2)  # noqa: E731
-        labels = {"scan": "scan", "diffrax_checkpoint_all": "diffrax, one checkpoint per step",
-                  "diffrax_recursive_checkpoint_100": "diffrax, 100 recursive checkpoints"}
+        labels = {
+            "scan": "scan",
+            "diffrax_checkpoint_all": "diffrax, one checkpoint per step",
+            "diffrax_recursive_checkpoint_100": "diffrax, 100 recursive checkpoints",
+        }
         for k, v in mem.items():
-            label = labels.get(k, f"scan with `remat={k.rsplit('_', 1)[1]}`" if k.startswith("scan_remat_") else k)
-            rows.append([f"gradient temporary memory, T = {' / '.join(lens)} (ARU, 64 units): {label}",
-                         " / ".join(mib(v[t]) for t in lens) + " MiB", ""])
+            label = labels.get(
+                k, f"scan with `remat={k.rsplit('_', 1)[1]}`" if k.startswith("scan_remat_") else k
+            )
+            rows.append(
+                [
+                    f"gradient temporary memory, T = {' / '.join(lens)} (ARU, 64 units): {label}",
+                    " / ".join(mib(v[t]) for t in lens) + " MiB",
+                    "",
+                ]
+            )
     p = b.get("paper", {})
     for k, tkey in (("fig2", "paper_fig2"), ("all", "paper_all")):
         if k in p:
-            rows.append([f"`adaptive-rnn reproduce {k} --scale paper`, wall", secs(p[k]["wall_s"]),
-                         _target(tkey, p[k]["wall_s"])])
+            rows.append(
+                [
+                    f"`adaptive-rnn reproduce {k} --scale paper`, wall",
+                    secs(p[k]["wall_s"]),
+                    _target(tkey, p[k]["wall_s"]),
+                ]
+            )
     return table(["benchmark", "result (median of the repeats for times)", "target"], rows)
 
 
@@ -188,15 +283,19 @@ def _bench_gpu(S):
     g = S.bench.get("gpu", {})
     if not g.get("available"):
         return "No GPU in this run: `run.py` fills this section where one is."
-    rows = [[k, f"{v['forward_steps_per_s']:.3g}", f"{v['grad_steps_per_s']:.3g}"]
-            for k, v in g.get("throughput", {}).items()]
-    return f"GPU: {g.get('device')}.\n\n" + table(["size", "forward steps/s", "gradient steps/s"], rows)
+    rows = [
+        [k, f"{v['forward_steps_per_s']:.3g}", f"{v['grad_steps_per_s']:.3g}"]
+        for k, v in g.get("throughput", {}).items()
+    ]
+    return f"GPU: {g.get('device')}.\n\n" + table(
+        ["size", "forward steps/s", "gradient steps/s"], rows
+    )
 
 
 @renderer("bench_paper")
 def _bench_paper(S):
     rows = [[f"`{n}`", secs(S.paper(n)["runtime_s"])] for n in EXPERIMENT_NAMES]
-    return (table(["experiment", "`run` time (`runtime_s`)"], rows) + "\n\n" + _paper_runtime(S))
+    return table(["experiment", "`run` time (`runtime_s`)"], rows) + "\n\n" + _paper_runtime(S)
 
 
 @renderer("training_ensemble_cost")
@@ -205,10 +304,12 @@ def _training_ensemble_cost(S):
     e = b.get("ensemble", {}).get("200")
     if not e:
         return "The per-member cost is in `benchmarks/README.md`."
-    return (f"In the latest benchmark run ({b['date'][:10]}, {b['cpu']['devices']} JAX CPU devices on a "
-            f"{b['machine']['cpu_count']}-core CPU) a paper-sized epoch of 200 members cost "
-            f"{ms(e['ours_per_model_s'])} per member (`python benchmarks/bench_ensemble.py`; "
-            f"`{BENCH}`).")
+    return (
+        f"In the latest benchmark run ({b['date'][:10]}, {b['cpu']['devices']} JAX CPU devices on a "
+        f"{b['machine']['cpu_count']}-core CPU) a paper-sized epoch of 200 members cost "
+        f"{ms(e['ours_per_model_s'])} per member (`python benchmarks/bench_ensemble.py`; "
+        f"`{BENCH}`)."
+    )
 
 
 def _paper_note(b: dict) -> str:
@@ -220,4 +321,3 @@ def _paper_note(b: dict) -> str:
     if measured:
         return f" (the paper-scale timings come from the full run of {str(measured)[:10]})"
     return " (the paper-scale commands included)"
-

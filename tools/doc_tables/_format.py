@@ -92,6 +92,10 @@ def run_line(d: dict, what: str) -> str:
     cfg = d["config"]
     lr = cfg["learning_rate"]
     tau = cfg.get("tau_learning_rate")
-    lr_text = f"learning rate {setting(lr)}" + ("" if tau is None else f" (time constants {setting(tau)})")
-    return (f"**Run** (`{PAPER_DIR}/{d['name']}.json`): {d['scale']} scale, seed {d['seed']}, "
-            f"{what}, {lr_text}; `run` took {secs(d['runtime_s'])}.")
+    lr_text = f"learning rate {setting(lr)}" + (
+        "" if tau is None else f" (time constants {setting(tau)})"
+    )
+    return (
+        f"**Run** (`{PAPER_DIR}/{d['name']}.json`): {d['scale']} scale, seed {d['seed']}, "
+        f"{what}, {lr_text}; `run` took {secs(d['runtime_s'])}."
+    )

@@ -7,7 +7,6 @@ import numpy as np
 from ._format import a3, pair, pval, rng, run_line, sig, table
 from ._sources import renderer
 
-
 MODEL_NAMES = {"elman": "Elman", "global": "global alphas", "local": "local alphas"}
 PAPER_MEMORY_MAX = {"elman": 10, "global": 30, "local": 30}  # the paper's reported capacities
 SOLVED = 0.01  # "solved almost perfectly": mean loss below 0.01 x chance (our wording's threshold)
@@ -25,9 +24,12 @@ def _mean_alpha(m, key) -> float:
 def _e7_run(S):
     d = S.paper("memory")
     c = d["config"]
-    return run_line(d, f"delays {', '.join(str(x) for x in c['delays'])}, {c['repetitions']} repetitions "
-                       f"per delay and model, {c['n_hidden']} units, adaptive alphas starting at "
-                       f"{c['init']:g}, {c['epochs']} epochs")
+    return run_line(
+        d,
+        f"delays {', '.join(str(x) for x in c['delays'])}, {c['repetitions']} repetitions "
+        f"per delay and model, {c['n_hidden']} units, adaptive alphas starting at "
+        f"{c['init']:g}, {c['epochs']} epochs",
+    )
 
 
 @renderer("e7_table")
@@ -40,12 +42,22 @@ def _e7_table(S):
         for k in d["models"]:
             v = _lc(m[k]["normalised_mean"])
             cells.append(f"**{v}**" if m[k]["above_chance"] else v)
-        al = [f"({a3(_mean_alpha(m[k], 'alpha_s'))}, {a3(_mean_alpha(m[k], 'alpha_r'))})"
-              for k in d["models"] if k != "elman"]
+        al = [
+            f"({a3(_mean_alpha(m[k], 'alpha_s'))}, {a3(_mean_alpha(m[k], 'alpha_r'))})"
+            for k in d["models"]
+            if k != "elman"
+        ]
         rows.append([e["delay"], f"{e['chance']:.3f}", *cells, *al])
     name = lambda k: MODEL_NAMES.get(k, k)  # noqa: E731
-    return table(["delay (steps)", "chance (MSE)", *[f"{name(k)}: loss / chance" for k in d["models"]],
-                  *[f"{name(k)}: mean learned (a_s, a_r)" for k in d["models"] if k != "elman"]], rows)
+    return table(
+        [
+            "delay (steps)",
+            "chance (MSE)",
+            *[f"{name(k)}: loss / chance" for k in d["models"]],
+            *[f"{name(k)}: mean learned (a_s, a_r)" for k in d["models"] if k != "elman"],
+        ],
+        rows,
+    )
 
 
 @renderer("e7_facts")
@@ -54,9 +66,15 @@ def _e7_facts(S):
     mx = d["max_delay_above_chance"]
     res = d["results"]
     name = lambda k: MODEL_NAMES.get(k, k)  # noqa: E731
-    lines = ["- Largest delay above chance: " + ", ".join(f"{name(k)} {mx[k]}" for k in d["models"])
-             + " (paper: " + ", ".join(f"{name(k)} {PAPER_MEMORY_MAX[k]}" for k in d["models"]
-                                       if k in PAPER_MEMORY_MAX) + ")."]
+    lines = [
+        "- Largest delay above chance: "
+        + ", ".join(f"{name(k)} {mx[k]}" for k in d["models"])
+        + " (paper: "
+        + ", ".join(
+            f"{name(k)} {PAPER_MEMORY_MAX[k]}" for k in d["models"] if k in PAPER_MEMORY_MAX
+        )
+        + ")."
+    ]
     for k in d["models"]:
         if k == "elman":
             continue
@@ -67,14 +85,20 @@ def _e7_facts(S):
         es = [e for e in res if e["delay"] <= upto]
         s_ = [_mean_alpha(e["models"][k], "alpha_s") for e in es]
         r_ = [_mean_alpha(e["models"][k], "alpha_r") for e in es]
+
         def trend(v):
             drops = sum(y < x for x, y in zip(v, v[1:]))
-            return ("falling at every step" if drops == len(v) - 1 else
-                    f"falling at {drops} of {len(v) - 1} steps")
+            return (
+                "falling at every step"
+                if drops == len(v) - 1
+                else f"falling at {drops} of {len(v) - 1} steps"
+            )
 
-        lines.append(f"- {name(k)}: mean loss below {SOLVED:g} x chance at every delay up to {upto}; from delay "
-                     f"{es[0]['delay']} to {upto} the mean learned alpha_s goes {a3(s_[0])} -> {a3(s_[-1])} "
-                     f"({trend(s_)}) and alpha_r {a3(r_[0])} -> {a3(r_[-1])} ({trend(r_)}).")
+        lines.append(
+            f"- {name(k)}: mean loss below {SOLVED:g} x chance at every delay up to {upto}; from delay "
+            f"{es[0]['delay']} to {upto} the mean learned alpha_s goes {a3(s_[0])} -> {a3(s_[-1])} "
+            f"({trend(s_)}) and alpha_r {a3(r_[0])} -> {a3(r_[-1])} ({trend(r_)})."
+        )
     el = [e for e in res if not e["models"]["elman"]["above_chance"]]
     if el:
         ps = [e["models"]["elman"]["p_value"] for e in el]
@@ -85,7 +109,8 @@ def _e7_facts(S):
             f"{rng([e['models']['elman']['normalised_mean'] for e in el], lambda x: f'{x:.3f}')} x chance; the "
             f"t-test puts it below chance (p < {thr:g}) at "
             f"{'all' if below == len(el) else below} of these {len(el)} delays, but the mean misses the "
-            f"{d['config']['margin']:g} x chance margin.")
+            f"{d['config']['margin']:g} x chance margin."
+        )
     return "\n".join(lines)
 
 
@@ -96,14 +121,19 @@ def _e7_facts(S):
 def _e8_run(S):
     d = S.paper("hierarchy")
     c = d["config"]
-    return run_line(d, f"layers of {' + '.join(str(n) for n in c['n_hidden'])} units, {c['time_constants']} "
-                       f"alphas starting at {c['init']:g}, {c['repetitions']} repetitions per condition, "
-                       f"{c['epochs']} epochs")
+    return run_line(
+        d,
+        f"layers of {' + '.join(str(n) for n in c['n_hidden'])} units, {c['time_constants']} "
+        f"alphas starting at {c['init']:g}, {c['repetitions']} repetitions per condition, "
+        f"{c['epochs']} epochs",
+    )
 
 
 def _hier_medians(d, cond):
     rs = [r for r in d["runs"] if r["condition"] == cond]
-    a = np.asarray([[np.mean(r["alpha_s"][k]), np.mean(r["alpha_r"][k])] for r in rs for k in range(2)], float)
+    a = np.asarray(
+        [[np.mean(r["alpha_s"][k]), np.mean(r["alpha_r"][k])] for r in rs for k in range(2)], float
+    )
     a = a.reshape(len(rs), 2, 2)
     return np.median(a, axis=0), rs[0]["teacher_alphas"]
 
@@ -114,12 +144,31 @@ def _e8_table(S):
     rows = []
     for t in d["tests"]:
         med, teacher = _hier_medians(d, t["condition"])
-        rows.append([t["condition"], " / ".join(pair(p, lambda v: f"{v:g}") for p in teacher),
-                     f"d {'>' if t['predicted_sign'] == '+' else '<'} 0", f"{t['k']} / {t['n']}", pval(t["p_value"]),
-                     f"{t['median_log_ratio']:.2f}", pair(med[0], lambda v: f"{v:.2f}"),
-                     pair(med[1], lambda v: f"{v:.2f}")])
-    return table(["condition", "teacher (a_s, a_r), layer 1 / layer 2", "prediction", "runs with the predicted sign",
-                  "sign-test p", "median d", "median learned (a_s, a_r), layer 1", "layer 2"], rows)
+        rows.append(
+            [
+                t["condition"],
+                " / ".join(pair(p, lambda v: f"{v:g}") for p in teacher),
+                f"d {'>' if t['predicted_sign'] == '+' else '<'} 0",
+                f"{t['k']} / {t['n']}",
+                pval(t["p_value"]),
+                f"{t['median_log_ratio']:.2f}",
+                pair(med[0], lambda v: f"{v:.2f}"),
+                pair(med[1], lambda v: f"{v:.2f}"),
+            ]
+        )
+    return table(
+        [
+            "condition",
+            "teacher (a_s, a_r), layer 1 / layer 2",
+            "prediction",
+            "runs with the predicted sign",
+            "sign-test p",
+            "median d",
+            "median learned (a_s, a_r), layer 1",
+            "layer 2",
+        ],
+        rows,
+    )
 
 
 @renderer("e8_facts")
@@ -128,8 +177,10 @@ def _e8_facts(S):
     lines = []
     for t in d["tests"]:
         med, _ = _hier_medians(d, t["condition"])
-        lines.append(f"- {t['condition']}: {t['k']}/{t['n']} runs with the predicted sign "
-                     f"(p = {pval(t['p_value'])}); "
-                     f"median learned alphas, layer 1 (a_s {med[0][0]:.2f}, a_r {med[0][1]:.2f}), "
-                     f"layer 2 (a_s {med[1][0]:.2f}, a_r {med[1][1]:.2f}).")
+        lines.append(
+            f"- {t['condition']}: {t['k']}/{t['n']} runs with the predicted sign "
+            f"(p = {pval(t['p_value'])}); "
+            f"median learned alphas, layer 1 (a_s {med[0][0]:.2f}, a_r {med[0][1]:.2f}), "
+            f"layer 2 (a_s {med[1][0]:.2f}, a_r {med[1][1]:.2f})."
+        )
     return "\n".join(lines)
