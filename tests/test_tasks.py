@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from adaptive_rnn import InputError
-from adaptive_rnn.tasks._cognitive import (
+from adaptive_rnn.tasks import (
     TASKS,
     TaskBatch,
     context_decision,
     delayed_match_to_sample,
+    get_task,
     make_task,
     perceptual_decision,
     psychometric_curve,
@@ -56,7 +57,7 @@ def test_deterministic_per_key_and_shapes(getkey, name):
     assert task_accuracy(a, a.targets) == 1.0
     assert set(np.unique(np.asarray(a.targets))) <= {0.0, 1.0}
     # Fixation output = fixation input = 1 exactly before the response period.
-    resp = "production" if name == "ready_set_go" else "decision"
+    resp = get_task(name).response_epoch
     start, end = (np.asarray(v) for v in a.epochs[resp])
     t = np.arange(T)
     for i in range(64):
@@ -211,7 +212,7 @@ def test_bad_parameters(getkey):
 
 def test_neurogym_adapter():
     pytest.importorskip("neurogym")
-    from adaptive_rnn.tasks._neurogym import from_neurogym
+    from adaptive_rnn.tasks import from_neurogym
 
     a = from_neurogym("PerceptualDecisionMaking-v0", 6, seed=3, dt=20)
     b = from_neurogym("PerceptualDecisionMaking-v0", 6, seed=3, dt=20)

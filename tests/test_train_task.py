@@ -14,7 +14,7 @@ from adaptive_rnn.recipes import (
     train_on_task,
     unit_signs,
 )
-from adaptive_rnn.tasks._cognitive import make_task, task_accuracy
+from adaptive_rnn.tasks import make_task, task_accuracy
 
 # One trial count for training, validation and test: the task generator compiles per batch size.
 TINY = [

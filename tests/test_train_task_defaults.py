@@ -17,7 +17,7 @@ import pytest
 from adaptive_rnn import InputError
 from adaptive_rnn.cli import build_parser, main
 from adaptive_rnn.recipes import TRAIN_TASK_DEFAULTS, train_on_task
-from adaptive_rnn.tasks._cognitive import (
+from adaptive_rnn.tasks import (
     accuracy_by_coherence,
     context_decision,
     ideal_observer_accuracy,

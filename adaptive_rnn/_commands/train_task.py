@@ -129,20 +129,15 @@ def _parse_params(items: list[str]) -> dict:
 
 def _check_args(args) -> dict:
     """Every check that needs no model and no compiling; returns the task parameters."""
-    import inspect
-
-    from .._checks import check_choice, check_int, check_keys
-    from ..tasks import TASKS
+    from .._checks import check_int, check_keys
+    from ..tasks import get_task
     from ._common import check_output_dir
 
     check_output_dir("--out", args.out)
-    check_choice("task", args.task, sorted(TASKS))
+    task = get_task(args.task)  # the registry: an unknown name lists the registered ones
     check_int("--batch-size", args.batch_size, 1, args.n_train)
     params = _parse_params(args.param)
-    accepted = [
-        p for p in inspect.signature(TASKS[args.task]).parameters if p not in ("key", "batch")
-    ]
-    check_keys(f"--param ({args.task})", params, accepted)
+    check_keys(f"--param ({args.task})", params, task.parameters)
     return params
 
 

@@ -49,7 +49,7 @@ def plot_accuracy_by_coherence(
 
     - `curve`: `{"coherence_percent": x, "accuracy": a, "n_trials": n}` and optionally
         `"ideal_observer_accuracy"` (as `train_on_task` writes to
-        `summary["accuracy_by_coherence"]`; from `adaptive_rnn.tasks._cognitive.
+        `summary["accuracy_by_coherence"]`; from `adaptive_rnn.tasks.
         accuracy_by_coherence`).
     - `xlabel`, `title`: labels.
     - `ax`: draw into this axes (else a new figure).

@@ -3,6 +3,16 @@
 
 Composes the layers below: tasks (`make_task`), models, training (`adaptive_rnn.train.fit`)
 and analysis (accuracy, psychometric curve, time constants per E/I group, fixed points).
+What depends on the task (its trials, response period, accuracy and, for a task scored by
+`CoherenceScoring`, the ideal observer and psychometric curves) comes from the task's
+registered rule (`adaptive_rnn.tasks.get_task`), never from its name.
+
+Why this file is over 400 lines: it holds the whole of one recipe, the defaults shared with
+the command line, the model built for a task (`build_task_model`, one branch per family),
+the run (`train_on_task`: checks, data, training, analysis, files) and its figures
+(`make_task_figures`). Each piece is short and used only here; split, they would pass the
+held-out batch, its outputs and the summary between modules without making any of them
+reusable elsewhere.
 """
 
 import dataclasses
@@ -19,12 +29,10 @@ from .._errors import InputError
 from ..analysis import FixedPoints, find_fixed_points, tau_invariants
 from ..models import AbstractRNN
 from ..tasks import (
-    TASKS,
+    CoherenceScoring,
     TaskBatch,
     accuracy_by_coherence,
-    ideal_observer_accuracy,
-    make_task,
-    psychometric_curve,
+    get_task,
     task_accuracy,
 )
 
@@ -33,9 +41,6 @@ TC_MODES = ("static", "global", "local")
 # Shunting: its field has no time constant on the drive, so it runs in time units of
 # SHUNTING_UNIT_MS (the baseline leak G_b = 1 is tau_b = 100 ms).
 SHUNTING_UNIT_MS = 100.0
-# The tasks whose psychometric curve is accuracy against the coherence of the relevant
-# stimulus, with the ideal observer's accuracy on the same trials as the ceiling.
-COHERENCE_TASKS = ("perceptual_decision", "context_decision")
 
 #: The defaults of `train_on_task`, which are also those of `adaptive-rnn train-task`:
 #: one source, so that the library and the command line cannot drift apart. Chosen so
@@ -276,14 +281,15 @@ def train_on_task(
        learned time constants per E/I group (in ms), and the fixed points under the
        constant input of the response period of the first held-out trial (fixation off,
        stimuli off), searched from the states of held-out trials.
-       For `perceptual_decision` and `context_decision` the psychometric curve is the
+       For a task scored by `CoherenceScoring` (`perceptual_decision`,
+       `context_decision`) the psychometric curve is the
        accuracy at each coherence of the relevant stimulus (`accuracy_by_coherence`,
        in `summary["accuracy_by_coherence"]`), next to that of the ideal observer on the
        same trials (`ideal_observer_accuracy`, also averaged in
        `summary["ideal_observer_accuracy"]`: no network does better on average; with
        0 % among the coherences, as in the perceptual task's defaults, it is well below
-       1), and P(choice 1) against the signed coherence (`psychometric_curve`, in
-       `summary["psychometric"]`).
+       1), and P(choice 1) against the signed coherence (the rule's
+       `psychometric_curves`, in `summary["psychometric"]`).
     4. With `out`: writes `out/task.json` (the summary), `out/model/` (the trained model)
        and the plots `psychometric.png` (where the task has one), `time_constants.png`,
        `fixed_points.png`.
@@ -312,8 +318,7 @@ def train_on_task(
     from .._solve import simulate
     from ..train import fit, paper_optimiser
 
-    if task not in TASKS:
-        raise InputError(f"task: got {task!r}, expected one of {sorted(TASKS)}")
+    spec = get_task(task)
     for name, v, lo in (
         ("n_hidden", n_hidden, 1),
         ("epochs", epochs, 0),
@@ -333,9 +338,9 @@ def train_on_task(
         raise InputError(f"learning_rate: got {learning_rate!r}, expected a positive number")
     params = dict(task_params or {})
     keys = jax.random.split(jax.random.key(int(seed)), 6)
-    train = make_task(task, keys[0], n_train, **params)
-    val = make_task(task, keys[1], n_val, **params)
-    test = make_task(task, keys[2], n_test, **params)
+    train = spec.generate(keys[0], n_train, **params)
+    val = spec.generate(keys[1], n_val, **params)
+    test = spec.generate(keys[2], n_test, **params)
     net, ms_per_unit = build_task_model(
         model,
         train.n_in,
@@ -365,19 +370,20 @@ def train_on_task(
     outputs = np.asarray(traj.outputs)
     accuracy = task_accuracy(test, outputs)
     by_coherence = None
-    if task in COHERENCE_TASKS:
-        ideal = ideal_observer_accuracy(test)
+    curves = None
+    scoring = spec.scoring
+    if isinstance(scoring, CoherenceScoring):
+        ideal = scoring.ideal_observer(test)
         levels, acc_levels, n_levels = accuracy_by_coherence(test, outputs)
         _, ideal_levels, _ = accuracy_by_coherence(test, correct=ideal)
         by_coherence = {
-            "coherence_of": "stimulus"
-            if task == "perceptual_decision"
-            else "the modality the context cue selects",
+            "coherence_of": scoring.coherence_of,
             "coherence_percent": levels,
             "accuracy": acc_levels,
             "ideal_observer_accuracy": ideal_levels,
             "n_trials": n_levels,
         }
+        curves = scoring.psychometric_curves(test, outputs)
 
     summary: dict[str, Any] = {
         "task": task,
@@ -402,13 +408,6 @@ def train_on_task(
         "time_constants": time_constants_by_group(trained, ms_per_unit=ms_per_unit),
         "model_config": trained.config(),
     }
-    curves = None
-    if task == "perceptual_decision":
-        curves = psychometric_curve(test, outputs)
-    elif task == "context_decision":
-        curves = {
-            f"context {c}": v for c, v in psychometric_curve(test, outputs, group="context").items()
-        }
     if by_coherence is not None:
         summary["accuracy_by_coherence"] = by_coherence
     if curves is not None:
@@ -424,9 +423,7 @@ def train_on_task(
     # tau_eff) are no coordinates of its state space.
     states = {k: np.asarray(traj.states[k])[:n_states] for k in trained.state_names}
     if fixed_points:
-        start = int(
-            np.asarray(test.epochs["production" if task == "ready_set_go" else "decision"][0])[0]
-        )
+        start = int(np.asarray(test.epochs[spec.response_epoch][0])[0])
         x_fp = np.asarray(test.inputs[0, start])
         fp = find_fixed_points(
             trained,
@@ -493,13 +490,14 @@ def make_task_figures(summary: dict, fp: FixedPoints | None, states, curves) -> 
     figs = {}
     title = f"{summary['model']} on {summary['task']} (accuracy {summary['accuracy']:.2f})"
     if curves is not None:
-        what = "" if summary["task"] == "perceptual_decision" else " of the relevant modality"
+        scoring = get_task(summary["task"]).scoring
+        label = scoring.label if isinstance(scoring, CoherenceScoring) else "coherence"
         fig = Figure(figsize=(9, 3.6), layout="constrained")
         a1, a2 = fig.subplots(1, 2)
         by_coh = summary.get("accuracy_by_coherence")
         if by_coh is not None:
-            plot_accuracy_by_coherence(by_coh, xlabel=f"coherence{what} (%)", ax=a1)
-        plot_psychometric(curves, xlabel=f"signed coherence{what} (%)", ax=a2)
+            plot_accuracy_by_coherence(by_coh, xlabel=f"{label} (%)", ax=a1)
+        plot_psychometric(curves, xlabel=f"signed {label} (%)", ax=a2)
         fig.suptitle(title)
         figs["psychometric"] = fig
     figs["time_constants"] = plot_time_constant_groups(summary["time_constants"], title=title)

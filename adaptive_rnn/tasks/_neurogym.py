@@ -4,7 +4,7 @@
 import numpy as np
 
 from .._errors import InputError
-from ._cognitive import TaskBatch
+from ._trials import TaskBatch
 
 
 def _import_neurogym():
