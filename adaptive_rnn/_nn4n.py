@@ -396,6 +396,8 @@ def nn4n_to_ctrnn(
         `init_state`, `preact_noise`, `postact_noise`).
     - `noise`: import NN4N's noise (convention `"nn4n"`); `False` for its `eval()` mode.
     - `dtype`: parameter dtype (default JAX's default float).
+    - `key`: the `CTRNN` constructor's key (default `jax.random.key(0)`); the weights,
+        biases and initial state all come from `state_dict`, so nothing is drawn.
 
     **Returns:** a `CTRNN` (static tau = NN4N's tau, dt = NN4N's dt).
 
@@ -496,6 +498,14 @@ def import_nn4n(path, out=None, *, noise: bool = True, dtype=None) -> CTRNN:
 
     Inputs: NN4N is time-first `(T, B, n_in)`; adaptive_rnn is batch-first
     `(B, T, n_in)`: `simulate(model, np.swapaxes(x, 0, 1))`.
+
+    **Arguments:**
+
+    - `path`: the NN4N checkpoint file (read by `read_nn4n_checkpoint`).
+    - `out`: a folder to save the model into (`save_model`), or `None`.
+    - `noise`, `dtype`: as `nn4n_to_ctrnn`.
+
+    **Returns:** the `CTRNN`.
 
     **Raises:** `CheckpointError` (see `read_nn4n_checkpoint`, `nn4n_to_ctrnn`).
     """

@@ -20,6 +20,7 @@ def plot_connectivity(model_or_W, *, areas=None, signs=None, title: str | None =
 
     - `model_or_W`: a CTRNN/Shunting model, or a square matrix.
     - `areas`: area index per unit (e.g. `MultiArea.areas`); `signs`: +1/-1 per unit.
+    - `title`: the axes' title (default: none).
 
     **Returns:** a matplotlib `Figure` (lines mark area and E/I boundaries).
     """
@@ -61,7 +62,15 @@ _NAMES = {"in": "input weights", "rec": "recurrent weights", "out": "readout wei
 
 
 def plot_weight_histograms(model, *, bins: int = 40) -> Figure:
-    """Histograms of the non-zero effective input, recurrent and readout weights."""
+    """Histograms of the non-zero effective input, recurrent and readout weights.
+
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model (its `weight_matrices()` are read).
+    - `bins`: the number of bins of each histogram.
+
+    **Returns:** a matplotlib `Figure` with three panels (input, recurrent, readout).
+    """
     fig = Figure(figsize=(9, 2.8), layout="constrained")
     axes = fig.subplots(1, 3)
     for ax, which in zip(axes, ("in", "rec", "out")):
@@ -74,7 +83,16 @@ def plot_weight_histograms(model, *, bins: int = 40) -> Figure:
 
 
 def plot_eigenvalues(model_or_W, *, title: str | None = None) -> Figure:
-    """The eigenvalues of the recurrent matrix in the complex plane, with the unit circle."""
+    """The eigenvalues of the recurrent matrix in the complex plane, with the unit circle.
+
+    **Arguments:**
+
+    - `model_or_W`: a model (its effective recurrent weights are used), or a square
+        matrix.
+    - `title`: the axes' title (default: the spectral radius).
+
+    **Returns:** a matplotlib `Figure`.
+    """
     ev = np.linalg.eigvals(_effective(model_or_W))
     fig = Figure(figsize=(4.5, 4.5), layout="constrained")
     ax = fig.subplots()

@@ -53,6 +53,7 @@ def plot_fixed_points(
     - `states`: optional trajectory states: a `Trajectory.states` dict or a tuple of state
         arrays of shape `(B, T, ...)` or `(T, ...)`, or flattened `(B, T, m)`.
     - `max_trajectories`: at most this many trials are drawn.
+    - `title`: the axes' title (default: none).
     - `ax`: draw into this axes (else a new figure).
 
     **Returns:** the matplotlib `Figure`.
@@ -148,6 +149,7 @@ def plot_eigenvalue_spectrum(
     - `fixed_points`: a `FixedPoints` (all points, or the one at `index`), or an array of
         complex eigenvalues of any shape.
     - `index`: draw only this point's spectrum.
+    - `title`: the axes' title (default: none).
     - `ax`: draw into this axes (else a new figure).
     - `time_unit`: the unit of the model's time (e.g. `"ms"`); eigenvalues are in
         1 / that unit.

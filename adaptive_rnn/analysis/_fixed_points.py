@@ -53,7 +53,7 @@ __all__ = [
 class FixedPoints:
     r"""Fixed and slow points found by `find_fixed_points`, sorted by increasing `q`.
 
-    With $k$ distinct points and $m$ = `n_state`:
+    **Fields:** with $k$ distinct points and $m$ = `n_state`,
 
     - `points`: flattened states, shape `(k, m)`; `states` gives them as the model's state
         tuple (each entry of shape `(k, ...)`).

@@ -142,10 +142,17 @@ class ExchangeProfile:
     - constant $\tau_2$: $\tau_s(s) = \tau_s^{1-s}\tau_r^{s}$, $\tau_r(s) = \tau_2/\tau_s(s)$
         ($\tau_1$ varies).
 
-    Fields: `tau_s`, `tau_r`, `tau_1`, `tau_2` (lists, one array per layer), `loss_fitted`,
-    `loss_swapped`, `s` (the path parameter), `loss_constant_tau1`, `loss_constant_tau2`
-    (one loss per `s`), `relative_gap` = (swapped - fitted) / max(fitted, atol),
-    `distinguishable` (the verdict) and the `margin`, `atol` that produced it.
+    **Fields:**
+
+    - `tau_s`, `tau_r`: the fitted time constants (lists, one array per layer).
+    - `tau_1`, `tau_2`: their invariants $\tau_s + \tau_r$ and $\tau_s\tau_r$ (the same).
+    - `loss_fitted`, `loss_swapped`: the loss at the fitted and at the swapped pair.
+    - `s`: the path parameter, an array in [0, 1].
+    - `loss_constant_tau1`, `loss_constant_tau2`: the loss along each path, one per `s`.
+    - `relative_gap`: (swapped - fitted) / max(|fitted|, `atol`).
+    - `distinguishable`: the verdict, `loss_swapped - loss_fitted > margin * |loss_fitted|
+        + atol`.
+    - `margin`, `atol`: the relative and absolute thresholds that produced it.
     """
 
     tau_s: list
@@ -310,6 +317,12 @@ def exchange_profile(
 def plot_exchange_profile(profile: ExchangeProfile, *, title: str | None = None, ax=None):
     """The loss along the two exchange paths (constant tau_1, constant tau_2), from the
     fitted pair (s = 0) to the swapped pair (s = 1), the diagonal tau_s = tau_r at s = 1/2.
+
+    **Arguments:**
+
+    - `profile`: an `ExchangeProfile` from `exchange_profile`.
+    - `title`: the axes' title (default: the verdict).
+    - `ax`: draw into this axes (else a new figure).
 
     **Returns:** the matplotlib `Figure`.
     """

@@ -120,6 +120,8 @@ def effective_time_constants(eigenvalues: ArrayLike) -> tuple[np.ndarray, np.nda
 class Linearisation:
     """The linearisation `dy/dt ~ J (y - y*)` of a model's field around one state.
 
+    **Fields:**
+
     - `state`: the flattened state `y*`, shape `(n_state,)`.
     - `jacobian`: `J = dF/dy` at `y*`, shape `(n_state, n_state)`.
     - `eigenvalues`: eigenvalues of `J`, sorted by decreasing real part.

@@ -19,6 +19,13 @@ def log_ticks(ax, which: str = "y") -> None:
 
     Call it after the data are drawn: the ticks are chosen for, and the limits fixed at,
     the current view.
+
+    **Arguments:**
+
+    - `ax`: a matplotlib axes with a log-scaled axis.
+    - `which`: `"x"` or `"y"`, the axis to label.
+
+    **Returns:** nothing; `ax` is changed in place.
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 

@@ -25,7 +25,19 @@ def savgol_coefficients(window: int, order: int) -> np.ndarray:
 
 def savgol_smooth(x: Float[Array, "... T"], window: int = 7, order: int = 2) -> Array:
     """Savitzky-Golay filter along the last axis, with polynomial fits at the edges
-    (the behaviour of `scipy.signal.savgol_filter(mode="interp")`)."""
+    (the behaviour of `scipy.signal.savgol_filter(mode="interp")`).
+
+    **Arguments:**
+
+    - `x`: the signals, time on the last axis, at least `window` samples long.
+    - `window`: the (odd) number of samples each local polynomial is fitted to.
+    - `order`: the degree of the polynomials, less than `window`.
+
+    **Returns:** the smoothed signals, the shape of `x`.
+
+    **Raises:** `InputError` for a sequence shorter than `window`, or unless `order >= 0`
+    and `window` is an odd integer > `order`.
+    """
     T = x.shape[-1]
     if T < window:
         raise InputError(
@@ -59,6 +71,16 @@ def smoothed_uniform_inputs(
 ) -> Float[Array, "S T n_in"]:
     """The paper's input signals (E1): i.i.d. Uniform[0, 1) samples smoothed along time
     with a Savitzky-Golay filter (window 7, order 2), times 10.
+
+    **Arguments:**
+
+    - `key`: a `jax.random` key for the uniform samples.
+    - `n_sequences`, `n_steps`, `n_in`: the number of sequences, their length and their
+        number of channels.
+    - `scale`: the factor applied after smoothing (the paper's 10).
+    - `window`, `order`: the Savitzky-Golay window and polynomial degree
+        (`savgol_smooth`).
+    - `dtype`: the dtype of the samples (default: JAX's default float).
 
     **Returns:** shape `(n_sequences, n_steps, n_in)`.
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # imported lazily at run time (see `teacher_data`)
 class TeacherData:
     """Sequences produced by a teacher network, with the paper's split.
 
+    **Fields:**
+
     - `inputs`: `(S, T, n_in)`; `targets`: the teacher's outputs `(S, T, n_out)`.
     - `model`: the teacher (an `ARU` with fixed time constants).
     - `alpha_s`, `alpha_r`: the teacher's rate constants (shape `(1,)` global, `(n,)`
@@ -113,8 +115,9 @@ def teacher_data(
     """The teacher data of the paper (E1).
 
     A teacher `ARU` (2 inputs, 10 hidden units, 2 linear outputs, sigmoid, random weights
-    as the paper; docs/model.md, "Initialisation and training protocol") with fixed rate constants `(alpha_s, alpha_r)`, run on 500 sequences of
-    40 steps x 2 channels from `smoothed_uniform_inputs`. Split 400 train / 100
+    as the paper; docs/model.md, "Initialisation and training protocol") with fixed rate
+    constants `(alpha_s, alpha_r)`, run on 500 sequences of 40 steps x 2 channels from
+    `smoothed_uniform_inputs`. Split 400 train / 100
     validation; training uses the first 20 steps.
 
     Heterogeneous variant (`local_sd`): per-neuron alphas drawn from
@@ -130,7 +133,13 @@ def teacher_data(
     - `alpha_s`, `alpha_r`: the teacher's rate constants (global), or the means of the
         per-neuron draws.
     - `local_sd`: standard deviation of the per-neuron alphas (`None`: global).
-    - the sizes, `activation`, `readout`, `dtype`: as above.
+    - `n_sequences`, `n_steps`: the number and length of the input sequences (500, 40).
+    - `n_train`: the first `n_train` sequences train, the rest validate (400).
+    - `train_steps`: training and validation use the first `train_steps` steps (20).
+    - `n_in`, `n_hidden`, `n_out`: the teacher's sizes (2, 10, 2).
+    - `activation`, `readout`: the teacher's activation (`"sigmoid"`) and readout
+        convention (`"lagged"`).
+    - `dtype`: the dtype of the teacher and of the arrays (default: JAX's default float).
 
     **Returns:** a `TeacherData`.
 

@@ -36,13 +36,28 @@ def mse_loss(outputs, targets, mask):
 
     Masked entries (`m = 0`) contribute nothing; the divisor stays `n_out`, so a mask of
     ones gives exactly the paper's loss.
+
+    **Arguments:**
+
+    - `outputs`: the model's outputs $y$, shape `(T, n_out)`.
+    - `targets`: the targets $\hat y$, the same shape.
+    - `mask`: weights $m$ (0 or 1) of the same shape (or one that broadcasts to it).
+
+    **Returns:** the scalar loss $L$.
     """
     return jnp.sum(mask * (outputs - targets) ** 2) / outputs.shape[-1]
 
 
 def time_constant_labels(params: PyTree) -> PyTree[str]:
     """Labels for `optax.multi_transform`: `"tau"` for leaves inside an
-    `AbstractTimeConstant`, `"weights"` for every other leaf."""
+    `AbstractTimeConstant`, `"weights"` for every other leaf.
+
+    **Arguments:**
+
+    - `params`: a pytree (a model or its trainable part).
+
+    **Returns:** a pytree of the same structure with a string label per leaf.
+    """
 
     def label(x):
         if isinstance(x, AbstractTimeConstant):
@@ -124,6 +139,13 @@ def split_model(model) -> tuple[PyTree, PyTree, Any]:
     The trainable part is what the optimiser sees; the frozen arrays (fixed time
     constants, masks) are carried along untouched (and may differ between ensemble
     members); the static rest holds no arrays and is hashable.
+
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model.
+
+    **Returns:** `(params, frozen, static)`; `eqx.combine(params, frozen, static)`
+    rebuilds the model.
     """
     params, rest = eqx.partition(model, trainable_filter(model))
     frozen, static = eqx.partition(rest, eqx.is_array)
@@ -143,9 +165,18 @@ class Spec(eqx.Module):
 class TrainState(eqx.Module):
     """The whole mutable state of a training run: everything a checkpoint must hold.
 
-    `key` is raw key data (`jax.random.key_data`), so the state serialises as arrays.
-    `stop` is 0 while running, else the code of the reason (`STOP_REASONS`); a stopped
-    state is left unchanged by further epochs.
+    **Fields:**
+
+    - `params`: the trainable leaves of the current model (`split_model`).
+    - `opt_state`: the optimiser's state.
+    - `best_params`, `best_val`, `best_epoch`: the trainable leaves of the model with the
+        lowest validation loss so far, that loss and its epoch (0: the initial model).
+    - `epoch`: the number of epochs run.
+    - `key`: raw key data (`jax.random.key_data`), so the state serialises as arrays.
+    - `stop`: 0 while running, else the code of the reason (`STOP_REASONS`); a stopped
+        state is left unchanged by further epochs.
+    - `stop_update`: the index, within its epoch, of the update whose training loss was
+        not finite (-1 when none was).
     """
 
     params: PyTree
@@ -292,7 +323,13 @@ def fit_scan(
     Same arithmetic as `fit` (same epoch function), without progress, checkpoints or
     callbacks; non-finite losses freeze the run at its best model.
 
-    **Arguments:** as `fit`; `data` a `TrainData`, `key` a key or key data.
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model.
+    - `data`: a `TrainData` (`make_train_data`).
+    - `key`: a `jax.random` key or its key data; it orders the sequences of every epoch.
+    - `epochs`: the number of epochs (the length of the scan).
+    - `optimiser`, `loss`, `batch_size`, `patience`: as `fit`.
 
     **Returns:** `(best_model, summary)` with `summary` a dict: `best_val_loss`,
     `best_epoch`, `epochs_run`, `stop` (code), `train_loss` `(epochs,)`, `val_loss`

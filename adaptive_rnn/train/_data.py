@@ -12,6 +12,8 @@ from .._io import load_npz as load_npz  # the one safe .npz reader (re-exported 
 class TrainData(eqx.Module):
     """Training and validation arrays, validated and cast to one dtype.
 
+    **Fields:**
+
     - `x`, `y`, `m`: training inputs `(S, T, n_in)`, targets `(S, T, n_out)` and loss
         mask `(S, T, n_out)` (ones where the loss counts).
     - `xv`, `yv`, `mv`: the same for the validation sequences.

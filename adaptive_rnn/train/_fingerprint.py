@@ -206,7 +206,7 @@ def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # 
         p = _join(path, type(obj).__qualname__)
         # A named tuple, else a dataclass (the checker loses `is_dataclass` through the `or`).
         names = (
-            obj._fields
+            cast(Any, obj)._fields
             if hasattr(obj, "_fields")
             else [f.name for f in dataclasses.fields(cast(Any, obj))]
         )
@@ -214,7 +214,7 @@ def _walk(obj: Any, path: str, out: dict, depth: int, stack: tuple) -> None:  # 
             _walk(getattr(obj, n), _join(p, n), out, nxt, stack)
         return
     if hasattr(obj, "__wrapped__"):  # jitted or functools.wraps-decorated functions
-        _walk(obj.__wrapped__, path, out, nxt, stack)
+        _walk(cast(Any, obj).__wrapped__, path, out, nxt, stack)
         return
     r = repr(obj)
     attrs = getattr(obj, "__dict__", None)

@@ -49,6 +49,8 @@ from ._history import History
 class FitResult:
     """What `fit` returns.
 
+    **Fields:**
+
     - `model`: the best model (lowest validation loss; the initial model if no epoch
         improved on it).
     - `final_model`: the model after the last epoch run.

@@ -10,6 +10,8 @@ import numpy as np
 class History:
     """Per-epoch losses and time constants of one training run (NumPy arrays).
 
+    **Fields:**
+
     - `train_loss`, `val_loss`: shape `(E,)`, epochs `1..E` (`E = epochs_run`).
     - `time_constants`: name -> array `(E, k)` (the model's `time_constants()` after
         each epoch: `tau_s`, `tau_r`, `alpha_s`, `alpha_r` for the ARU; `k = 1` global,
