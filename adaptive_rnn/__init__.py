@@ -39,6 +39,9 @@ from ._cpu import (
     configure_cpu as configure_cpu,
 )
 from ._cpu import (
+    fetch_global as fetch_global,
+)
+from ._cpu import (
     retain_freed_memory as retain_freed_memory,
 )
 from ._cpu import (

@@ -110,6 +110,19 @@ def resolve_devices(devices, n_items: int | None = None, what: str = "") -> list
     """`devices` as a list of devices: `None` for all of `jax.devices()`, a number n for
     the first n, or a list. With `n_items`, the list must split `n_items` evenly.
 
+    Under `jax.distributed` (several processes), `jax.devices()` lists the devices of
+    every process; the list must then hold devices of every process (one program over
+    all of them) or only this process's own (`jax.local_devices()`: each process
+    computes on its own).
+
+    **Arguments:**
+
+    - `devices`: `None`, a positive number, or a non-empty list of `jax.Device`.
+    - `n_items`: when given, the number of items (batch entries, members) to split.
+    - `what`: the items, for the error message (e.g. `"a batch"`).
+
+    **Returns:** a list of `jax.Device`.
+
     **Raises:** `InputError` naming what was received and what was expected.
     """
     available = jax.devices()
@@ -131,6 +144,7 @@ def resolve_devices(devices, n_items: int | None = None, what: str = "") -> list
         raise InputError(
             f"devices: got {devices!r}, expected a number or a non-empty list of jax devices"
         )
+    _check_processes(devices)
     if n_items is not None and n_items % len(devices):
         raise InputError(
             f"devices: {what} of {n_items} does not split evenly over {len(devices)} devices; "
@@ -139,11 +153,53 @@ def resolve_devices(devices, n_items: int | None = None, what: str = "") -> list
     return devices
 
 
-def split_leading_axis(tree, devices: list, name: str):
-    """Places every array of `tree` split along its leading axis over `devices`
-    (`NamedSharding` on a one-axis mesh called `name`)."""
+def _check_processes(devices: list) -> None:
+    """Refuses a device list that holds some processes' devices but not all (under
+    `jax.distributed`): a process without a device in it could not take part."""
+    if jax.process_count() == 1:
+        return
+    have = {d.process_index for d in devices}
+    if have == {jax.process_index()} or len(have) == jax.process_count():
+        return
+    raise InputError(
+        f"devices: got devices of processes {sorted(have)} (this is process "
+        f"{jax.process_index()} of {jax.process_count()}), expected devices of every process "
+        f"(None: all of jax.devices()) or only this process's own (jax.local_devices())"
+    )
+
+
+def split_leading_axis(tree, devices: list, name: str, *, split: bool = True):
+    """Places every array of `tree` over `devices` (`NamedSharding` on a one-axis mesh
+    called `name`): split along its leading axis, or, with `split=False`, replicated.
+
+    Under `jax.distributed` the devices may belong to several processes. Every process
+    must then hold the same full `tree` (the same inputs, the same keys): each builds
+    the shards of its own devices from it (`jax.make_array_from_callback`), and the
+    result is one global array that no process holds whole.
+
+    **Arguments:**
+
+    - `tree`: a pytree of arrays, each with a leading axis divisible by `len(devices)`
+        when split.
+    - `devices`: a list of devices (see `resolve_devices`).
+    - `name`: the mesh axis name (e.g. `"members"`).
+    - `split`: split along the leading axis (`PartitionSpec(name)`) or replicate.
+
+    **Returns:** `tree` with every array placed.
+    """
     mesh = jax.sharding.Mesh(np.asarray(devices), (name,))
-    return jax.device_put(tree, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(name)))
+    spec = jax.sharding.PartitionSpec(name) if split else jax.sharding.PartitionSpec()
+    sharding = jax.sharding.NamedSharding(mesh, spec)
+    if sharding.is_fully_addressable:
+        return jax.device_put(tree, sharding)
+
+    def one(x):
+        if not isinstance(x, (jax.Array, np.ndarray, np.generic)):
+            return x
+        host = np.asarray(x)  # this process's full copy
+        return jax.make_array_from_callback(host.shape, sharding, lambda idx: host[idx])
+
+    return jax.tree_util.tree_map(one, tree)
 
 
 def fetch_global(tree):
@@ -154,6 +210,13 @@ def fetch_global(tree):
     receives the full value; `jax.device_get` alone refuses such an array. The gather
     is a collective: every process must call this with the same structure, in the
     same order. Single-process arrays are simply copied.
+
+    **Arguments:**
+
+    - `tree`: a pytree of arrays (JAX arrays, local or global; anything else passes
+        through `jax.device_get`).
+
+    **Returns:** `tree` with every array a NumPy array holding its whole value.
     """
 
     def one(x):

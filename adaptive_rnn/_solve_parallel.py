@@ -4,9 +4,11 @@ over devices once, after the backward pass."""
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from ._cpu import resolve_devices
+from ._cpu import fetch_global, resolve_devices
+from ._solve_checks import is_traced
 
 
 def data_parallel(fn, devices, model, xs, keys):
@@ -22,7 +24,12 @@ def data_parallel(fn, devices, model, xs, keys):
         from it once, e.g. its resolved parameters).
     - `xs`, `keys`: the batch, and a key per sequence or `None`.
 
-    **Returns:** `fn`'s outputs, concatenated over devices in batch order.
+    **Returns:** `fn`'s outputs, concatenated over devices in batch order. Devices of
+    several processes (`jax.distributed`; every process passes the same `model`, `xs`
+    and `keys`): called outside `jit`/`grad`, every process receives the whole outputs
+    as its own arrays (gathered across processes); under a transformation they stay
+    global arrays split over the processes (`adaptive_rnn._cpu.fetch_global` gathers
+    them).
 
     **Raises:** `InputError` when the batch does not split evenly over `devices`.
     """
@@ -40,6 +47,11 @@ def data_parallel(fn, devices, model, xs, keys):
         arrays = jax.lax.pcast(arrays, ("batch",), to="varying")
         return fn(eqx.combine(arrays, static), xs, keys)
 
-    return jax.shard_map(
+    out = jax.shard_map(
         local, mesh=mesh, in_specs=(P(), P("batch"), P("batch")), out_specs=P("batch")
     )(arrays, xs, keys)
+    if not mesh.is_multi_process or is_traced(out):
+        return out
+    # Outside any transformation, over several processes: each process receives the
+    # whole result (a collective; every process runs the same call).
+    return jax.tree_util.tree_map(jnp.asarray, fetch_global(out))

@@ -192,3 +192,22 @@ def test_fit_ensemble_refuses_bad_devices_before_compiling(getkey, monkeypatch):
     for bad, msg in ((3, r"devices: got 3, expected 1\.\.1"), ([], "devices: got")):
         with pytest.raises(ar.InputError, match=msg):
             ar.fit_ensemble([m, m], data, key=getkey(), epochs=1, devices=bad)
+
+
+def test_devices_of_only_some_processes_are_refused(getkey, monkeypatch):
+    """Under `jax.distributed` (faked: this is process 1 of 2, and the devices JAX lists
+    are process 0's), a device list must hold devices of every process or only this
+    process's own; the refusal comes before anything compiles."""
+    from adaptive_rnn._cpu import resolve_devices
+
+    m = ar.ARU(2, 4, 2, key=getkey())
+    x = jax.random.normal(getkey(), (2, 5, 2))
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    monkeypatch.setattr(jax, "process_index", lambda: 1)
+    msg = r"devices: got devices of processes \[0\] \(this is process 1 of 2\), expected"
+    with pytest.raises(ar.InputError, match=msg):
+        resolve_devices(None)
+    with pytest.raises(ar.InputError, match=msg):
+        ar.simulate(m, x, devices=1)
+    monkeypatch.setattr(jax, "process_index", lambda: 0)  # only this process's own: allowed
+    assert resolve_devices(None) == jax.devices()

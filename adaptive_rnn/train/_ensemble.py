@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .._cpu import resolve_devices, split_leading_axis
+from .._cpu import fetch_global, resolve_devices, split_leading_axis
 from .._errors import InputError
 from .._solve import model_dtype
 from ..models import AbstractRNN
@@ -93,14 +93,22 @@ def _ensemble_epoch(states_t, frozen_t, datas, specs, data_axis):
 
 def _place(states, frozen_t, datas, per_model: bool, devices: list):
     """Splits each group's members (leading axis) over `devices`, where the group's size
-    divides evenly; shared data is replicated by the compiled epoch."""
+    divides evenly; shared data is replicated by the compiled epoch.
+
+    Devices of several processes (`jax.distributed`): every array is placed explicitly
+    on the global mesh, built from each process's identical copy; a group whose size
+    does not divide, and shared data, are replicated on every device."""
     if len(devices) == 1:
         return states, frozen_t, datas
+    spans = not all(d.process_index == jax.process_index() for d in devices)
     out = ([], [], [])
     for st, fr, d in zip(states, frozen_t, datas):
         if jax.tree_util.tree_leaves(st)[0].shape[0] % len(devices) == 0:
             st, fr = split_leading_axis((st, fr), devices, "members")
-            d = split_leading_axis(d, devices, "members") if per_model else d
+            if per_model or spans:
+                d = split_leading_axis(d, devices, "members", split=per_model)
+        elif spans:
+            st, fr, d = split_leading_axis((st, fr, d), devices, "members", split=False)
         out[0].append(st)
         out[1].append(fr)
         out[2].append(d)
@@ -154,7 +162,10 @@ def fit_ensemble(
         axis (`NamedSharding`); the members never communicate, so each device trains
         its share on its own. Results equal one device's to floating-point rounding
         (the batched kernels run on fewer members per device). On a CPU,
-        `adaptive_rnn.configure_cpu()` exposes the cores as devices.
+        `adaptive_rnn.configure_cpu()` exposes the cores as devices. Under
+        `jax.distributed` the default spreads the members over the devices of every
+        process (each process must make the same call); a group that does not divide
+        is replicated; every process receives the whole result (docs/distributed.md).
     - the other arguments: as `fit` (shared by all members; one optimiser per run).
 
     **Returns:** an `EnsembleResult`.
@@ -248,8 +259,11 @@ def fit_ensemble(
     )
     states = tuple(s for s, _ in inits)
     states, frozen_t, datas = _place(states, frozen_t, datas, per_model, devices)
+    # fetch_global: whole values on every process, also when the members are spread over
+    # the devices of several processes (jax.distributed); a collective there, called by
+    # every process in the same order.
     init_tcs = [jax.device_get(t) for _, t in inits]
-    init_val = [np.asarray(s.best_val) for s in states]
+    init_val = [np.asarray(v) for v in fetch_global([s.best_val for s in states])]
 
     if progress is None:
         progress = sys.stderr.isatty()
@@ -260,13 +274,14 @@ def fit_ensemble(
         for _ in range(epochs):
             out = _ensemble_epoch(states, frozen_t, datas, specs, data_axis)
             states = tuple(s for s, _ in out)
-            mets = jax.device_get(tuple(m for _, m in out))
+            mets, stops, bests = fetch_global(
+                (tuple(m for _, m in out), [s.stop for s in states], [s.best_val for s in states])
+            )
             mets_log.append(mets)
             bar.update(1)
-            stops = [np.asarray(s.stop) for s in states]
             if progress:
                 bar.set_postfix(
-                    best=f"{min(float(np.min(s.best_val)) for s in states):.4g}",
+                    best=f"{min(float(np.min(b)) for b in bests):.4g}",
                     running=int(sum((st == RUNNING).sum() for st in stops)),
                 )
             if all(np.all(st != RUNNING) for st in stops):
@@ -280,8 +295,9 @@ def fit_ensemble(
     epochs_run = np.zeros(M, dtype=int)
     stacked_best = None
     for gi, ((idx, _, frozen, _), state, spec) in enumerate(zip(groups, states, specs)):
-        st = jax.device_get(state)
-        best_model = _model(state.best_params, frozen, spec)
+        st = fetch_global(state)
+        # the best parameters as this process's own arrays (on its default device)
+        best_model = _model(jax.tree_util.tree_map(jnp.asarray, st.best_params), frozen, spec)
         if stacked:
             stacked_best = best_model
         members = _unstack(best_model, len(idx))
