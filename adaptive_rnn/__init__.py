@@ -314,6 +314,9 @@ from .train import (
 from .train import (
     sweep as sweep,
 )
+from .train import (
+    merge_sweep as merge_sweep,
+)
 
 try:
     __version__ = importlib.metadata.version("adaptive_rnn")

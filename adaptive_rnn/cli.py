@@ -13,6 +13,7 @@ COMMANDS = (
     "teacher",
     "fit",
     "sweep",
+    "sweep_merge",
     "import_nn4n",
     "import_ncps",
     "train_task",

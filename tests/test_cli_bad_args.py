@@ -253,6 +253,31 @@ CASES = {
     ),
     "sweep not toml": (["sweep", "{x}", "--out", "{out}"], ["not valid TOML"]),
     "sweep out a file": (["sweep", "{toml}", "--out", "{file}"], ["--out", "existing file"]),
+    "sweep shard 3/2": (
+        ["sweep", "{toml}", "--out", "{out}", "--shard", "3/2"],
+        ["--shard", "got '3/2'", "0 <= I < N"],
+    ),
+    "sweep shard 0/0": (
+        ["sweep", "{toml}", "--out", "{out}", "--shard", "0/0"],
+        ["--shard", "got '0/0'", "N must be >= 1"],
+    ),
+    "sweep shard x": (
+        ["sweep", "{toml}", "--out", "{out}", "--shard", "x"],
+        ["--shard", "got 'x'", "expected I/N"],
+    ),
+    "sweep shard beyond points": (
+        ["sweep", "{toml}", "--out", "{out}", "--shard", "1/2"],
+        ["shard", "the grid has 1 points", "at most 1 shards"],
+    ),
+    "sweep-merge no folder": (
+        ["sweep-merge", "{dir}/nothing", "--out", "{out}"],
+        ["nothing", "not found"],
+    ),
+    "sweep-merge no parts": (["sweep-merge", "{dir}", "--out", "{out}"], ["no parts"]),
+    "sweep-merge out a folder": (
+        ["sweep-merge", "{dir}", "--out", "{dir}"],
+        ["--out", "existing folder"],
+    ),
     "sweep train epoch": (
         ["sweep", "@[grid]\nalpha_s = [0.5]\n[train]\nepoch = 2\n", "--out", "{out}"],
         ["[train]", "'epoch'", "did you mean 'epochs'"],

@@ -29,6 +29,8 @@ from ._fit_recording import (
 from ._fit_recording import (
     predict as predict,
 )
+from ._cluster import run_shard as run_shard
+from ._cluster import submit_sweep as submit_sweep
 from ._observed import OBSERVED as OBSERVED
 from ._observed import ObservedARU as ObservedARU
 from ._report import plot_recording_fit as plot_recording_fit
@@ -43,6 +45,9 @@ from ._sweep_config import (
 )
 from ._sweep_config import (
     load_config as load_config,
+)
+from ._sweep_config import (
+    merge_config_sweep as merge_config_sweep,
 )
 from ._sweep_config import (
     point_problem as point_problem,

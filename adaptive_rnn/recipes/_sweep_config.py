@@ -251,22 +251,42 @@ def point_problem(point: dict, model_cfg: dict) -> str:
     return ""
 
 
-def run_config(cfg: dict, *, progress: bool | None = None):
+def run_config(
+    cfg: dict,
+    *,
+    progress: bool | None = None,
+    shard: tuple[int, int] | None = None,
+    directory=None,
+    resume: bool = False,
+):
     """Runs a sweep described by a config dict (see `load_config`; checked again here).
 
-    **Returns:** the `xarray.Dataset` of `sweep`. Train mode: `best_val_loss`,
+    **Arguments:**
+
+    - `cfg`: the config (sections as `load_config` returns them).
+    - `progress`: progress bar over chunks (default: when stderr is a terminal).
+    - `shard`, `directory`, `resume`: as for `sweep`: run shard `(i, n)` only, write
+        chunks and the part into `directory`, resume from the chunks there. The
+        configuration hash of the files covers the canonical config (and the SHA-256 of
+        a `[data] path` file's content), so `resume` and `merge_config_sweep` refuse
+        files written from another config.
+
+    **Returns:** the `xarray.Dataset` of `sweep` (a grid, or the shard's points along
+    `point` with `shard`). Train mode: `best_val_loss`,
     `best_epoch`, `val_loss` (per epoch), `learned_alpha_s`/`learned_alpha_r` (mean over neurons)
     at the best epoch. Simulate mode: `outputs` (sequences, T, n_out). Both: `success`
     and `failure_reason` (`""` where the point succeeded, else why it failed: time
     constants that cannot be built, non-finite outputs, a solve that did not finish).
 
-    **Raises:** `InputError` for a config that breaks `SCHEMA`, or bad data.
+    **Raises:** `InputError` for a config that breaks `SCHEMA`, bad data, or a bad
+    shard or folder (see `sweep`).
     """
     from .._solve import simulate, solve
     from ..models import ARU
 
     cfg = check_config(cfg)
     sw, grid, mcfg = cfg.get("sweep", {}), cfg["grid"], dict(cfg.get("model", {}))
+    _check_shard(shard, int(np.prod([len(v) for v in grid.values()])))
     mode = sw.get("mode", "train")
     dt = float(mcfg.get("dt", 1.0))
     n_in, n_out = 2, 2
@@ -397,46 +417,126 @@ def run_config(cfg: dict, *, progress: bool | None = None):
         chunk_size=sw.get("chunk_size"),
         progress=progress,
         attrs=attrs,
+        shard=shard,
+        directory=directory,
+        resume=resume,
+        fingerprint=config_fingerprint(cfg),
     )
-    solver_note = (
-        None
-        if mode == "train" or solver_name == "discrete"
-        else (
-            f"the {solver_name} solve did not reach its end within max_steps = {int(scfg.get('max_steps', 4096))}"
+    return _with_failure_reasons(ds, grid, mcfg, _solver_note(cfg))
+
+
+def _check_shard(shard, n_points: int) -> None:
+    """The check of `shard` that `sweep` makes, in the same words, made here before the
+    data are built."""
+    if shard is None:
+        return
+    ok = (
+        isinstance(shard, (tuple, list))
+        and len(shard) == 2
+        and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in shard)
+        and shard[1] >= 1
+        and 0 <= shard[0] < shard[1]
+    )
+    if not ok:
+        raise InputError(
+            f"shard: got {shard!r}, expected a pair (i, n) of integers with n >= 1 and "
+            f"0 <= i < n (shard i of n)"
         )
+    if shard[1] > n_points:
+        raise InputError(
+            f"shard: got ({shard[0]}, {shard[1]}), but the grid has {n_points} points; "
+            f"expected at most {n_points} shards"
+        )
+
+
+def config_fingerprint(cfg: dict) -> dict:
+    """What a sweep's files record of the config that made them: the checked config
+    itself, with the SHA-256 of the content of a `[data] path` file (so that a changed
+    data file under the same name is another configuration)."""
+    from .._io import sha256
+
+    out: dict = {"sweep_config": cfg}
+    path = cfg.get("data", {}).get("path")
+    if path is not None:
+        out["data_sha256"] = sha256(Path(path).read_bytes())
+    return out
+
+
+def _solver_note(cfg: dict) -> str | None:
+    scfg = cfg.get("simulate", {})
+    solver_name = scfg.get("solver", "discrete")
+    if cfg.get("sweep", {}).get("mode", "train") == "train" or solver_name == "discrete":
+        return None
+    return (
+        f"the {solver_name} solve did not reach its end within max_steps = "
+        f"{int(scfg.get('max_steps', 4096))}"
     )
-    return _with_failure_reasons(ds, grid, mcfg, solver_note)
+
+
+def merge_config_sweep(directory):
+    """Merges the parts of a sharded config sweep (`adaptive-rnn sweep CONFIG --shard
+    i/n`, or `run_config(cfg, shard=..., directory=...)`) into the result `run_config`
+    returns for the whole grid (`failure_reason` included), by `merge_sweep`.
+
+    **Arguments:**
+
+    - `directory`: the folder of the parts.
+
+    **Returns:** the labelled `xarray.Dataset`.
+
+    **Raises:** `CheckpointError` listing missing, duplicated, foreign or corrupt parts
+    (see `merge_sweep`).
+    """
+    import json
+
+    from ..train import merge_sweep
+
+    ds = merge_sweep(directory)
+    fp = json.loads(ds.attrs.get("fingerprint", "null"))
+    if isinstance(fp, dict) and isinstance(fp.get("sweep_config"), dict):
+        cfg = fp["sweep_config"]
+        grid = {k: list(ds[k].values.tolist()) for k in ds["success"].dims}
+        ds = _with_failure_reasons(ds, grid, dict(cfg.get("model", {})), _solver_note(cfg))
+    return ds
 
 
 def _with_failure_reasons(ds, grid: dict, mcfg: dict, solver_note: str | None):
     """`ds` with a `failure_reason` per point, and `success` false where the point's
-    time constants cannot be built (`point_problem`)."""
+    time constants cannot be built (`point_problem`). `ds` is a grid, or the points of a
+    shard along `point` (with their `point_index`)."""
     names = list(grid)
     shape = tuple(len(grid[k]) for k in names)
-    success = np.asarray(ds["success"]).copy()
-    reasons = np.full(shape, "", dtype=object)
+    dims = list(ds["success"].dims)
+    success = np.asarray(ds["success"]).copy().reshape(-1)
+    if "point" in ds.dims:
+        idxs = list(zip(*np.unravel_index(np.asarray(ds["point_index"]), shape)))
+    else:
+        idxs = list(np.ndindex(*shape))
+    reasons = np.full(len(idxs), "", dtype=object)
     finished = (
-        np.asarray(ds["solve_finished"]).astype(bool)
+        np.asarray(ds["solve_finished"]).astype(bool).reshape(-1)
         if "solve_finished" in ds
-        else np.ones(shape, bool)
+        else np.ones(len(idxs), bool)
     )
     outputs = [k for k in ds.data_vars if k != "success" and np.issubdtype(ds[k].dtype, np.inexact)]
-    for idx in np.ndindex(*shape):
-        point = {k: grid[k][i] for k, i in zip(names, idx)}
+    flat = {k: np.asarray(ds[k].values).reshape(len(idxs), -1) for k in outputs}
+    for j, idx in enumerate(idxs):
+        point = {k: grid[k][int(i)] for k, i in zip(names, idx)}
         problem = point_problem(point, mcfg)
         if problem:
-            success[idx] = False
-            reasons[idx] = problem
-        elif not finished[idx]:
-            reasons[idx] = solver_note
-        elif not success[idx]:
-            bad = [k for k in outputs if not np.all(np.isfinite(np.asarray(ds[k].values[idx])))]
-            reasons[idx] = (
+            success[j] = False
+            reasons[j] = problem
+        elif not finished[j]:
+            reasons[j] = solver_note
+        elif not success[j]:
+            bad = [k for k in outputs if not np.all(np.isfinite(flat[k][j]))]
+            reasons[j] = (
                 f"non-finite {', '.join(bad)}" if bad else "run_point reported success = False"
             )
     ds = ds.drop_vars("solve_finished", errors="ignore")
-    ds["success"] = (names, success)
-    ds["failure_reason"] = (names, reasons.astype(str))
+    shape_out = np.asarray(ds["success"]).shape
+    ds["success"] = (dims, success.reshape(shape_out))
+    ds["failure_reason"] = (dims, reasons.astype(str).reshape(shape_out))
     return ds
 
 

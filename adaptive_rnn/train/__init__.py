@@ -54,5 +54,6 @@ from ._observation import (
     poisson_baseline_nll as poisson_baseline_nll,
 )
 from ._sweep import load_sweep as load_sweep
+from ._sweep import merge_sweep as merge_sweep
 from ._sweep import save_sweep as save_sweep
 from ._sweep import sweep as sweep
