@@ -1,8 +1,15 @@
 """Recordings: trials of binned spike counts or continuous signals, with the bin width in
-milliseconds, read from arrays, `.npz`, HDF5 or NWB, checked before anything compiles."""
+milliseconds, read from arrays, `.npz`, HDF5 or NWB, checked before anything compiles.
+`load_grasshopper` cuts a real recording bundled with nitime into trials."""
 
 from ._binning import BinnedSpikes as BinnedSpikes
 from ._binning import bin_spike_times as bin_spike_times
+from ._examples import (
+    GRASSHOPPER_SOURCE as GRASSHOPPER_SOURCE,
+)
+from ._examples import (
+    load_grasshopper as load_grasshopper,
+)
 from ._load import (
     load_hdf5_recording as load_hdf5_recording,
 )
