@@ -50,6 +50,11 @@ def retain_freed_memory(trim_threshold: int = 1 << 30) -> bool:
     process's resident memory then stays near its peak: do not use it where memory is
     tighter than time.
 
+    **Arguments:**
+
+    - `trim_threshold`: the number of free bytes glibc keeps mapped at the top of the
+        heap before returning memory to the system (default 1 GiB, `1 << 30`).
+
     **Returns:** `True` if set; `False` where the C library is not glibc (macOS,
     Windows, musl), where it does nothing.
     """

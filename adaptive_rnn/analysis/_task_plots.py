@@ -90,7 +90,9 @@ def plot_time_constant_groups(
 
     - `groups`: `{group: {name: values}}`, e.g. from `time_constants_by_group`
         (`{"E": {"tau_s": [...], ...}, "I": {...}}` or `{"all": {...}}`).
-    - `unit`: label of the values' unit.
+    - `unit`: label of the values' unit, shown on the x axis of the `tau*` panels
+        (squared for a name starting with `tau_2`).
+    - `title`: the figure's title; `None` (default) or `""` for none.
 
     **Returns:** the matplotlib `Figure`.
     """

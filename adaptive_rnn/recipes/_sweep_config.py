@@ -139,10 +139,15 @@ def load_config(path) -> dict:
     use (`[simulate]` in a training sweep, `[train]`/`[data]` in a simulation sweep) is an
     error too, as are keys that contradict each other.
 
+    **Arguments:**
+
+    - `path`: the TOML file (a `str` or `pathlib.Path`).
+
     **Returns:** the config as a dict of sections (values checked; activations in their
     canonical names).
 
-    **Raises:** `InputError` naming the section and key that is wrong.
+    **Raises:** `InputError` naming the section and key that is wrong, or for a file
+    that does not exist or is not valid TOML.
     """
     p = Path(path)
     if not p.is_file():
@@ -157,7 +162,15 @@ def load_config(path) -> dict:
 def check_config(cfg: dict, *, where: str = "config") -> dict:
     """Checks a sweep config dict (as read from TOML) against `SCHEMA`; see `load_config`.
 
-    **Returns:** a checked copy.
+    **Arguments:**
+
+    - `cfg`: the config, `{section: {key: value}}` (`[sweep]`, `[grid]`, `[model]`,
+        `[data]`, `[train]`, `[simulate]`).
+    - `where`: what to call `cfg` in error messages (`load_config` passes the file's
+        path).
+
+    **Returns:** a checked copy (activations in their canonical names; an empty
+    `sweep` section added if there was none).
 
     **Raises:** `InputError` naming the section and key that is wrong.
     """
@@ -225,6 +238,18 @@ def point_problem(point: dict, model_cfg: dict) -> str:
     A learnable time constant (`"global"`, `"local"`) keeps `alpha = dt/tau < 1` in both
     parametrisations (sigmoid: alpha in (0, 1); softplus: tau > tau_min = dt); a fixed
     one (`"static"`) needs `alpha < 2`, where explicit Euler is stable.
+
+    **Arguments:**
+
+    - `point`: the grid values of one point, `{key: value}` with keys of `[grid]`
+        (`alpha_s` or `tau_s`, `alpha_r` or `tau_r`, `time_constants`, ...; `tau_*` in
+        the time unit of `dt`, `alpha = dt / tau`).
+    - `model_cfg`: the checked `[model]` section; gives `dt` (default 1),
+        `time_constants` (default `"global"`), `parametrisation` (default `"sigmoid"`)
+        and the `alpha_s`/`alpha_r` of keys the point does not set.
+
+    **Returns:** `""` when both time constants can be built, else one sentence naming
+    the offending value and the bound it breaks.
     """
     dt = float(model_cfg.get("dt", 1.0))
     mode = point.get("time_constants", model_cfg.get("time_constants", "global"))
@@ -542,7 +567,16 @@ def _with_failure_reasons(ds, grid: dict, mcfg: dict, solver_note: str | None):
 
 def failure_summary(ds, limit: int = 3) -> str:
     """`""` when every point succeeded, else one line: how many points failed and the
-    first `limit` distinct reasons with a point each."""
+    first `limit` distinct reasons with a point each.
+
+    **Arguments:**
+
+    - `ds`: a sweep result of `run_config` or `merge_config_sweep`: its `success` per
+        point and, where present, its `failure_reason` are read.
+    - `limit`: the most distinct reasons to name (default 3); the rest are counted.
+
+    **Returns:** the line (a `str`).
+    """
     ok = np.asarray(ds["success"]).astype(bool)
     if ok.all():
         return ""

@@ -66,7 +66,14 @@ TRAIN_TASK_DEFAULTS: dict[str, Any] = {
 
 def unit_signs(model) -> np.ndarray | None:
     """The Dale sign (+1 excitatory, -1 inhibitory) of each hidden unit, or `None` for a
-    model without Dale's law (`AbstractRNN.dale_signs`)."""
+    model without Dale's law (`AbstractRNN.dale_signs`).
+
+    **Arguments:**
+
+    - `model`: any adaptive_rnn model (an `AbstractRNN`).
+
+    **Returns:** the signs as a flat NumPy array of shape `(n_hidden,)`, or `None`.
+    """
     s = model.dale_signs()
     return None if s is None else np.asarray(s).reshape(-1)
 
@@ -141,10 +148,26 @@ def build_task_model(
     With `dale=True`: Dale's law (`"abs"`), 80 % excitatory units. (Shunting always uses
     Dale's law, its default.)
 
-    **Returns:** `(model, ms_per_unit)`.
+    **Arguments:**
 
-    **Raises:** `InputError` for an unknown kind or mode, or a shunting model with
-    `time_constants` other than `"local"`.
+    - `kind`: the model family, one of `MODEL_KINDS` (`"aru"`, `"ctrnn"`, `"shunting"`).
+    - `n_in`, `n_out`: the number of input channels and of outputs (the task's).
+    - `n_hidden`: the number of hidden units (default 32).
+    - `dale`: Dale's law for an ARU or CTRNN (default `False`; ignored for shunting,
+        which always has it).
+    - `time_constants`: `"static"`, `"global"` or `"local"` (default; the only one a
+        shunting model accepts).
+    - `dt`: the time step in ms (default 20).
+    - `tau`: the initial time constant(s) in ms (default 100); must exceed `dt` (checked
+        for every kind). A shunting model does not use it: its leak starts at G_b = 1
+        (100 ms).
+    - `key`: a `jax.random.key` for the initial weights.
+
+    **Returns:** `(model, ms_per_unit)`: the model and the milliseconds per unit of its
+    time (1 for an ARU or CTRNN, `SHUNTING_UNIT_MS` = 100 for a shunting model).
+
+    **Raises:** `InputError` for an unknown kind or mode, a `tau` not above `dt`, or a
+    shunting model with `time_constants` other than `"local"`.
     """
     from ..models import ARU, CTRNN, Shunting
 
@@ -212,12 +235,19 @@ def build_task_model(
 class TaskRun:
     """What `train_on_task` returns.
 
+    **Fields:**
+
     - `summary`: the JSON-ready dict written to `task.json`.
     - `model`: the trained model; `history`: the training `History`.
-    - `test`: the held-out `TaskBatch`; `outputs`: the model's outputs on it.
-    - `fixed_points`: a `FixedPoints` (or `None`), found under `fixed_point_input`.
-    - `states`: the model's states on the first held-out trials (for PC plots).
-    - `figures`: name -> matplotlib figure.
+    - `test`: the held-out `TaskBatch`; `outputs`: the model's outputs on it, a NumPy
+        array of shape `(n_test, time, n_out)`.
+    - `fixed_points`: a `FixedPoints`, or `None` when the search was not run.
+    - `fixed_point_input`: the constant input the fixed points were searched under (the
+        first held-out trial's input at the start of its response period), shape
+        `(n_in,)`; `None` when the search was not run.
+    - `states`: the model's states on the first (at most 16) held-out trials, `{state
+        name: array (trials, time, n_hidden)}` (for PC plots).
+    - `figures`: name -> matplotlib figure (the names of the PNG files written).
     """
 
     summary: dict

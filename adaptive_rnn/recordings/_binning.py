@@ -28,6 +28,8 @@ def _check_bin_ms(bin_ms: Any) -> float:
 class BinnedSpikes(NamedTuple):
     """Spike counts binned into trials (`bin_spike_times`).
 
+    **Fields:**
+
     - `counts`: `(trials, bins, units)` int64; 0 in bins past a trial's end.
     - `mask`: `(trials, bins)` bool, `True` for the bins inside each trial.
     - `starts_ms`: `(trials,)` absolute time of each trial's first bin, ms.

@@ -48,6 +48,8 @@ def _first_bad(name: str, bad: np.ndarray, values: np.ndarray, problem: str, exp
 class Recording(eqx.Module):
     """Trials of a recording, binned at `bin_ms` milliseconds.
 
+    **Fields:**
+
     - `data`: `(trials, time, units)` float64 NumPy array; spike counts (`kind="counts"`,
         non-negative integers) or continuous signals (`kind="signals"`). Entries outside
         the mask hold 0.
@@ -59,7 +61,8 @@ class Recording(eqx.Module):
         the bins.
     - `trial_starts_ms`: optional `(trials,)` absolute time of each trial's first bin, ms.
     - `spikes_outside`: for counts binned from spike times, per unit the number of spikes
-        that fell outside every trial window (kept as a record, never silently dropped).
+        that fell outside every trial window (kept as a record, never silently dropped);
+        `None` otherwise.
 
     Build it with `Recording.from_arrays`, `Recording.from_spike_times` or
     `load_recording`, which check every array; the fields are then trusted.

@@ -34,10 +34,16 @@ from ._history import History
 class EnsembleResult:
     """What `fit_ensemble` returns.
 
-    - `models`: the best model of each member, in input order.
+    **Fields:**
+
+    - `models`: the best model of each member (lowest validation loss), in input order.
     - `histories`: one `History` per member (each truncated to its own epochs).
-    - `best_val_loss`, `best_epoch`, `epochs_run`: arrays of shape `(M,)`.
-    - `stacked_model`: for a stacked input, the best models stacked the same way.
+    - `best_val_loss`: `(M,)` float array, each member's lowest validation loss.
+    - `best_epoch`: `(M,)` int array, the epoch of that loss (0: the initial model).
+    - `epochs_run`: `(M,)` int array, the epochs each member trained before it stopped
+        (early stopping, a non-finite loss) or `epochs` ran out.
+    - `stacked_model`: for a stacked input, the best models stacked the same way (a
+        leading axis M on every array leaf); `None` for a list.
     """
 
     models: list
@@ -166,11 +172,28 @@ def fit_ensemble(
         `jax.distributed` the default spreads the members over the devices of every
         process (each process must make the same call); a group that does not divide
         is replicated; every process receives the whole result (docs/distributed.md).
-    - the other arguments: as `fit` (shared by all members; one optimiser per run).
+    - `epochs`: the most epochs each member trains (default 100).
+    - `validation`, `val_fraction`, `n_steps`: the split of array data, see
+        `make_train_data` (ignored for a `TrainData`).
+    - `loss`: `loss(outputs (T, n_out), targets, mask) -> scalar` for one sequence
+        (default `mse_loss`); minibatches average it over sequences.
+    - `optimiser`: any optax transformation, one for all members (default
+        `paper_optimiser()`); each member has its own optimiser state.
+    - `batch_size`: sequences per update (default 1: the paper), at most the number of
+        training sequences.
+    - `patience`: stop a member when its validation loss has not improved for this many
+        epochs (default `None`: never).
+    - `progress`: show a progress bar with the best loss and the members still running
+        (default: only when stderr is a terminal).
+
+    A member whose loss turns non-finite stops there, without a warning, and keeps its
+    best model; its `History` records the epoch and cause (`stop_reason`).
 
     **Returns:** an `EnsembleResult`.
 
-    **Raises:** `InputError` for bad data or options, before compiling.
+    **Raises:** `InputError` for bad data or options (an empty list, a member that is
+    not a model, neither `keys` nor `key`, the wrong number of keys or datasets, a bad
+    `epochs`, `batch_size` or `patience`), before compiling.
     """
     stacked = isinstance(models, AbstractRNN)
     if stacked:

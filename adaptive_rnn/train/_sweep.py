@@ -501,7 +501,16 @@ def save_sweep(ds, path: str | os.PathLike) -> Path:
     `load_sweep`. Under `jax.distributed`, only process 0 writes (every process holds
     the same result); the others return the path without writing.
 
+    **Arguments:**
+
+    - `ds`: the `xarray.Dataset` of `sweep` (or `merge_sweep`, `run_config`).
+    - `path`: the file to write (conventionally `.nc`); missing parent folders are made,
+        an existing file is replaced.
+
     **Returns:** `path`, as a `Path`.
+
+    **Raises:** `InputError` if `path` is an existing folder or lies under an existing
+    file (checked before anything is written).
     """
     if jax.process_index() != 0:
         return Path(path)
@@ -517,6 +526,13 @@ def save_sweep(ds, path: str | os.PathLike) -> Path:
 
 def load_sweep(path: str | os.PathLike):
     """Reads a sweep result written by `save_sweep`.
+
+    **Arguments:**
+
+    - `path`: the netCDF file.
+
+    **Returns:** the `xarray.Dataset`, loaded into memory, with its boolean variables
+    restored.
 
     **Raises:** `CheckpointError` if the file is missing or not a readable netCDF file.
     """
