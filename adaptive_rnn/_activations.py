@@ -54,5 +54,14 @@ def canonical_activation(name: str) -> str:
 
 
 def get_activation(name: str) -> Callable[[ArrayLike], Array]:
-    """Returns the activation function called `name` (see `canonical_activation`)."""
+    """Returns the activation function called `name`.
+
+    **Arguments:**
+
+    - `name`: an activation name (see `canonical_activation`).
+
+    **Returns:** the elementwise function `f`, array in, array out (same shape).
+
+    **Raises:** `InputError` for an unknown name (see `canonical_activation`).
+    """
     return ACTIVATIONS[canonical_activation(name)]

@@ -24,10 +24,16 @@ Frozen weights are done by partitioning: their values live in `Frozen` leaves, s
 `Connectivity` holds the options that every family's constructor takes (`dale`,
 `e_fraction`, masks, ...); `adaptive_rnn.models._common.build_weights` turns them into the
 input, recurrent and readout `Weight`s with `make_weight`.
+
+Why one file of over 400 lines: the options (`Connectivity`), the constrained matrix
+(`Weight`, `make_weight`, the projection) and the multi-area builder speak one vocabulary
+(presynaptic signs from `ei_signs`, 0/1 masks from `check_mask`), and `multi_area` makes
+exactly the options that `Connectivity` takes. The multi-area section (the last third) is
+the seam along which the file would split if it grew.
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import equinox as eqx
@@ -35,9 +41,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree, Real
 
-from ._checks import check_keys
+from ._checks import suggest
 from ._errors import InputError
 from ._params import Frozen
 
@@ -52,6 +58,14 @@ INITS = ("normal", "uniform", "zero")
 
 def check_mask(name: str, mask: ArrayLike | Sequence, shape: tuple[int, ...]) -> np.ndarray:
     """Validates a 0/1 mask of a given shape.
+
+    **Arguments:**
+
+    - `name`: for error messages.
+    - `mask`: 0/1 (or boolean) values, array-like.
+    - `shape`: the expected shape.
+
+    **Returns:** the mask as a float64 NumPy array of 0s and 1s.
 
     **Raises:** `InputError` naming `name`, the shape or values received and the expected.
     """
@@ -132,6 +146,8 @@ class Connectivity:
     weights. The model constructors take them as keyword arguments (`dale="abs"`, ...)
     and `build_weights` turns them into the input, recurrent and readout `Weight`s.
 
+    **Fields:**
+
     - `dale`: Dale's law on the recurrent weights: `None` (none), `"abs"`
         (W = |W_raw| D), `"rectify"` (W = [W_raw]_+ D, Song et al.) or `"project"`
         (clamped with `adaptive_rnn.project` after each optimiser step, as NN4N); the
@@ -167,18 +183,45 @@ class Connectivity:
             raise InputError("readout_excitatory_only: needs Dale's law (dale=...), got dale=None")
 
     @classmethod
-    def from_options(cls, where: str, options: dict, **defaults) -> "Connectivity":
+    def from_options(
+        cls,
+        where: str,
+        options: Mapping[str, Any],
+        *,
+        others: Iterable[str] = (),
+        **defaults: Any,
+    ) -> "Connectivity":
         """The options given as keyword arguments to `where` (a constructor), over the
         family's `defaults`.
 
-        **Raises:** `InputError` for a name that is not an option (with the nearest one)
-        or an invalid `dale`.
+        **Arguments:**
+
+        - `where`: the constructor's name, for the error message.
+        - `options`: the keyword arguments left over by the constructor's own.
+        - `others`: the constructor's own keyword arguments, named with the options in the
+            error for an unknown keyword.
+        - `**defaults`: the family's defaults (e.g. `dale="abs"` for `Shunting`).
+
+        **Returns:** the `Connectivity`.
+
+        **Raises:** `InputError` for a name that is neither an option nor in `others`
+        (naming it, the nearest valid one and every accepted name) or an invalid `dale`.
         """
-        check_keys(f"{where} keyword arguments", options, CONNECTIVITY_OPTIONS)
+        unknown = [k for k in options if k not in CONNECTIVITY_OPTIONS]
+        if unknown:
+            accepted = (*others, *CONNECTIVITY_OPTIONS)
+            parts = ", ".join(f"{k!r}{suggest(k, accepted)}" for k in unknown)
+            raise InputError(
+                f"{where}: unknown keyword argument{'s' if len(unknown) > 1 else ''} {parts}; "
+                f"expected keyword arguments among {', '.join(repr(a) for a in accepted)}"
+            )
         return cls(**{**defaults, **options})
 
     def changed(self) -> tuple[str, ...]:
-        """The names of the options that differ from their defaults."""
+        """The names of the options that differ from their defaults.
+
+        **Returns:** the names, in the order of the fields.
+        """
 
         def differs(f):
             value = getattr(self, f.name)
@@ -201,6 +244,14 @@ class Weight(eqx.Module):
     `effective()` returns $M \odot \phi(W_{raw}) \odot D$ with the frozen entries
     overwritten (see the module docstring). `raw` is trainable unless the whole matrix
     is frozen (then it is a `Frozen`).
+
+    **Fields:**
+
+    - `raw`: the trainable array `(n_post, n_pre)` (a `Frozen` if the whole matrix is).
+    - `signs`: the presynaptic signs `(1, n_pre)` under Dale's law, or `None`.
+    - `mask`: the 0/1 sparsity mask `(n_post, n_pre)`, or `None`.
+    - `fixed_where`, `fixed_values`: where entries are frozen and their values, or `None`.
+    - `sign_mode`: `"abs"`, `"rectify"`, `"project"` or `None`.
     """
 
     raw: Array | Frozen
@@ -211,6 +262,10 @@ class Weight(eqx.Module):
     sign_mode: str | None = eqx.field(static=True)
 
     def effective(self) -> Float[Array, "n_post n_pre"]:
+        """The matrix the dynamics use: masked, Dale-signed, frozen entries overwritten.
+
+        **Returns:** shape `(n_post, n_pre)`.
+        """
         w = self.raw.value if isinstance(self.raw, Frozen) else self.raw
         if self.signs is not None:
             s = self.signs.value
@@ -227,7 +282,11 @@ class Weight(eqx.Module):
         return w
 
     def projected(self) -> "Weight":
-        """The same weight with its raw array clamped into the sign cone and masked."""
+        """The same weight with its raw array clamped into the sign cone (`"project"`
+        mode) and masked.
+
+        **Returns:** the projected `Weight` (the same one if wholly frozen).
+        """
         if isinstance(self.raw, Frozen):
             return self
         w = self.raw
@@ -239,11 +298,15 @@ class Weight(eqx.Module):
         return eqx.tree_at(lambda x: x.raw, self, w)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
+        """The shape `(n_post, n_pre)`."""
         return (self.raw.value if isinstance(self.raw, Frozen) else self.raw).shape
 
     def structure(self) -> dict:
-        """JSON description of the structure (for `config`)."""
+        """JSON description of the structure (for `config`).
+
+        **Returns:** `{"frozen", "sign_mode", "signs", "mask", "fixed"}`.
+        """
         return {
             "frozen": isinstance(self.raw, Frozen),
             "sign_mode": self.sign_mode,
@@ -280,17 +343,31 @@ def _init_array(name, init, key, shape, dtype, scale_fan_in=True) -> np.ndarray 
     return arr
 
 
-def spectral_radius(W: ArrayLike) -> float:
-    """The largest absolute eigenvalue of a square matrix."""
+def spectral_radius(W: Real[ArrayLike, "n n"]) -> float:
+    """The largest absolute eigenvalue of a square matrix.
+
+    **Arguments:**
+
+    - `W`: a square matrix (computed in float64 NumPy).
+
+    **Returns:** the spectral radius.
+    """
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(W, dtype=np.float64)))))
 
 
-def balance_ei(W: ArrayLike, signs: ArrayLike) -> np.ndarray:
+def balance_ei(W: Real[ArrayLike, "n_post n"], signs: Real[ArrayLike, " n"]) -> np.ndarray:
     r"""Scales the inhibitory inputs of each unit so that they cancel its excitatory ones.
 
     For each row i: $\sum_{j \in I} |W_{ij}| = \sum_{j \in E} W_{ij}$ (rows without
     inhibitory or excitatory inputs are left as they are). `W` must already carry the
     Dale signs.
+
+    **Arguments:**
+
+    - `W`: the signed weights `(n_post, n)`.
+    - `signs`: +1 / -1 per presynaptic unit, shape `(n,)`.
+
+    **Returns:** the balanced weights, a float64 NumPy array.
     """
     W = np.array(W, dtype=np.float64)
     s = np.asarray(signs)
@@ -307,7 +384,7 @@ def make_weight(
     *,
     init: str | ArrayLike = "normal",
     key: PRNGKeyArray,
-    dtype,
+    dtype: Any,
     dale: str | None = None,
     signs: ArrayLike | None = None,
     nonneg: bool = False,
@@ -333,6 +410,9 @@ def make_weight(
     - `no_self`: zero the diagonal (square matrices), through the mask.
     - `radius`: rescale the initial effective matrix to this spectral radius.
     - `balance`: E/I-balanced initialisation (`balance_ei`).
+    - `key`, `dtype`: for a random initialisation; the dtype of the arrays.
+
+    **Returns:** the `Weight`.
 
     **Raises:** `InputError` for arrays or masks of the wrong shape or values.
     """
@@ -395,9 +475,20 @@ def make_weight(
     )
 
 
-def weight_from_structure(name: str, shape, structure: dict, dtype) -> Weight:
+def weight_from_structure(
+    name: str, shape: tuple[int, int], structure: dict[str, Any], dtype: Any
+) -> Weight:
     """A placeholder `Weight` with the structure recorded by `Weight.structure()` (values
-    are overwritten when a saved model is loaded)."""
+    are overwritten when a saved model is loaded).
+
+    **Arguments:**
+
+    - `name`: the weight's name (unused but for symmetry with `make_weight`).
+    - `shape`: `(n_post, n_pre)`; `structure`: as `Weight.structure()` wrote it.
+    - `dtype`: of the arrays.
+
+    **Returns:** the placeholder `Weight`.
+    """
     z = jnp.zeros(shape, dtype=dtype)
     one = jnp.ones(shape, dtype=dtype)
     return Weight(
@@ -439,6 +530,8 @@ def project_weights(tree: PyTree) -> PyTree:
 class MultiArea(NamedTuple):
     """The structure of a multi-area network, to pass to a model constructor.
 
+    **Fields:**
+
     - `areas`: area index of each hidden unit, shape `(n,)`.
     - `signs`: +1 / -1 per hidden unit (E/I within each area), or `None`.
     - `mask_in` `(n, n_in)`, `mask_rec` `(n, n)`, `mask_out` `(n_out, n)`: 0/1 masks.
@@ -451,7 +544,11 @@ class MultiArea(NamedTuple):
     mask_out: np.ndarray
 
     def model_kwargs(self) -> dict:
-        """Keyword arguments for `CTRNN`/`Shunting`: masks and (if any) Dale signs."""
+        """Keyword arguments for a model constructor (`ARU`, `CTRNN`, `Shunting`): the
+        masks and, if any, the Dale signs.
+
+        **Returns:** the connectivity options, `{"masks": ..., "ei": ..., "dale": "abs"}`.
+        """
         kw: dict[str, Any] = {
             "masks": {"in": self.mask_in, "rec": self.mask_rec, "out": self.mask_out}
         }

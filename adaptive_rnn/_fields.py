@@ -14,9 +14,12 @@ models are not written anywhere: they are the `SequentialEuler` step of these fi
 from typing import NamedTuple
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from ._activations import get_activation
+
+# A time or a step: a Python number or a scalar array (traced under jit).
+FloatScalarLike = float | int | Float[ArrayLike, ""]
 
 
 class InputDrive(NamedTuple):
@@ -29,6 +32,8 @@ class InputDrive(NamedTuple):
     with `recurrent_input` sees the same value either way; a field must never use an
     `InputDrive` as an array directly.
 
+    **Fields:**
+
     - `U`: the input weights `(n, n_in)`.
     - `x`: the input sample `(n_in,)`.
     - `offset`: an extra current `(n,)` (e.g. drive noise), or `None`.
@@ -39,7 +44,9 @@ class InputDrive(NamedTuple):
     offset: Float[Array, " n"] | None = None
 
 
-def recurrent_input(W, r, drive):
+def recurrent_input(
+    W: Float[Array, "n m"], r: Float[Array, " m"], drive: "Float[Array, ' n'] | InputDrive"
+) -> Float[Array, " n"]:
     r"""The total input current $W r + d$ of a layer (public as
     `adaptive_rnn.recurrent_input`).
 
@@ -50,8 +57,8 @@ def recurrent_input(W, r, drive):
 
     **Arguments:**
 
-    - `W`: the recurrent weights `(n, n)`.
-    - `r`: the presynaptic rates `(n,)`.
+    - `W`: the recurrent weights `(n, m)` (square in a recurrent layer).
+    - `r`: the presynaptic rates `(m,)`.
     - `drive`: an array `(n,)` or an `InputDrive`.
 
     **Returns:** the current, shape `(n,)`.
@@ -65,6 +72,8 @@ def recurrent_input(W, r, drive):
 class ARUFieldParams(NamedTuple):
     """Resolved parameters of one ARU layer.
 
+    **Fields:**
+
     - `W`: recurrent weights, shape `(n, n)`, `W[i, j]` from unit `j` to unit `i`.
     - `tau_s`, `tau_r`: synaptic and rate time constants, shape `(n,)` or `(1,)`, > 0.
     - `activation`: name of f.
@@ -76,7 +85,9 @@ class ARUFieldParams(NamedTuple):
     activation: str
 
 
-def aru_field(t, y, args):
+def aru_field(
+    t: FloatScalarLike, y: tuple[Float[Array, " n"], Float[Array, " n"]], args: tuple
+) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
     r"""The adaptive-time-scale unit (ARU) of Quax, D'Asaro & van Gerven (2020).
 
     $$\tau_s \frac{dI}{dt} = -I + W r + d(t), \qquad \tau_r \frac{dr}{dt} = -r + f(I)$$
@@ -101,12 +112,23 @@ def aru_field(t, y, args):
     return (dI, dr)
 
 
-def stacked_aru_field(t, y, args):
+def stacked_aru_field(
+    t: FloatScalarLike, y: tuple[Float[Array, " _n"], ...], args: tuple
+) -> tuple[Float[Array, " _n"], ...]:
     r"""A stack of ARU layers, layer k driven by the rates of layer k - 1.
 
     The state is flat, `(I_1, r_1, I_2, r_2, ...)`; `args = (layers, drive)` where
     `layers` is a tuple of `(ARUFieldParams, U_k)` pairs (`U_1` is unused: the first layer
     receives `drive`). Each layer is the single-layer `aru_field`.
+
+    **Arguments:**
+
+    - `t`: time (unused).
+    - `y`: the flat state, `2 K` arrays for `K` layers (each layer its own size).
+    - `args`: `(layers, drive)` as above; `drive` of the first layer's shape `(n_1,)`
+        or an `InputDrive`.
+
+    **Returns:** the derivatives, of the structure of `y`.
     """
     layers, drive = args
     out = []
@@ -119,6 +141,8 @@ def stacked_aru_field(t, y, args):
 
 class CTRNNFieldParams(NamedTuple):
     """Resolved parameters of a leaky CTRNN.
+
+    **Fields:**
 
     - `W`: effective recurrent weights `(n, n)`, `W[i, j]` from unit `j` to unit `i`
         (Dale signs and masks already applied).
@@ -133,7 +157,9 @@ class CTRNNFieldParams(NamedTuple):
     activation: str
 
 
-def ctrnn_field(t, y, args):
+def ctrnn_field(
+    t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple
+) -> tuple[Float[Array, " n"]]:
     r"""The leaky continuous-time RNN of NN4N and Song, Yang & Wang (2016).
 
     $$\tau \frac{dv}{dt} = -v + W f(v) + d(t) + b$$
@@ -161,6 +187,8 @@ def ctrnn_field(t, y, args):
 class ShuntingFieldParams(NamedTuple):
     """Resolved parameters of the conductance-based (shunting) RNN.
 
+    **Fields:**
+
     - `W`: effective recurrent weights `(n, n)` (Dale signs applied).
     - `K`: conductance matrix `A * |W|`, shape `(n, n)`, or `None` for a fixed leak.
     - `G_b`: baseline leak conductance `(n,)`, > 0.
@@ -173,15 +201,25 @@ class ShuntingFieldParams(NamedTuple):
     activation: str
 
 
-def shunting_leak(params: ShuntingFieldParams, V):
-    r"""The state-dependent leak $z = G_b + (A \odot |W|)\, f(V)$ (or $G_b$ if fixed)."""
+def shunting_leak(params: ShuntingFieldParams, V: Float[Array, " n"]) -> Float[Array, " n"]:
+    r"""The state-dependent leak $z = G_b + (A \odot |W|)\, f(V)$ (or $G_b$ if fixed).
+
+    **Arguments:**
+
+    - `params`: a `ShuntingFieldParams`.
+    - `V`: the state of one network, shape `(n,)`.
+
+    **Returns:** `z`, shape `(n,)`.
+    """
     if params.K is None:
         return jnp.broadcast_to(params.G_b, V.shape)
     f = get_activation(params.activation)
     return params.G_b + params.K @ f(V)
 
 
-def shunting_field(t, y, args):
+def shunting_field(
+    t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple
+) -> tuple[Float[Array, " n"]]:
     r"""The conductance-based (shunting) rate RNN (Cheng, 2023).
 
     $$\frac{dV}{dt} = -z \odot V + W r + d(t), \qquad r = f(V), \qquad
@@ -241,7 +279,13 @@ class LTCDrive(NamedTuple):
     den: Float[Array, "... n"]
 
 
-def ltc_synapses(w, sigma, mu, erev, pre) -> LTCDrive:
+def ltc_synapses(
+    w: Float[Array, "n m"],
+    sigma: Float[Array, "n m"],
+    mu: Float[Array, "n m"],
+    erev: Float[Array, "n m"],
+    pre: Float[Array, "*batch m"],
+) -> LTCDrive:
     r"""Conductance-based sigmoid synapses onto each unit:
     $g_{ij} = w_{ij}\,\mathrm{sigmoid}(\sigma_{ij}(u_j - \mu_{ij}))$, summed as
     $(\sum_j g_{ij} E_{ij}, \sum_j g_{ij})$.
@@ -257,7 +301,9 @@ def ltc_synapses(w, sigma, mu, erev, pre) -> LTCDrive:
     return LTCDrive(num=jnp.sum(g * erev, axis=-1), den=jnp.sum(g, axis=-1))
 
 
-def ltc_field(t, y, args):
+def ltc_field(
+    t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple
+) -> tuple[Float[Array, " n"]]:
     r"""The liquid time-constant (LTC) network of Hasani et al. (2021), as `ncps` defines it.
 
     $$C_{m,i} \frac{dv_i}{dt} = g_{l,i}(v_{l,i} - v_i)
@@ -286,7 +332,13 @@ def ltc_field(t, y, args):
     return ((params.gleak * (params.vleak - v) + num - den * v) / params.cm,)
 
 
-def ltc_unfold(params: LTCFieldParams, v, drive: LTCDrive, h, epsilon):
+def ltc_unfold(
+    params: LTCFieldParams,
+    v: Float[Array, " n"],
+    drive: LTCDrive,
+    h: FloatScalarLike,
+    epsilon: float,
+) -> Float[Array, " n"]:
     r"""One semi-implicit (fused Euler) step of `ltc_field` of length `h`, `ncps`'s unfold:
 
     $$v \leftarrow \frac{(C_m/h)\, v + g_l v_l + \sum_j g_{ij}(v) E_{ij} + N}

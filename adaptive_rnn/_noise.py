@@ -35,18 +35,21 @@ use it only to reproduce NN4N.
 """
 
 import math
+from typing import Any
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from ._errors import InputError
+from .models import AbstractRNN
 from .models import Noise as Noise  # the settings live with the models
 from .models import make_noise as make_noise
 
 
-def require_key(model, key):
+def require_key(model: AbstractRNN, key: PRNGKeyArray | None) -> Noise | None:
     """Raises if a noisy model is run without a key; returns the noise (or None).
 
     **Arguments:**
@@ -68,8 +71,17 @@ def require_key(model, key):
     return noise
 
 
-def discrete_noise(model, resolved, key, T: int, dtype):
+def discrete_noise(
+    model: Any, resolved: PyTree, key: PRNGKeyArray, T: int, dtype: Any
+) -> tuple[Float[Array, "T n"], Float[Array, "T n_out"]]:
     """Noise samples for `T` steps of the discrete path.
+
+    **Arguments:**
+
+    - `model`, `resolved`: a model with active noise (an `AbstractNoisyRNN`; typed
+        `Any` as its callers hold an `AbstractRNN`) and `model.resolve()`.
+    - `key`: the key of this sequence's noise; `T`: the number of steps; `dtype`: of
+        the samples.
 
     **Returns:** `(drive_noise, readout_noise)`, shapes `(T, n)` and `(T, n_out)`: the
     first is added to the input drive of each step (so the step stays the
@@ -140,8 +152,25 @@ class DriveNoiseTerm(diffrax.AbstractTerm):
         return jax.tree_util.tree_map(lambda G: G @ control, vf)
 
 
-def noise_term(model, t0, t1, h, key, dtype) -> DriveNoiseTerm:
-    """The diffusion term of `model` over `[t0, t1]` (Brownian tree to tolerance h/16)."""
+def noise_term(
+    model: Any,
+    t0: float,
+    t1: float,
+    h: float,
+    key: PRNGKeyArray,
+    dtype: Any,
+) -> DriveNoiseTerm:
+    """The diffusion term of `model` over `[t0, t1]` (Brownian tree to tolerance h/16).
+
+    **Arguments:**
+
+    - `model`: a model with active noise of the `"continuous"` convention.
+    - `t0`, `t1`, `h`: the interval and the solver's step; `key`, `dtype`: of the tree.
+
+    **Returns:** the `DriveNoiseTerm`.
+
+    **Raises:** `InputError` for another noise convention.
+    """
     noise = model.active_noise()
     if noise.convention != "continuous":
         raise InputError(
@@ -159,8 +188,18 @@ def noise_term(model, t0, t1, h, key, dtype) -> DriveNoiseTerm:
     return DriveNoiseTerm(bm, n)
 
 
-def observation_noise(model, resolved, key, n_out_times: int, dtype):
-    """Readout noise `(T_out, n_out)` from post-activation noise on the rates."""
+def observation_noise(
+    model: Any, resolved: PyTree, key: PRNGKeyArray, n_out_times: int, dtype: Any
+) -> Float[Array, "T_out n_out"]:
+    """Readout noise from post-activation noise on the rates.
+
+    **Arguments:**
+
+    - `model`, `resolved`: a model with active noise and `model.resolve()`.
+    - `key`: the key; `n_out_times`: the number of output times; `dtype`: of the noise.
+
+    **Returns:** the noise to add to the outputs, shape `(T_out, n_out)`.
+    """
     noise = model.active_noise()
     n = model.drive(resolved, jnp.zeros((1, model.n_in), dtype)).shape[-1]
     zeta = jax.random.normal(key, (n_out_times, n), dtype)

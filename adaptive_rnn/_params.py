@@ -5,7 +5,16 @@ forward pass (the "unwrap" pattern). A leaf that must not be trained (a fixed ti
 constant, a mask, a sign matrix) lives inside an `AbstractFrozen` module: the trainer
 partitions the model with `trainable_filter` so that neither gradients nor weight decay
 ever touch it.
+
+Why one file of over 400 lines: it is the one home of time-constant maths. The
+parametrisations (`FixedTau`, `SigmoidRate`, `SoftplusTau`), their forward and inverse
+conversions between raw values, tau and alpha, the stability limit of explicit Euler and
+`make_time_constant` must agree with each other, and every family, the sweeps and the
+analyses read them here rather than keeping copies.
 """
+
+import abc
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -26,12 +35,25 @@ class AbstractFrozen(eqx.Module):
 
 
 class Frozen(AbstractFrozen):
-    """A constant array carried by a model (a mask, a sign vector) that is never trained."""
+    """A constant array carried by a model (a mask, a sign vector) that is never trained.
+
+    **Fields:**
+
+    - `value`: the array.
+    """
 
     value: Array
 
 
-def is_frozen(x) -> bool:
+def is_frozen(x: Any) -> bool:
+    """Whether `x` is a frozen module (an `AbstractFrozen`: `Frozen`, `FixedTau`).
+
+    **Arguments:**
+
+    - `x`: anything (a pytree node).
+
+    **Returns:** `True` for an `AbstractFrozen`.
+    """
     return isinstance(x, AbstractFrozen)
 
 
@@ -40,6 +62,12 @@ def trainable_filter(tree: PyTree) -> PyTree[bool]:
 
     Leaves inside an `AbstractFrozen` module (fixed time constants, masks, Dale signs) and
     non-float leaves are `False`. Use with `eqx.partition(model, trainable_filter(model))`.
+
+    **Arguments:**
+
+    - `tree`: a model or any pytree.
+
+    **Returns:** a pytree of booleans of the structure of `tree`.
     """
 
     def leaf(x):
@@ -138,6 +166,8 @@ def check_stable_alpha(
         `alpha_limit` (`tau_min` defaults to `dt`).
     - `initial`: the message calls them initial values.
 
+    **Returns:** `None`; it only raises.
+
     **Raises:** `InputError` naming the time constant, the values and the bound.
     """
     tau_min = dt if tau_min is None else tau_min
@@ -168,39 +198,74 @@ class AbstractTimeConstant(eqx.Module):
     A subclass stores one raw leaf (`raw()`) and converts it both ways: `tau()` (the
     positive values in the model's time units) and `raw_from_tau` (back). The rate
     constant for a step `dt` is `alpha = dt / tau`. `with_tau` / `with_alpha` give it
-    new values in its own parametrisation.
+    new values in its own parametrisation. `tau`, `raw`, `raw_from_tau` and `kind` are
+    abstract; the others have defaults.
     """
 
+    @abc.abstractmethod
     def tau(self) -> Float[Array, " k"]:
-        raise NotImplementedError
+        """The time constants, positive, in the model's time units.
+
+        **Returns:** shape `(k,)`: `(1,)` for one per layer, `(n,)` for one per neuron.
+        """
 
     def alpha(self, dt: float) -> Float[Array, " k"]:
+        """The rate constants `dt / tau` for a step `dt`.
+
+        **Arguments:**
+
+        - `dt`: the step.
+
+        **Returns:** shape `(k,)`, as `tau()`.
+        """
         return dt / self.tau()
 
     @property
     def learnable(self) -> bool:
+        """Whether training may change it (`False` for a frozen one)."""
         return not is_frozen(self)
 
     @property
+    @abc.abstractmethod
     def kind(self) -> str:
-        raise NotImplementedError
+        """The parametrisation's name: `"fixed"`, `"sigmoid"` or `"softplus"`."""
 
-    def raw(self) -> Float[Array, " k"]:
-        """The stored (raw) leaf."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def raw(self) -> Any:
+        """The stored (raw) leaf, shape `(k,)`.
 
-    def raw_from_tau(self, tau):
-        """The raw values that represent the time constants `tau`: float64 NumPy for
-        NumPy values, JAX (traceable) for JAX values."""
-        raise NotImplementedError
+        **Returns:** the leaf. Not annotated as an array: `with_tau` also calls it as an
+        `equinox.tree_at` selector, where it returns a placeholder.
+        """
 
-    def raw_from_alpha(self, alpha, dt: float):
-        """The raw values that represent the rate constants `alpha = dt / tau`."""
+    @abc.abstractmethod
+    def raw_from_tau(self, tau: Float[ArrayLike, "*k"]) -> Float[ArrayLike, "*k"]:
+        """The raw values that represent the time constants `tau`.
+
+        **Arguments:**
+
+        - `tau`: positive values, NumPy (converted in float64) or JAX (traceable).
+
+        **Returns:** the raw values, NumPy for NumPy values, JAX for JAX values.
+        """
+
+    def raw_from_alpha(self, alpha: Float[ArrayLike, "*k"], dt: float) -> Float[ArrayLike, "*k"]:
+        """The raw values that represent the rate constants `alpha = dt / tau`.
+
+        **Arguments:**
+
+        - `alpha`: rate constants in (0, 2), NumPy or JAX; `dt`: the step they refer to.
+
+        **Returns:** the raw values (NumPy or JAX, as `alpha`).
+        """
         return self.raw_from_tau(dt / alpha)
 
     def limits(self) -> dict | None:
         """The `check_stable_alpha` arguments (`dt`, `mode`, `parametrisation`, `tau_min`)
-        of the values this parametrisation can hold, or `None` (any positive value)."""
+        of the values this parametrisation can hold.
+
+        **Returns:** the dict, or `None` (any positive value).
+        """
         return None
 
     def with_tau(self, tau: ArrayLike, *, name: str = "tau") -> "AbstractTimeConstant":
@@ -225,7 +290,17 @@ class AbstractTimeConstant(eqx.Module):
     def with_alpha(
         self, alpha: ArrayLike, dt: float, *, name: str = "tau"
     ) -> "AbstractTimeConstant":
-        """This time constant holding the rate constants `alpha = dt / tau`; as `with_tau`."""
+        """This time constant holding the rate constants `alpha = dt / tau`.
+
+        **Arguments:**
+
+        - `alpha`: as `tau` of `with_tau`; `dt`: the step they refer to.
+        - `name`: for error messages.
+
+        **Returns:** the new time constant.
+
+        **Raises:** as `with_tau`.
+        """
         return self._with(_as_values(alpha), dt, name)
 
     def _with(self, values, dt, name):
@@ -260,17 +335,21 @@ class FixedTau(AbstractTimeConstant, AbstractFrozen):
     A fixed rate constant `alpha = dt / tau` may exceed 1 (the paper's grid searches use
     alphas up to 1.23); `make_time_constant` refuses `alpha >= 2`, where explicit Euler
     is unstable (`check_stable_alpha`).
+
+    **Fields:**
+
+    - `value`: the time constants `tau`, shape `(k,)`.
     """
 
     value: Float[Array, " k"]
 
-    def tau(self):
+    def tau(self) -> Float[Array, " k"]:
         return self.value
 
-    def raw(self):
+    def raw(self) -> Any:
         return self.value
 
-    def raw_from_tau(self, tau):
+    def raw_from_tau(self, tau: Float[ArrayLike, "*k"]) -> Float[ArrayLike, "*k"]:
         return tau
 
     @property
@@ -285,34 +364,45 @@ class SigmoidRate(AbstractTimeConstant):
     (the model's `dt` at construction). Keeps `tau > dt_ref`: the discrete recurrence is a
     convex combination at every step. Not suited to continuous-time use with a step
     different from `dt_ref`: prefer `SoftplusTau` there.
+
+    **Fields:**
+
+    - `w`: the raw values, shape `(k,)`.
+    - `dt_ref`: the step at which `alpha = sigmoid(1.5 w)` is defined.
     """
 
     w: Float[Array, " k"]
     dt_ref: float = eqx.field(static=True)
 
-    def tau(self):
+    def tau(self) -> Float[Array, " k"]:
         return self.dt_ref / jax.nn.sigmoid(SIGMOID_SLOPE * self.w)
 
-    def alpha(self, dt: float):
+    def alpha(self, dt: float) -> Float[Array, " k"]:
         a = jax.nn.sigmoid(SIGMOID_SLOPE * self.w)
         # Exact when dt == dt_ref (avoids the round trip through tau).
         return a if dt == self.dt_ref else dt / (self.dt_ref / a)
 
-    def raw(self):
+    def raw(self) -> Any:
         return self.w
 
     @staticmethod
-    def w_from_alpha(alpha):
-        r"""The inverse of $\alpha = \sigma(1.5\,w)$: $w = \mathrm{logit}(\alpha) / 1.5$
-        (`alpha` at the step `dt_ref`)."""
+    def w_from_alpha(alpha: Float[ArrayLike, "*k"]) -> Float[ArrayLike, "*k"]:
+        r"""The inverse of $\alpha = \sigma(1.5\,w)$: $w = \mathrm{logit}(\alpha) / 1.5$.
+
+        **Arguments:**
+
+        - `alpha`: rate constants in (0, 1) at the step `dt_ref`, NumPy or JAX.
+
+        **Returns:** `w`, NumPy or JAX as `alpha`.
+        """
         xp = _xp(alpha)
         return xp.log(alpha / (1 - alpha)) / SIGMOID_SLOPE
 
-    def raw_from_alpha(self, alpha, dt: float):
+    def raw_from_alpha(self, alpha: Float[ArrayLike, "*k"], dt: float) -> Float[ArrayLike, "*k"]:
         # From alpha directly when dt == dt_ref (no round trip through tau).
         return self.w_from_alpha(alpha if dt == self.dt_ref else alpha * (self.dt_ref / dt))
 
-    def raw_from_tau(self, tau):
+    def raw_from_tau(self, tau: Float[ArrayLike, "*k"]) -> Float[ArrayLike, "*k"]:
         return self.w_from_alpha(self.dt_ref / tau)
 
     def limits(self) -> dict:
@@ -328,23 +418,35 @@ class SoftplusTau(AbstractTimeConstant):
 
     Positive and above the floor `tau_min` for any `theta`, so an explicit Euler step
     `dt <= tau_min` can never overshoot the leak (alpha <= 1) whatever training does.
+
+    **Fields:**
+
+    - `theta`: the raw values, shape `(k,)`.
+    - `tau_min`: the floor.
     """
 
     theta: Float[Array, " k"]
     tau_min: float = eqx.field(static=True)
 
-    def tau(self):
+    def tau(self) -> Float[Array, " k"]:
         return self.tau_min + jax.nn.softplus(self.theta)
 
-    def raw(self):
+    def raw(self) -> Any:
         return self.theta
 
     @staticmethod
-    def theta_from_tau(tau, tau_min: float):
-        r"""The inverse of $\tau = \tau_{min} + \mathrm{softplus}(\theta)$."""
+    def theta_from_tau(tau: Float[ArrayLike, "*k"], tau_min: float) -> Float[ArrayLike, "*k"]:
+        r"""The inverse of $\tau = \tau_{min} + \mathrm{softplus}(\theta)$.
+
+        **Arguments:**
+
+        - `tau`: time constants above `tau_min`, NumPy or JAX; `tau_min`: the floor.
+
+        **Returns:** `theta`, NumPy or JAX as `tau`.
+        """
         return _inverse_softplus(tau - tau_min)
 
-    def raw_from_tau(self, tau):
+    def raw_from_tau(self, tau: Float[ArrayLike, "*k"]) -> Float[ArrayLike, "*k"]:
         return self.theta_from_tau(tau, self.tau_min)
 
     def limits(self) -> dict:
@@ -383,7 +485,7 @@ def make_time_constant(
     tau_min: float,
     tau: ArrayLike | None = None,
     alpha: ArrayLike | None = None,
-    dtype=None,
+    dtype: Any = None,
 ) -> AbstractTimeConstant:
     """Builds a time constant from an initial value given as `tau` or as `alpha = dt/tau`.
 
@@ -402,6 +504,9 @@ def make_time_constant(
     - `tau_min`: the floor of the softplus parametrisation.
     - `tau` / `alpha`: initial value (exactly one of them), a scalar or an array of shape
         `(n,)` (or `(1,)`).
+    - `dtype`: of the stored leaf (default: JAX's default float).
+
+    **Returns:** a `FixedTau`, `SigmoidRate` or `SoftplusTau` of shape `(1,)` or `(n,)`.
 
     **Raises:** `InputError` (a `ValueError`) for an unknown mode or parametrisation, a
     non-positive or non-finite value, a value the parametrisation cannot represent, a

@@ -5,6 +5,8 @@ Each returns a scalar (differentiable with JAX). Weight penalties act on the
 gives them (`AbstractRNN.weight_matrices`).
 """
 
+from typing import Any
+
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -28,18 +30,45 @@ def _effective(model, which: str) -> Array:
     return matrices[which]
 
 
-def weight_l1(model, which: str = "rec") -> Float[Array, ""]:
-    r"""$\sum_{ij} |W_{ij}|$ of one weight matrix (`"in"`, `"rec"` or `"out"`)."""
+def weight_l1(model: Any, which: str = "rec") -> Float[Array, ""]:
+    r"""$\sum_{ij} |W_{ij}|$ of one effective weight matrix.
+
+    **Arguments:**
+
+    - `model`: an adaptive_rnn model (checked: `InputError` otherwise, so not annotated).
+    - `which`: `"in"`, `"rec"` (default) or `"out"` (`AbstractRNN.weight_matrices`).
+
+    **Returns:** the penalty, a scalar.
+
+    **Raises:** `InputError` for a non-model, an unknown role or one the model lacks.
+    """
     return jnp.sum(jnp.abs(_effective(model, which)))
 
 
-def weight_l2(model, which: str = "rec") -> Float[Array, ""]:
-    r"""$\sum_{ij} W_{ij}^2$ of one weight matrix (`"in"`, `"rec"` or `"out"`)."""
+def weight_l2(model: Any, which: str = "rec") -> Float[Array, ""]:
+    r"""$\sum_{ij} W_{ij}^2$ of one effective weight matrix.
+
+    **Arguments:**
+
+    - `model`: an adaptive_rnn model (checked: `InputError` otherwise).
+    - `which`: `"in"`, `"rec"` (default) or `"out"` (`AbstractRNN.weight_matrices`).
+
+    **Returns:** the penalty, a scalar.
+
+    **Raises:** as `weight_l1`.
+    """
     return jnp.sum(_effective(model, which) ** 2)
 
 
 def rate_l2(rates: Float[Array, "... n"]) -> Float[Array, ""]:
-    r"""$\mathrm{mean}(r^2)$ over all time steps, units and sequences."""
+    r"""$\mathrm{mean}(r^2)$ over all time steps, units and sequences.
+
+    **Arguments:**
+
+    - `rates`: the rates, shape `(..., n)` (e.g. `Trajectory.states["r"]`).
+
+    **Returns:** the penalty, a scalar.
+    """
     return jnp.mean(jnp.asarray(rates) ** 2)
 
 
@@ -59,6 +88,10 @@ def firing_rate_penalty(
 
     - `rates`: shape `(..., T, n)`.
     - `target_mean`, `target_std`: $\mu^*$ and $s^*$.
+
+    **Returns:** the penalty, a scalar.
+
+    **Raises:** `InputError` for `rates` of rank below 2.
     """
     r = jnp.asarray(rates)
     if r.ndim < 2:

@@ -132,6 +132,9 @@ def simulate(
         simulates `B / n` sequences; under `jax.grad` the gradient of the model is
         summed across devices once, after the backward pass. Same values and gradients
         as on one device. On a CPU, `configure_cpu` first exposes the cores as devices.
+        Under `jax.distributed`, pass the devices of every process (e.g. `jax.devices()`):
+        outside `jit` every process receives the whole trajectory; inside `jit` the
+        outputs are global arrays (`fetch_global` gathers them); see docs/distributed.md.
         Default: one device. Ignored for a single sequence.
 
     **Returns:** a `Trajectory` with outputs at `t0 + dt * (1..T)`.

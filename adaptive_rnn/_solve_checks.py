@@ -7,13 +7,15 @@ Each check runs before anything compiles and raises `InputError` (or
 `jit` or `grad`) are skipped.
 """
 
+from typing import Any
+
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
-from jaxtyping import Array
+from jaxtyping import Array, Float, PyTree
 
 from . import _checks
 from ._checks import (
@@ -45,13 +47,27 @@ NO_ERROR_ESTIMATE = (
 )
 
 
-def is_traced(*xs) -> bool:
-    """Whether any leaf of `xs` is a JAX tracer (its value unknown until run time)."""
+def is_traced(*xs: Any) -> bool:
+    """Whether any leaf of `xs` is a JAX tracer (its value unknown until run time).
+
+    **Arguments:**
+
+    - `*xs`: any pytrees.
+
+    **Returns:** `True` if any leaf is a tracer.
+    """
     return any(isinstance(x, Tracer) for x in jax.tree_util.tree_leaves(xs))
 
 
-def model_dtype(model: AbstractRNN):
-    """The dtype of the model's first floating-point array (default float if none)."""
+def model_dtype(model: AbstractRNN) -> np.dtype:
+    """The dtype of the model's first floating-point array (default float if none).
+
+    **Arguments:**
+
+    - `model`: any model.
+
+    **Returns:** the dtype.
+    """
     leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))
     return leaves[0].dtype if leaves else jnp.result_type(float)
 
@@ -61,7 +77,7 @@ def model_dtype(model: AbstractRNN):
 # --------------------------------------------------------------------------------------
 
 
-def check_inputs(model, inputs, name: str = "inputs") -> Array:
+def check_inputs(model: Any, inputs: Any, name: str = "inputs") -> Float[Array, "*batch T n_in"]:
     """Validates and casts inputs of shape `(T, n_in)` or `(B, T, n_in)`.
 
     **Arguments:**
@@ -108,11 +124,18 @@ def check_inputs(model, inputs, name: str = "inputs") -> Array:
     return jnp.asarray(inputs, dtype=model_dtype(model))
 
 
-def check_step(model: AbstractRNN, resolved, h: float, what: str = "dt") -> None:
+def check_step(model: AbstractRNN, resolved: PyTree, h: float, what: str = "dt") -> None:
     """Refuses an explicit-Euler step `h >= 2 * min(tau)` (when the values are concrete).
 
     At `h / tau >= 2` the leak term alone makes explicit Euler diverge. Under `jit` or
     `grad` the time constants are traced and the check is skipped.
+
+    **Arguments:**
+
+    - `model`, `resolved`: the model and `model.resolve()`.
+    - `h`: the step; `what`: its name in the message (`"dt"`, `"dt0"`).
+
+    **Returns:** `None`; it only raises.
 
     **Raises:** `InputError` for non-positive or non-finite time constants,
     `UnstableStepError` for a step too large.
@@ -134,12 +157,22 @@ def check_step(model: AbstractRNN, resolved, h: float, what: str = "dt") -> None
         )
 
 
-def check_trajectory_memory(model: AbstractRNN, xs, n_out_times: int, return_states: bool) -> None:
+def check_trajectory_memory(
+    model: AbstractRNN, xs: Float[Array, "*batch T n_in"], n_out_times: int, return_states: bool
+) -> None:
     """Refuses, before anything compiles, a simulation whose saved trajectory (outputs,
     and the states with `return_states`) would not fit in the memory available.
 
     The estimate is `B * n_out_times * (n_out + state size) * itemsize` bytes, from the
     shapes alone (`jax.eval_shape`; nothing is computed).
+
+    **Arguments:**
+
+    - `model`: the model; `xs`: the checked inputs.
+    - `n_out_times`: the number of output times; `return_states`: whether the states
+        are saved too.
+
+    **Returns:** `None`; it only raises.
 
     **Raises:** `InputError` naming the inputs' shape when it would not fit.
     """
@@ -165,8 +198,13 @@ def check_trajectory_memory(model: AbstractRNN, xs, n_out_times: int, return_sta
 # --------------------------------------------------------------------------------------
 
 
-def check_solve_numbers(interpolation: str, t0, t1, dt0, max_steps):
+def check_solve_numbers(
+    interpolation: str, t0: Any, t1: Any, dt0: Any, max_steps: Any
+) -> tuple[Any, float | None, int | None]:
     """Checks the scalar options of `solve` (when concrete).
+
+    **Arguments:** `interpolation`, `t0`, `t1`, `dt0` and `max_steps` as `solve` takes
+    them (any values: this is where they are checked).
 
     **Returns:** `(t0, dt0, max_steps)`, `t0` as a float when concrete.
 
@@ -183,10 +221,19 @@ def check_solve_numbers(interpolation: str, t0, t1, dt0, max_steps):
     return t0, dt0, max_steps
 
 
-def check_tolerances(controller) -> None:
+def check_tolerances(controller: Any) -> None:
     """Refuses negative, non-finite or all-zero `rtol`/`atol` of an adaptive step-size
     controller (read from its fields, when concrete): diffrax would take a few steps and
-    report success with wrong results."""
+    report success with wrong results.
+
+    **Arguments:**
+
+    - `controller`: a step-size controller (one without tolerances passes).
+
+    **Returns:** `None`; it only raises.
+
+    **Raises:** `InputError` for bad tolerances.
+    """
     if not hasattr(controller, "rtol") or not hasattr(controller, "atol"):
         return
     tols = {}
@@ -215,9 +262,16 @@ def check_tolerances(controller) -> None:
         )
 
 
-def needs_controller_tols(solver) -> bool:
-    """An implicit solver whose root finder takes its tolerances from an adaptive
-    step-size controller (diffrax's default), which fixed steps cannot give it."""
+def needs_controller_tols(solver: Any) -> bool:
+    """Whether `solver` is an implicit solver whose root finder takes its tolerances from
+    an adaptive step-size controller (diffrax's default), which fixed steps cannot give.
+
+    **Arguments:**
+
+    - `solver`: a diffrax solver.
+
+    **Returns:** `True` for such a solver.
+    """
     if not isinstance(solver, IMPLICIT):
         return False
     rf = getattr(solver, "root_finder", None)
@@ -226,8 +280,12 @@ def needs_controller_tols(solver) -> bool:
     )
 
 
-def check_solver(solver, stepsize_controller) -> bool:
+def check_solver(solver: Any, stepsize_controller: Any) -> bool:
     """Checks a solver and an optional step-size controller, and that they go together.
+
+    **Arguments:**
+
+    - `solver`: a diffrax solver; `stepsize_controller`: a controller or `None`.
 
     **Returns:** whether the steps are adaptive (a controller other than
     `ConstantStepSize` or `StepTo`).

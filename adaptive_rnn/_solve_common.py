@@ -12,7 +12,7 @@ from typing import ClassVar
 import diffrax
 import equinox as eqx
 from equinox.internal import ω
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, Bool, Float, PyTree
 
 from ._fields import InputDrive
 from .models import AbstractRNN
@@ -79,8 +79,18 @@ def sequential_update(increment: Callable, y: tuple) -> tuple:
     return tuple(blocks)
 
 
-def input_drive(model: AbstractRNN, resolved, x, noise=None):
+def input_drive(
+    model: AbstractRNN,
+    resolved: PyTree,
+    x: Float[Array, " n_in"],
+    noise: Float[Array, " n"] | None = None,
+) -> PyTree:
     """The drive of one step from the input sample `x` (plus drive noise).
+
+    **Arguments:**
+
+    - `model`, `resolved`: the model and `model.resolve()`.
+    - `x`: one input sample; `noise`: drive noise of the step, or `None`.
 
     **Returns:** an `InputDrive` (multiplied out inside the field, fused with the
     recurrent matmul) when the model's drive is linear, else the array
@@ -100,6 +110,8 @@ def input_drive(model: AbstractRNN, resolved, x, noise=None):
 
 class Trajectory(eqx.Module):
     """What `simulate` and `solve` return.
+
+    **Fields:**
 
     - `ts`: the output times, shape `(T_out,)`.
     - `outputs`: the readout, shape `(T_out, n_out)` (`(B, T_out, n_out)` for a batch).
@@ -121,6 +133,10 @@ def trajectory_states(model: AbstractRNN, ys: tuple | None) -> dict | None:
     """The saved state blocks `ys` as the dict a `Trajectory` holds: one entry per
     state variable (named `"<name>_<layer>"` for stacked layers), plus the quantities
     the model derives from them (`model.derived_states`, e.g. the shunting model's 1/z).
+
+    **Arguments:**
+
+    - `model`: the model; `ys`: the saved state blocks (time first), or `None`.
 
     **Returns:** the dict, or `None` when no states were saved.
     """

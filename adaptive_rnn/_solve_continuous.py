@@ -5,18 +5,23 @@ end and output times), `plan_steps` (solver, step-size controller, step, adjoint
 what to save), `run_continuous` (one sequence, a batch as one state, or a vmapped
 batch) around the compiled `solve_one`, which builds the terms (`build_terms`) and
 interpolates the inputs, and `check_reached_end`.
+
+Why one file of over 400 lines: it is one job, the continuous path, in the order `solve`
+calls its steps; the time grid, the step plan and the compiled solve share the
+`TimeGrid` and `StepPlan` they pass along, and most of the length is docstrings.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, PyTree
 
 from ._errors import InputError, SolverError
+from ._fields import FloatScalarLike
 from ._noise import noise_term, observation_noise
 from ._solve_checks import INTERPOLATIONS, check_solver, is_traced
 from ._solve_common import SequentialEuler, input_drive
@@ -29,19 +34,43 @@ from .models import AbstractRNN
 
 class HoldInterpolation(eqx.Module):
     """Piecewise-constant input: `x(t) = x_k` for `t_k <= t < t_{k+1}` (zero-order hold,
-    the input the discrete model sees)."""
+    the input the discrete model sees).
+
+    **Fields:**
+
+    - `ts`: the sample times `(T,)`, increasing.
+    - `ys`: the samples, time first `(T, ...)`.
+    """
 
     ts: Array
     ys: Array
 
-    def evaluate(self, t):
+    def evaluate(self, t: FloatScalarLike) -> Float[Array, "*rest"]:
+        """The sample held at `t`.
+
+        **Arguments:**
+
+        - `t`: a time (clipped to the first and last sample).
+
+        **Returns:** `ys[k]` with `ts[k] <= t < ts[k + 1]`.
+        """
         idx = jnp.clip(jnp.searchsorted(self.ts, t, side="right") - 1, 0, self.ts.shape[0] - 1)
         return self.ys[idx]
 
 
-def interpolate(ts, ys, kind: str):
-    """The samples `ys` at times `ts` as a function of time: `"linear"`, `"cubic"`
-    (Hermite, backward differences) or `"hold"` (`HoldInterpolation`).
+def interpolate(
+    ts: Float[Array, " T"], ys: Float[Array, "T ..."], kind: str
+) -> diffrax.AbstractPath | HoldInterpolation:
+    """The samples `ys` at times `ts` as a function of time.
+
+    **Arguments:**
+
+    - `ts`: the sample times, increasing.
+    - `ys`: the samples, time first.
+    - `kind`: `"linear"`, `"cubic"` (Hermite, backward differences) or `"hold"`
+        (`HoldInterpolation`).
+
+    **Returns:** an object with `evaluate(t)`.
 
     **Raises:** `InputError` for another `kind`.
     """
@@ -54,15 +83,29 @@ def interpolate(ts, ys, kind: str):
     raise InputError(f"interpolation: got {kind!r}, expected one of {INTERPOLATIONS}")
 
 
-def vector_field(t, y, args):
-    """The model's field at `t`, its drive computed from the interpolated input;
-    `args = (model, resolved, interpolation)`."""
+def vector_field(t: FloatScalarLike, y: tuple[Array, ...], args: tuple) -> tuple[Array, ...]:
+    """The model's field at `t`, its drive computed from the interpolated input.
+
+    **Arguments:**
+
+    - `t`, `y`: time and state of one sequence.
+    - `args`: `(model, resolved, interpolation)`.
+
+    **Returns:** `dy/dt`.
+    """
     model, resolved, interp = args
     return model.field(t, y, (resolved, input_drive(model, resolved, interp.evaluate(t))))
 
 
-def batched_vector_field(t, y, args):
-    """`vector_field` for a batch of states `(B, ...)` and inputs `(B, n_in)`."""
+def batched_vector_field(
+    t: FloatScalarLike, y: tuple[Array, ...], args: tuple
+) -> tuple[Array, ...]:
+    """`vector_field` for a batch of states `(B, ...)` and inputs `(B, n_in)`.
+
+    **Arguments:** as `vector_field`, every state block with a leading batch axis.
+
+    **Returns:** `dy/dt`, batch first.
+    """
     model, resolved, interp = args
     xs = interp.evaluate(t)  # (B, n_in)
     return jax.vmap(
@@ -70,9 +113,24 @@ def batched_vector_field(t, y, args):
     )(y, xs)
 
 
-def build_terms(model: AbstractRNN, batched: bool, key, t0, t1, h, dtype):
+def build_terms(
+    model: AbstractRNN,
+    batched: bool,
+    key: PRNGKeyArray | None,
+    t0: float,
+    t1: float,
+    h: float,
+    dtype: Any,
+) -> diffrax.AbstractTerm:
     """The diffrax terms: the ODE term of the (batched) field, plus the model's noise
     term (a Brownian tree from `key`) when `key` is not `None`.
+
+    **Arguments:**
+
+    - `model`: the model; `batched`: whether the state has a leading batch axis.
+    - `key`: the Brownian tree's key, or `None` for no noise.
+    - `t0`, `t1`, `h`: the interval and the step (the tree's tolerance is `h / 16`).
+    - `dtype`: of the Brownian increments.
 
     **Returns:** the terms, a `diffrax.ODETerm` or a `diffrax.MultiTerm`.
     """
@@ -114,10 +172,24 @@ class StepPlan(NamedTuple):
     adaptive: bool
 
 
-def time_grid(model: AbstractRNN, xs, *, ts, saveat, t0, t1) -> TimeGrid:
+def time_grid(
+    model: AbstractRNN,
+    xs: Float[Array, "*batch T n_in"],
+    *,
+    ts: ArrayLike | None,
+    saveat: ArrayLike | None,
+    t0: float,
+    t1: float | None,
+) -> TimeGrid:
     """Checks `ts`, `t1` and `saveat` against the inputs `xs` and sets the defaults:
     `ts = t0 + dt * arange(T)`, `t1` one `dt` after the last sample, outputs on the
     grid `t0 + dt * (1..T)`.
+
+    **Arguments:** the model, its checked inputs `xs`, and `ts`, `saveat`, `t0`, `t1` as
+    `solve` takes them (`ts` and `saveat` are checked here, so their shapes are not
+    annotated: a wrong one is an `InputError`, not a type-check error).
+
+    **Returns:** a `TimeGrid`.
 
     **Raises:** `InputError` for `ts` of the wrong shape or not increasing, `t1 <= t0`,
     `saveat` of the wrong shape or outside `[t0, t1]`, or user times with the lagged
@@ -184,11 +256,11 @@ def plan_steps(
     T: int,
     times: TimeGrid,
     *,
-    solver,
-    stepsize_controller,
-    dt0,
-    max_steps,
-    adjoint,
+    solver: diffrax.AbstractSolver | None,
+    stepsize_controller: diffrax.AbstractStepSizeController | None,
+    dt0: float | None,
+    max_steps: int | None,
+    adjoint: diffrax.AbstractAdjoint | None,
 ) -> StepPlan:
     """Checks the solver options and chooses the step-size controller, the step, the
     step budget, the adjoint and what to save.
@@ -198,6 +270,11 @@ def plan_steps(
     `ConstantStepSize` with step `dt0` (default `dt`); `max_steps` the number of
     fixed steps or `max(4096, 64 T)` for adaptive ones; `RecursiveCheckpointAdjoint`
     with one checkpoint per fixed step.
+
+    **Arguments:** the model, the number of samples `T`, the `TimeGrid`, and the solver
+    options as `solve` takes them (`None` for the defaults).
+
+    **Returns:** a `StepPlan`.
 
     **Raises:** as `adaptive_rnn._solve_checks.check_solver`.
     """
@@ -246,8 +323,14 @@ def plan_steps(
 
 @eqx.filter_jit
 def solve_one(
-    model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolation: str, return_states: bool
-) -> tuple[Array, tuple | None, Array, Array]:
+    model: AbstractRNN,
+    resolved: PyTree,
+    xs: Float[Array, "*batch T n_in"],
+    key: PRNGKeyArray | None,
+    plan: StepPlan,
+    interpolation: str,
+    return_states: bool,
+) -> tuple[Float[Array, "*batch T_out n_out"], tuple | None, Bool[Array, ""], Int[Array, ""]]:
     """One sequence `(T, n_in)`, or a batch `(B, T, n_in)` integrated as one state,
     through `diffrax.diffeqsolve` (compiled once per shape and plan).
 
@@ -323,20 +406,31 @@ def solve_one(
         ys = None if ys is None else tuple(jnp.swapaxes(v, 0, 1) for v in ys)
     noise = model.active_noise()
     if key is not None and noise is not None and noise.sigma_post > 0:
+        assert k_obs is not None  # split from `key` above
         outs = outs + observation_noise(model, resolved, k_obs, outs.shape[0], dtype)
     success = sol.result == diffrax.RESULTS.successful
     return outs, ys, success, sol.stats["num_steps"]
 
 
 def run_continuous(
-    model: AbstractRNN, resolved, xs, key, plan: StepPlan, interpolation: str, return_states: bool
-) -> tuple[Array, tuple | None, Array, Array]:
+    model: AbstractRNN,
+    resolved: PyTree,
+    xs: Float[Array, "*batch T n_in"],
+    key: PRNGKeyArray | None,
+    plan: StepPlan,
+    interpolation: str,
+    return_states: bool,
+) -> tuple[
+    Float[Array, "*batch T_out n_out"], tuple | None, Bool[Array, "*batch"], Int[Array, "*batch"]
+]:
     """Runs `solve_one` on one sequence or a batch.
 
     A batch on fixed steps without noise is integrated as one state (one diffrax loop
     whose field is vmapped over sequences): identical to solving each sequence alone
     and much cheaper than vmapping the whole solve. With adaptive steps or noise each
     sequence is solved on its own (`vmap`, one key per sequence split from `key`).
+
+    **Arguments:** as `solve_one`.
 
     **Returns:** `(outputs, states or None, success, num_steps)`, the last two of
     shape `()` or `(B,)`.
@@ -356,9 +450,18 @@ def run_continuous(
     return jax.vmap(one)(xs, keys)
 
 
-def check_reached_end(outs, success, num_steps, plan: StepPlan, throw: bool):
+def check_reached_end(
+    outs: Float[Array, "*batch T_out n_out"],
+    success: Bool[Array, "*batch"],
+    num_steps: Int[Array, "*batch"],
+    plan: StepPlan,
+    throw: bool,
+) -> Float[Array, "*batch T_out n_out"]:
     """With `throw`, refuses a solve that did not reach `t1`: at once when `success` is
     concrete, else through `eqx.error_if` at run time.
+
+    **Arguments:** `run_continuous`'s outputs, success and step counts, the `StepPlan`
+    (for the message) and `throw` (`False`: no check).
 
     **Returns:** `outs` (wrapped in the run-time check when traced).
 

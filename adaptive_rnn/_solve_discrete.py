@@ -5,20 +5,29 @@ batch (`vmap`) or a batch split over devices.
 `simulate` (in `adaptive_rnn._solve`) checks its arguments and calls `run_discrete`.
 """
 
-from typing import cast
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array
+from jaxtyping import Array, Bool, Float, PRNGKeyArray, PyTree
 
+from ._fields import FloatScalarLike
 from ._noise import discrete_noise
 from ._solve_common import input_drive, sequential_update
 from ._solve_parallel import data_parallel
 from .models import AbstractRNN
 
 
-def chunked_scan(body, carry, xs, T: int, remat: int | None, prepare=None):
+def chunked_scan(
+    body: Callable,
+    carry: PyTree,
+    xs: PyTree,
+    T: int,
+    remat: int | None,
+    prepare: Callable | None = None,
+) -> tuple[PyTree, PyTree]:
     """`lax.scan(body, carry, prepare(xs))`, or with `remat = k` a scan over chunks of k
     steps whose bodies are `jax.checkpoint`ed.
 
@@ -26,6 +35,13 @@ def chunked_scan(body, carry, xs, T: int, remat: int | None, prepare=None):
     chunk (including `prepare`, e.g. the input projection), so memory is O(T/k + k)
     states instead of O(T). The last chunk is padded with repeats of the last input;
     the extra steps come after step T and are dropped.
+
+    **Arguments:**
+
+    - `body`, `carry`, `xs`: as `jax.lax.scan` (`xs` with leading axis `T`).
+    - `T`: the number of steps; `remat`: the chunk length `k`, or `None` for none.
+    - `prepare`: applied to each chunk of `xs` inside the checkpointed body (default:
+        the identity).
 
     **Returns:** `(carry, saved)` as `lax.scan`, `saved` with T entries.
     """
@@ -52,8 +68,14 @@ def chunked_scan(body, carry, xs, T: int, remat: int | None, prepare=None):
 
 @eqx.filter_jit
 def simulate_one(
-    model: AbstractRNN, resolved, xs, t0, return_states: bool, key=None, remat: int | None = None
-) -> tuple[Array, tuple | None]:
+    model: AbstractRNN,
+    resolved: PyTree,
+    xs: Float[Array, "T n_in"],
+    t0: FloatScalarLike,
+    return_states: bool,
+    key: PRNGKeyArray | None = None,
+    remat: int | None = None,
+) -> tuple[Float[Array, "T n_out"], tuple | None]:
     """One sequence `xs` `(T, n_in)` through the recurrence (compiled once per shape).
 
     **Arguments:** the model and its resolved parameters (`model.resolve()`, computed
@@ -113,10 +135,21 @@ def simulate_one(
 
 
 def run_discrete(
-    model: AbstractRNN, resolved, xs, *, t0, return_states: bool, key, remat, devices
-) -> tuple[Array, tuple | None, Array]:
+    model: AbstractRNN,
+    resolved: PyTree,
+    xs: Float[Array, "*batch T n_in"],
+    *,
+    t0: FloatScalarLike,
+    return_states: bool,
+    key: PRNGKeyArray | None,
+    remat: int | None,
+    devices: int | Sequence[Any] | None,
+) -> tuple[Float[Array, "*batch T n_out"], tuple | None, Bool[Array, "*batch"]]:
     """Runs one sequence `(T, n_in)` or a batch `(B, T, n_in)` (vmapped, split over
     `devices` when given; one key per sequence split from `key`).
+
+    **Arguments:** the model, its resolved parameters, the checked inputs, and `t0`,
+    `return_states`, `key` (or `None`), `remat` and `devices` as `simulate` takes them.
 
     **Returns:** `(outputs, states, success)`, `success` all `True` of shape `()` or
     `(B,)`.

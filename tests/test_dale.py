@@ -211,7 +211,9 @@ def test_aru_takes_the_connectivity_options_of_every_family(getkey, tmp_path):
     )
     m = ar.ARU(n_in, n, n_out, key=getkey(), **kw)
     c = ar.CTRNN(n_in, n, n_out, key=getkey(), **kw)
-    for model in (m, c):
+    s = ar.Shunting(n_in, n, n_out, key=getkey(), **kw)
+    for model in (m, c, s):
+        assert model.dale == "rectify"
         W = np.asarray(model.W_hid.effective())
         assert np.all(W[mask_rec == 0] == 0) and np.all(W[:, :4] >= 0) and np.all(W[:, 4:] <= 0)
         # eigvals of a 6 x 6 float64 matrix: the radius to 1e-12.
@@ -232,11 +234,48 @@ def test_aru_takes_the_connectivity_options_of_every_family(getkey, tmp_path):
     np.testing.assert_array_equal(ar.simulate(m2, x).outputs, ar.simulate(m, x).outputs)
 
 
+@pytest.mark.parametrize("family", ["aru", "ctrnn", "shunting"])
+def test_an_unknown_keyword_is_named_with_every_accepted_name(getkey, family):
+    # The connectivity options arrive through `**connectivity`: a misspelt keyword (of
+    # the constructor's own or of the options) is refused by name, with the accepted
+    # names of both, not swallowed.
+    cls = {"aru": ar.ARU, "ctrnn": ar.CTRNN, "shunting": ar.Shunting}[family]
+    for bad, near in (("dal", "dale"), ("activaton", "activation"), ("maskss", "masks")):
+        with pytest.raises(InputError) as info:
+            cls(2, 4, 1, key=getkey(), **{bad: "abs"})
+        msg = str(info.value)
+        assert msg.startswith(f"{cls.__name__}: unknown keyword argument '{bad}'; ")
+        assert f"did you mean '{near}'?" in msg
+        for name in ("'n_hidden'", "'dtype'", "'activation'", "'dale'", "'e_fraction'", "'fixed'"):
+            assert name in msg
+    with pytest.raises(InputError, match=r"unknown keyword arguments 'x', 'y'"):
+        cls(2, 4, 1, key=getkey(), x=1, y=2)
+
+
+@pytest.mark.parametrize("family", ["aru", "ctrnn", "shunting"])
+def test_e_fraction_self_connections_and_balance_reach_every_family(getkey, family):
+    # The options the other tests of this file do not pass to every family. Each check
+    # fails if its option were dropped on the way to `build_weights`: the default
+    # e_fraction (0.8) gives 4 E units of 5, autapses give a non-zero diagonal, and
+    # without balance the rows of a random signed matrix do not sum to 0.
+    cls = {"aru": ar.ARU, "ctrnn": ar.CTRNN, "shunting": ar.Shunting}[family]
+    m = cls(2, 5, 1, dale="abs", e_fraction=0.6, self_connections=False, balance=True, key=getkey())
+    np.testing.assert_array_equal(m.dale_signs(), [1, 1, 1, -1, -1])
+    W = np.asarray(m.W_hid.effective())
+    assert np.all(np.diag(W) == 0)
+    # float64: each row's inhibitory input cancels its excitatory one to rounding
+    # (entries ~0.5, so 1e-12 leaves a margin of 10^3 over float64 rounding).
+    np.testing.assert_allclose(W.sum(axis=1), 0.0, rtol=0, atol=1e-12)
+    assert np.all(np.abs(W[:, :3]).sum(axis=1) > 0)  # not balanced by being all zero
+
+
+def test_shunting_keeps_dale_by_default_and_lifts_it_with_none(getkey):
+    assert ar.Shunting(2, 4, 1, key=getkey()).dale == "abs"
+    assert ar.Shunting(2, 4, 1, dale=None, key=getkey()).dale is None
+    assert ar.CTRNN(2, 4, 1, key=getkey()).dale is None
+
+
 def test_aru_connectivity_option_errors(getkey):
-    with pytest.raises(
-        InputError, match=r"ARU keyword arguments: unknown key 'dal'; did you mean 'dale'\?"
-    ):
-        ar.ARU(2, 4, 1, dal="abs", key=getkey())
     with pytest.raises(
         InputError,
         match=r"dale: connectivity options are for a single-layer ARU, got n_hidden = \(4, 3\)",

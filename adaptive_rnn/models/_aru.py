@@ -1,4 +1,11 @@
-"""The adaptive-time-scale recurrent network (ARU) of Quax, D'Asaro & van Gerven (2020)."""
+"""The adaptive-time-scale recurrent network (ARU) of Quax, D'Asaro & van Gerven (2020).
+
+Why one file of over 400 lines: it is one family, and a family lives in one file (see
+`docs/extending.md`): its layer, its constructor (stacked layers, a pair of time
+constants per layer), its special cases (Elman, current and rate RNNs), the contract's
+methods and the reading of files written by earlier versions all describe the same
+model, and most of the length is their docstrings.
+"""
 
 import math
 from collections.abc import Sequence
@@ -12,12 +19,11 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import canonical_activation, get_activation
 from .._checks import check_choice
-from .._connectivity import Connectivity, Weight, make_weight
+from .._connectivity import Weight, make_weight
 from .._errors import InputError
-from .._fields import ARUFieldParams, stacked_aru_field
+from .._fields import ARUFieldParams, FloatScalarLike, stacked_aru_field
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, make_time_constant
 from ._base import (
-    AbstractRNN,
     _check_dt,
     _check_param_memory,
     _check_readout,
@@ -27,8 +33,10 @@ from ._base import (
     normal_init,
 )
 from ._common import (
+    AbstractWeightedRNN,
     SavedLayout,
     build_weights,
+    connectivity_options,
     layout_with_leaves_last,
     restore_structure,
     weights_structure,
@@ -37,6 +45,8 @@ from ._common import (
 
 class ARULayer(eqx.Module):
     """One recurrent layer of adaptive-time-scale units.
+
+    **Fields:**
 
     - `W_in`: input weights `U`, `(n, n_prev)` (from the network input, or from the rates
         of the layer below in a stack), a `Weight`.
@@ -54,17 +64,20 @@ class ARULayer(eqx.Module):
     tau_r: AbstractTimeConstant
 
     @property
-    def U(self):
-        """The raw input weights (`W_in.raw`)."""
+    def U(self) -> Any:
+        """The raw input weights (`W_in.raw`), `(n, n_prev)`; a `Frozen` if frozen. (Not
+        annotated as an array: `equinox.tree_at` selects through it.)"""
         return self.W_in.raw
 
     @property
-    def W(self):
-        """The raw recurrent weights (`W_hid.raw`)."""
+    def W(self) -> Any:
+        """The raw recurrent weights (`W_hid.raw`), `(n, n)`; a `Frozen` if frozen. (Not
+        annotated as an array: `equinox.tree_at` selects through it.)"""
         return self.W_hid.raw
 
     @property
     def n(self) -> int:
+        """The number of units of the layer."""
         return self.W_hid.shape[0]
 
 
@@ -100,7 +113,7 @@ def _initial(name: str, alpha, tau) -> tuple[str, Any]:
     return ("alpha", alpha) if tau is None else ("tau", tau)
 
 
-class ARU(AbstractRNN):
+class ARU(AbstractWeightedRNN):
     r"""A network of adaptive-time-scale units (ARU), Quax, D'Asaro & van Gerven (2020).
 
     Each unit has a synaptic current $I$ and a firing rate $r$, each with its own time
@@ -159,9 +172,9 @@ class ARU(AbstractRNN):
         dt: float = 1.0,
         tau_min: float | None = None,
         readout: str = "current",
-        dtype=None,
+        dtype: Any = None,
         key: PRNGKeyArray,
-        **connectivity,
+        **connectivity: Any,
     ):
         """**Arguments:**
 
@@ -220,7 +233,7 @@ class ARU(AbstractRNN):
         self.modes = modes
         self.parametrisation = check_choice("parametrisation", parametrisation, PARAMETRISATIONS)
         self.tau_min = self.dt if tau_min is None else _check_dt(tau_min, "tau_min")
-        options = Connectivity.from_options("ARU", connectivity)
+        options = connectivity_options(ARU, connectivity)
         if len(sizes) > 1 and options.changed():
             raise InputError(
                 f"{options.changed()[0]}: connectivity options are for a single-layer ARU, got "
@@ -263,14 +276,8 @@ class ARU(AbstractRNN):
         V = normal_init(keys[-1], (n_out, n_prev), math.sqrt(1 / n_prev), dtype)
         if len(sizes) == 1:
             ((U, W, c, tcs),) = arrays
-            W_in, W_hid, self.W_out, _ = build_weights(
-                n_in=n_in,
-                n=sizes[0],
-                n_out=n_out,
-                weights=(U, W, V),
-                dtype=dtype,
-                key=keys[-1],
-                connectivity=options,
+            W_in, W_hid, self.W_out = build_weights(
+                (n_in, sizes[0], n_out), (U, W, V), options, dtype=dtype, key=keys[-1]
             )
             layers = [ARULayer(W_in, W_hid, c, *tcs)]
         else:
@@ -288,30 +295,69 @@ class ARU(AbstractRNN):
     # ---- special cases ---------------------------------------------------------------
 
     @classmethod
-    def elman(cls, n_in, n_hidden, n_out, **kwargs) -> "ARU":
-        """The Elman network, `r_t = f(U x_t + W r_{t-1})`: alpha_s = alpha_r = 1, fixed."""
+    def elman(cls, n_in: int, n_hidden: int | Sequence[int], n_out: int, **kwargs: Any) -> "ARU":
+        """The Elman network, `r_t = f(U x_t + W r_{t-1})`: alpha_s = alpha_r = 1, fixed.
+
+        **Arguments:**
+
+        - `n_in`, `n_hidden`, `n_out`: sizes, as `ARU`.
+        - `**kwargs`: any other argument of `ARU` but the time constants (`key`, ...).
+
+        **Returns:** the `ARU`.
+        """
         return cls(
             n_in, n_hidden, n_out, time_constants="static", alpha_s=1.0, alpha_r=1.0, **kwargs
         )
 
     @classmethod
-    def current_rnn(cls, n_in, n_hidden, n_out, *, time_constants="global", **kwargs) -> "ARU":
+    def current_rnn(
+        cls,
+        n_in: int,
+        n_hidden: int | Sequence[int],
+        n_out: int,
+        *,
+        time_constants: str = "global",
+        **kwargs: Any,
+    ) -> "ARU":
         """The leaky "current" RNN of computational neuroscience: alpha_r = 1 (fixed),
-        `I_t = (1 - alpha_s) I_{t-1} + alpha_s (U x_t + W f(I_{t-1}))`."""
+        `I_t = (1 - alpha_s) I_{t-1} + alpha_s (U x_t + W f(I_{t-1}))`.
+
+        **Arguments:**
+
+        - `n_in`, `n_hidden`, `n_out`: sizes, as `ARU`.
+        - `time_constants`: the mode of tau_s (`"static"`, `"global"` or `"local"`).
+        - `**kwargs`: any other argument of `ARU` (`alpha_s`, `key`, ...).
+
+        **Returns:** the `ARU`.
+        """
         return cls(
             n_in, n_hidden, n_out, time_constants=(time_constants, "static"), alpha_r=1.0, **kwargs
         )
 
     @classmethod
-    def rate_rnn(cls, n_in, n_hidden, n_out, *, time_constants="global", **kwargs) -> "ARU":
+    def rate_rnn(
+        cls,
+        n_in: int,
+        n_hidden: int | Sequence[int],
+        n_out: int,
+        *,
+        time_constants: str = "global",
+        **kwargs: Any,
+    ) -> "ARU":
         """A leaky "rate" RNN: alpha_s = 1 (fixed),
-        `r_t = (1 - alpha_r) r_{t-1} + alpha_r f(U x_t + W r_{t-1})`."""
+        `r_t = (1 - alpha_r) r_{t-1} + alpha_r f(U x_t + W r_{t-1})`.
+
+        **Arguments:** as `current_rnn`, with `time_constants` the mode of tau_r (and
+        `alpha_r` the initial value one may give).
+
+        **Returns:** the `ARU`.
+        """
         return cls(
             n_in, n_hidden, n_out, time_constants=("static", time_constants), alpha_s=1.0, **kwargs
         )
 
     @classmethod
-    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "ARU":
+    def example(cls, *, key: PRNGKeyArray, dtype: Any = None) -> "ARU":
         """A 2-4-2 sigmoid ARU with local learnable time constants (alpha_s from 0.2 to
         0.8, alpha_r 0.5)."""
         return cls(
@@ -352,14 +398,10 @@ class ARU(AbstractRNN):
         return self.layers[0].W_hid
 
     @property
-    def V(self):
-        """The raw readout weights (`W_out.raw`)."""
+    def V(self) -> Any:
+        """The raw readout weights (`W_out.raw`), `(n_out, n)`; a `Frozen` if frozen. (Not
+        annotated as an array: `equinox.tree_at` selects through it.)"""
         return self.W_out.raw
-
-    @property
-    def dale(self) -> str | None:
-        """The Dale mode of the recurrent weights (`W_hid.sign_mode`), or `None`."""
-        return self.W_hid.sign_mode
 
     # ---- effective time constants ----------------------------------------------------
 
@@ -368,23 +410,23 @@ class ARU(AbstractRNN):
         return vals[0] if len(vals) == 1 else vals
 
     @property
-    def tau_s(self):
+    def tau_s(self) -> Float[Array, " k"] | tuple[Float[Array, " _k"], ...]:
         """Synaptic time constant(s): shape (1,) global or (n,) local; a tuple per layer
         for stacked layers."""
         return self._per_layer_values(lambda l: l.tau_s.tau())
 
     @property
-    def tau_r(self):
+    def tau_r(self) -> Float[Array, " k"] | tuple[Float[Array, " _k"], ...]:
         """Rate time constant(s), as `tau_s`."""
         return self._per_layer_values(lambda l: l.tau_r.tau())
 
     @property
-    def alpha_s(self):
+    def alpha_s(self) -> Float[Array, " k"] | tuple[Float[Array, " _k"], ...]:
         """Synaptic rate constant(s) dt / tau_s, as `tau_s`."""
         return self._per_layer_values(lambda l: l.tau_s.alpha(self.dt))
 
     @property
-    def alpha_r(self):
+    def alpha_r(self) -> Float[Array, " k"] | tuple[Float[Array, " _k"], ...]:
         """Rate rate constant(s) dt / tau_r, as `tau_s`."""
         return self._per_layer_values(lambda l: l.tau_r.alpha(self.dt))
 
@@ -421,46 +463,57 @@ class ARU(AbstractRNN):
             b=self.b,
         )
 
-    def field(self, t, y, args):
+    def field(
+        self, t: FloatScalarLike, y: tuple[Float[Array, " _n"], ...], args: tuple
+    ) -> tuple[Float[Array, " _n"], ...]:
         resolved, drive = args
         return stacked_aru_field(t, y, (resolved.layers, drive))
 
-    def initial_state(self, resolved: ARUResolved) -> tuple[Array, ...]:
+    def initial_state(self, resolved: ARUResolved) -> tuple[Float[Array, " _n"], ...]:
         f = get_activation(self.activation)
         state = []
         for c in resolved.c:
             state.extend((c, f(c)))
         return tuple(state)
 
-    def drive(self, resolved: ARUResolved, x):
+    def drive(
+        self, resolved: ARUResolved, x: Float[Array, "*batch n_in"]
+    ) -> Float[Array, "*batch n"]:
         return x @ resolved.U0.T
 
-    def drive_weights(self, resolved: ARUResolved):
+    def drive_weights(self, resolved: ARUResolved) -> Float[Array, "n n_in"]:
         return resolved.U0
 
-    def rate(self, y) -> Array:
-        """The rates of the read-out (last) layer."""
+    def rate(self, y: tuple[Float[Array, " _n"], ...]) -> Float[Array, " n"]:
+        """The rates of the read-out (last) layer.
+
+        **Arguments:**
+
+        - `y`: the state `(I_1, r_1, ...)` of one network.
+
+        **Returns:** the last `r`, shape `(n,)`.
+        """
         return y[-1]
 
-    def output(self, resolved: ARUResolved, y):
+    def output(
+        self, resolved: ARUResolved, y: tuple[Float[Array, " _n"], ...]
+    ) -> Float[Array, " n_out"]:
         return resolved.V @ y[-1] + resolved.b
 
-    def min_time_constant(self, resolved: ARUResolved):
+    def min_time_constant(self, resolved: ARUResolved) -> Float[Array, ""]:
         return jnp.min(
             jnp.stack([jnp.min(jnp.minimum(p.tau_s, p.tau_r)) for p, _ in resolved.layers])
         )
 
     # ---- optional hooks of AbstractRNN ----------------------------------------------
 
-    def weight_matrices(self) -> dict[str, Array]:
+    def weight_matrices(self) -> dict[str, Float[Array, "n_post n_pre"]]:
         """The effective weights as `"in"` (`U` of the first layer), `"rec"` (`W` of the
-        last layer, Dale signs and mask applied) and `"out"` (`V`, masked)."""
-        resolved = self.resolve()
-        return {"in": resolved.U0, "rec": resolved.layers[-1][0].W, "out": resolved.V}
+        last layer, Dale signs and mask applied) and `"out"` (`V`, masked).
 
-    def dale_signs(self) -> Array | None:
-        """The sign of each unit under Dale's law (`dale=...`), else `None`."""
-        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+        **Returns:** role -> matrix `(n_post, n_pre)`.
+        """
+        return {**super().weight_matrices(), "rec": self.layers[-1].W_hid.effective()}
 
     # ---- metadata --------------------------------------------------------------------
 
@@ -485,7 +538,7 @@ class ARU(AbstractRNN):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, key) -> "ARU | SavedLayout":
+    def from_config(cls, config: dict[str, Any], *, key: PRNGKeyArray) -> "ARU | SavedLayout":
         """A model with the structure described by `config` (values from `key`); the
         saved leaves are then loaded into it by `adaptive_rnn.load_model`.
 

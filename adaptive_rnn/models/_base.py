@@ -8,6 +8,9 @@ need is declared here, either abstract (a class that lacks one cannot be instant
 `TypeError`) or with a documented default. Callers use these methods directly and never
 probe a model with `getattr`/`hasattr`. Register a new family with
 `adaptive_rnn.register_family` (see `docs/extending.md`).
+
+Why one file of over 400 lines: it is the contract, and a contract is read in one place;
+most of its length is the docstrings of the methods a family provides.
 """
 
 import abc
@@ -23,6 +26,7 @@ from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 from .._checks import check_choice, check_memory, check_positive, check_positive_int
 from .._connectivity import Weight, project_weights
 from .._errors import InputError
+from .._fields import FloatScalarLike
 from ._noise_settings import Noise
 
 READOUTS = ("current", "lagged")
@@ -89,7 +93,7 @@ class AbstractRNN(eqx.Module):
         """
 
     @abc.abstractmethod
-    def field(self, t, y: tuple[Array, ...], args) -> tuple[Array, ...]:
+    def field(self, t: FloatScalarLike, y: tuple[Array, ...], args: tuple) -> tuple[Array, ...]:
         """The vector field `dy/dt`, pure, with diffrax's signature.
 
         **Arguments:**
@@ -106,22 +110,53 @@ class AbstractRNN(eqx.Module):
         """
 
     @abc.abstractmethod
-    def initial_state(self, resolved) -> tuple[Array, ...]:
-        """The state at `t0`, a tuple of arrays (one per name of `state_names`; repeated
-        per layer for stacked layers)."""
+    def initial_state(self, resolved: PyTree) -> tuple[Array, ...]:
+        """The state at `t0`.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+
+        **Returns:** a tuple of arrays (one per name of `state_names`; repeated per layer
+        for stacked layers).
+        """
 
     @abc.abstractmethod
-    def drive(self, resolved, x: Float[Array, "... n_in"]) -> Float[Array, "... n"]:
-        """The input current of the hidden layer, linear in `x` (leading axes kept)."""
+    def drive(self, resolved: PyTree, x: Float[Array, "*batch n_in"]) -> PyTree:
+        """The input current of the hidden layer, linear in `x`.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+        - `x`: inputs, shape `(..., n_in)` (leading axes kept).
+
+        **Returns:** the drive, an array `(..., n)` (or a pytree of them, e.g. the LTC's
+        `LTCDrive`).
+        """
 
     @abc.abstractmethod
-    def output(self, resolved, y: tuple[Array, ...]) -> Float[Array, " n_out"]:
-        """The readout of one state (no time or batch axis)."""
+    def output(self, resolved: PyTree, y: tuple[Array, ...]) -> Float[Array, " n_out"]:
+        """The readout of one state.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+        - `y`: one state (no time or batch axis).
+
+        **Returns:** the output, shape `(n_out,)`.
+        """
 
     @abc.abstractmethod
-    def min_time_constant(self, resolved) -> Array:
-        """The smallest time constant of the resolved model, a scalar; `simulate` and
-        `solve` refuse an explicit-Euler step `>= 2 *` it."""
+    def min_time_constant(self, resolved: PyTree) -> Float[Array, ""]:
+        """The smallest time constant of the resolved model; `simulate` and `solve`
+        refuse an explicit-Euler step `>= 2 *` it.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+
+        **Returns:** a scalar.
+        """
 
     # ---- what users and analyses read ----------------------------------------------
 
@@ -167,7 +202,7 @@ class AbstractRNN(eqx.Module):
 
     # ---- optional hooks ------------------------------------------------------------
 
-    def drive_weights(self, resolved) -> Float[Array, "n n_in"] | None:
+    def drive_weights(self, resolved: PyTree) -> Float[Array, "n n_in"] | None:
         """The matrix `U` with `drive(resolved, x) = U x`, or `None` (the default) if
         the drive is not of that form.
 
@@ -181,7 +216,9 @@ class AbstractRNN(eqx.Module):
     # then skips its explicit-Euler check `dt < 2 min_time_constant`.
     stable_discrete_step: ClassVar[bool] = False
 
-    def discrete_step(self, t, y: tuple[Array, ...], args, dt) -> tuple[Array, ...] | None:
+    def discrete_step(
+        self, t: FloatScalarLike, y: tuple[Array, ...], args: tuple, dt: FloatScalarLike
+    ) -> tuple[Array, ...] | None:
         """The family's own step of its discrete model (`simulate`) from `t` to `t + dt`,
         or `None` (the default) for the `SequentialEuler` step of `field`, which the
         fixed-grid `solve` with `SequentialEuler` reproduces. (The LTC's semi-implicit
@@ -242,7 +279,16 @@ class AbstractRNN(eqx.Module):
         return project_weights(self)
 
     def with_dt(self, dt: float) -> "AbstractRNN":
-        """The same model (same time constants in time units) stepped at a new `dt`."""
+        """The same model (same time constants in time units) stepped at a new `dt`.
+
+        **Arguments:**
+
+        - `dt`: the new step, > 0.
+
+        **Returns:** the model with `dt` replaced.
+
+        **Raises:** `InputError` for a step that is not positive.
+        """
         new = copy.copy(self)
         object.__setattr__(new, "dt", _check_dt(dt))  # a static field: not a pytree leaf
         return new
@@ -267,16 +313,39 @@ class AbstractNoisyRNN(AbstractRNN):
         return self.noise if self.noise.active else None
 
     @abc.abstractmethod
-    def noise_gain(self, resolved) -> Float[Array, " n"]:
-        """The amplitude of unit white noise in the drive, shape `(n,)` or broadcastable."""
+    def noise_gain(self, resolved: PyTree) -> Float[Array, " n"]:
+        """The amplitude of unit white noise in the drive.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+
+        **Returns:** shape `(n,)` (or broadcastable to it).
+        """
 
     @abc.abstractmethod
-    def rate_to_drive(self, resolved, r: Float[Array, " n"]) -> Float[Array, " n"]:
-        """The recurrent current caused by a rate perturbation `r`."""
+    def rate_to_drive(self, resolved: PyTree, r: Float[Array, " n"]) -> Float[Array, " n"]:
+        """The recurrent current caused by a rate perturbation `r`.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+        - `r`: the perturbation of the rates.
+
+        **Returns:** the current, shape `(n,)`.
+        """
 
     @abc.abstractmethod
-    def output_noise(self, resolved, xi: Float[Array, " n"]) -> Float[Array, " n_out"]:
-        """The readout of a rate perturbation `xi`."""
+    def output_noise(self, resolved: PyTree, xi: Float[Array, " n"]) -> Float[Array, " n_out"]:
+        """The readout of a rate perturbation `xi`.
+
+        **Arguments:**
+
+        - `resolved`: the output of `resolve()`.
+        - `xi`: the perturbation of the rates.
+
+        **Returns:** its readout, shape `(n_out,)`.
+        """
 
 
 def project(model: PyTree) -> PyTree:
@@ -318,6 +387,20 @@ def _check_size(name: str, value) -> int:
     return check_positive_int(name, value)
 
 
+def check_sizes(n_in: Any, n_hidden: Any, n_out: Any) -> tuple[int, int, int]:
+    """`(n_in, n_hidden, n_out)` of a one-layer model, each a positive integer.
+
+    **Arguments:**
+
+    - `n_in`, `n_hidden`, `n_out`: the sizes a constructor was given.
+
+    **Returns:** the three sizes as `int`s.
+
+    **Raises:** `InputError` naming the first that is not.
+    """
+    return _check_size("n_in", n_in), _check_size("n_hidden", n_hidden), _check_size("n_out", n_out)
+
+
 def _check_readout(readout: str) -> str:
     return check_choice("readout", readout, READOUTS)
 
@@ -331,10 +414,27 @@ def _check_param_memory(name: str, got, n_params: int, dtype) -> None:
 
 
 def normal_init(key, shape, std, dtype) -> Array:
+    """Normal draws of standard deviation `std`.
+
+    **Arguments:**
+
+    - `key`: a `jax.random` key; `shape`: the shape; `std`: the standard deviation;
+        `dtype`: the dtype.
+
+    **Returns:** the array.
+    """
     return std * jax.random.normal(key, shape, dtype=dtype)
 
 
 def as_tuple(x: int | Sequence[int]) -> tuple[Any, ...]:
+    """`x` as a tuple: a list or tuple's entries, else `(x,)`.
+
+    **Arguments:**
+
+    - `x`: a size or a sequence of sizes.
+
+    **Returns:** the tuple.
+    """
     # The entries are not checked here (anything but a list or tuple is one entry):
     # callers check each one (`_check_size`).
     if isinstance(x, (list, tuple)):
@@ -343,4 +443,12 @@ def as_tuple(x: int | Sequence[int]) -> tuple[Any, ...]:
 
 
 def default_dtype(dtype):
+    """The dtype a constructor's `dtype=None` means: JAX's default float.
+
+    **Arguments:**
+
+    - `dtype`: a dtype, or `None`.
+
+    **Returns:** a NumPy dtype.
+    """
     return jnp.dtype(jnp.result_type(float) if dtype is None else dtype)

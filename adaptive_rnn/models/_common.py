@@ -1,16 +1,25 @@
 """Construction shared by the model families: the three weight matrices with their Dale
 signs, masks and frozen entries (`build_weights`, every family), biases and the initial
-state (CTRNN, shunting), the structure of the weights in a file."""
+state (CTRNN, shunting), the structure of the weights in a file; and the abstract classes
+of the families built from them (`AbstractWeightedRNN`, `AbstractVoltageRNN`).
+
+Why one file of over 400 lines: every piece is what two or more families share and none
+is a family's own; the builders and the abstract classes that read what they build
+change together (a new connectivity option touches `build_weights` and nothing else), and
+much of the length is docstrings.
+"""
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import get_activation
 from .._checks import as_float_array
@@ -20,6 +29,7 @@ from .._params import Frozen
 from ._base import AbstractRNN
 
 MASK_NAMES = ("in", "rec", "out")
+M = TypeVar("M", bound=AbstractRNN)
 
 
 def _triple(name, value, default):
@@ -41,35 +51,59 @@ def _named(name: str, value, allowed=MASK_NAMES) -> dict:
     return dict(value)
 
 
+def connectivity_options(family: type, options: Mapping[str, Any], **defaults: Any) -> Connectivity:
+    """The `Connectivity` of the keyword arguments that a family's constructor collected
+    in its `**connectivity`: the one place where every family reads them.
+
+    **Arguments:**
+
+    - `family`: the model class (its name and its constructor's own keyword arguments
+        are named in the error for an unknown keyword).
+    - `options`: the collected keyword arguments.
+    - `**defaults`: the family's defaults (e.g. `dale="abs"`).
+
+    **Returns:** the `Connectivity`.
+
+    **Raises:** `InputError` for an unknown keyword (naming it, the nearest accepted name
+    and all of them) or an invalid option.
+    """
+    return Connectivity.from_options(
+        family.__name__, options, others=_own_keywords(family), **defaults
+    )
+
+
+@functools.cache
+def _own_keywords(family: type) -> tuple[str, ...]:
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(family.__init__).parameters.values()
+    return tuple(p.name for p in params if p.kind in kinds and p.name != "self")
+
+
 def build_weights(
+    sizes: tuple[int, int, int],
+    weights: str | ArrayLike | Sequence,
+    connectivity: Connectivity,
     *,
-    n_in: int,
-    n: int,
-    n_out: int,
-    weights,
-    dtype,
-    key,
-    rec_scale: float = 1.0,
-    connectivity: Connectivity | None = None,
-    **options,
-) -> tuple[Weight, Weight, Weight, np.ndarray | None]:
+    dtype: Any,
+    key: PRNGKeyArray,
+) -> tuple[Weight, Weight, Weight]:
     """The input, recurrent and readout `Weight`s of a one-layer network: the one place
     where the connectivity options of every family become weights.
 
     **Arguments:**
 
-    - `n_in`, `n`, `n_out`: sizes.
+    - `sizes`: `(n_in, n, n_out)`.
     - `weights`: initialisation of `(W_in, W_hid, W_out)` (see `make_weight`): one
         value for all three or a sequence of three (strings or arrays).
+    - `connectivity`: the options (`connectivity_options`).
     - `dtype`, `key`: parameter dtype and the key of the random initialisations.
-    - `rec_scale`: scale of a random initial recurrent matrix.
-    - `connectivity`: a `Connectivity`, or its options as keyword arguments.
 
-    **Returns:** `(W_in, W_hid, W_out, signs)`, `signs` the E/I sign per unit (or `None`).
+    **Returns:** `(W_in, W_hid, W_out)`; the Dale signs are `W_hid.signs`.
 
-    **Raises:** `InputError` for bad options, masks or arrays.
+    **Raises:** `InputError` for bad masks or arrays.
     """
-    c = Connectivity.from_options("connectivity", options) if connectivity is None else connectivity
+    c = connectivity
+    n_in, n, n_out = sizes
     inits = _triple("weights", weights, "uniform")
     masks = _named("masks", c.masks)
     fixed = _named("fixed", c.fixed)
@@ -86,18 +120,10 @@ def build_weights(
         mask=masks.get("in"),
         fixed=fixed.get("in", False),
     )
-    rec_init = inits[1]
-    if isinstance(rec_init, str) and rec_scale != 1.0:
-        rec_init = (
-            np.asarray(
-                make_weight("W_hid", (n, n), init=rec_init, key=k_rec, dtype=dtype).effective()
-            )
-            * rec_scale
-        )
     W_hid = make_weight(
         "W_hid",
         (n, n),
-        init=rec_init,
+        init=inits[1],
         key=k_rec,
         dtype=dtype,
         dale=c.dale,
@@ -123,7 +149,7 @@ def build_weights(
         mask=out_mask,
         fixed=fixed.get("out", False),
     )
-    return W_in, W_hid, W_out, signs
+    return W_in, W_hid, W_out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,7 +157,13 @@ class SavedLayout:
     """What a family's `from_config` returns for a file whose arrays are laid out as an
     earlier version of the family held them: `like`, a pytree of placeholders in the
     file's order, and `convert`, which builds the model from `like` filled with the saved
-    values (`adaptive_rnn._io.model_from_files` does both)."""
+    values (`adaptive_rnn._io.model_from_files` does both).
+
+    **Fields:**
+
+    - `like`: the placeholders, in the file's order of leaves.
+    - `convert`: `like` filled with the saved values -> the model.
+    """
 
     like: Any
     convert: Callable[[Any], AbstractRNN]
@@ -140,7 +172,15 @@ class SavedLayout:
 def layout_with_leaves_last(model: AbstractRNN, moved: Sequence[Callable]) -> SavedLayout:
     """The `SavedLayout` of files that held the same leaves as `model`, but the nodes
     `moved` (functions `model -> node`; those that are `None` in `model` are skipped)
-    after all the others, in that order."""
+    after all the others, in that order.
+
+    **Arguments:**
+
+    - `model`: a freshly built model of the file's structure.
+    - `moved`: the getters of the nodes the file held last.
+
+    **Returns:** the `SavedLayout`.
+    """
     getters = [g for g in moved if g(model) is not None]
 
     def where(m):
@@ -157,9 +197,23 @@ def layout_with_leaves_last(model: AbstractRNN, moved: Sequence[Callable]) -> Sa
 BIAS_INITS = (None, "zero", "normal", "uniform")
 
 
-def make_bias(name: str, init, n: int, fan_in: int, key, dtype):
-    """A bias vector: `None` (no bias: frozen zeros), `"zero"`, `"normal"`, `"uniform"`
-    (both scaled by `1/sqrt(fan_in)`) or an array of shape `(n,)`."""
+def make_bias(
+    name: str, init: Any, n: int, fan_in: int, key: PRNGKeyArray, dtype: Any
+) -> Float[Array, " n"] | Frozen:
+    """A bias vector.
+
+    **Arguments:**
+
+    - `name`: for error messages.
+    - `init`: `None` (no bias: frozen zeros), `"zero"`, `"normal"`, `"uniform"` (both
+        scaled by `1/sqrt(fan_in)`) or an array of shape `(n,)`.
+    - `n`, `fan_in`: its size and the number of inputs of each unit.
+    - `key`, `dtype`: for a random initialisation; the dtype of the vector.
+
+    **Returns:** the bias, a `Frozen` for `None`.
+
+    **Raises:** `InputError` for another string or an array of the wrong shape.
+    """
     if init is None:
         return Frozen(jnp.zeros((n,), dtype=dtype))
     if isinstance(init, str):
@@ -179,8 +233,20 @@ def make_bias(name: str, init, n: int, fan_in: int, key, dtype):
     return jnp.asarray(arr, dtype=dtype)
 
 
-def make_initial_state(value, n: int, learnable: bool, dtype):
-    """The initial hidden state: zeros or a given `(n,)` array; a `Frozen` unless learnable."""
+def make_initial_state(
+    value: Any, n: int, learnable: bool, dtype: Any
+) -> Float[Array, " n"] | Frozen:
+    """The initial hidden state.
+
+    **Arguments:**
+
+    - `value`: `None` (zeros) or an array of shape `(n,)`.
+    - `n`: the number of units; `learnable`: trained or not; `dtype`: its dtype.
+
+    **Returns:** the state, a `Frozen` unless `learnable`.
+
+    **Raises:** `InputError` for an array of the wrong shape.
+    """
     if value is None:
         v = jnp.zeros((n,), dtype=dtype)
     else:
@@ -191,22 +257,44 @@ def make_initial_state(value, n: int, learnable: bool, dtype):
     return v if learnable else Frozen(v)
 
 
-def unwrap(x):
+def unwrap(x: Any) -> Any:
+    """The value of a `Frozen`, or `x` itself.
+
+    **Arguments:**
+
+    - `x`: a `Frozen` or anything.
+
+    **Returns:** `x.value` for a `Frozen`, else `x`.
+    """
     return x.value if isinstance(x, Frozen) else x
 
 
-def weights_structure(model) -> dict:
+def weights_structure(model: Any) -> dict[str, dict]:
+    """The structure of the `W_in`, `W_hid` and `W_out` of a model (`Weight.structure`).
+
+    **Arguments:**
+
+    - `model`: a model with those three `Weight`s.
+
+    **Returns:** `{"in": ..., "rec": ..., "out": ...}`, for `config()`.
+    """
     return {
         k: getattr(model, a).structure()
         for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out"))
     }
 
 
-def restore_structure(model, config: dict):
+def restore_structure(model: M, config: dict[str, Any]) -> M:
     """Replaces the weights, biases and initial state of a freshly built model by
-    placeholders with the structure recorded in `config` (for `load_model`)."""
-    import equinox as eqx
+    placeholders with the structure recorded in `config` (for `load_model`).
 
+    **Arguments:**
+
+    - `model`: the model `from_config` built.
+    - `config`: its saved config (`"weights"`, `"vectors"`, `"dtype"`).
+
+    **Returns:** the model with that structure (placeholder values).
+    """
     dtype = jnp.dtype(config.get("dtype") or jnp.result_type(float))
     ws = config.get("weights", {})
     for k, a in (("in", "W_in"), ("rec", "W_hid"), ("out", "W_out")):
@@ -223,50 +311,139 @@ def restore_structure(model, config: dict):
     return model
 
 
-def vectors_structure(model, names) -> dict:
+def vectors_structure(model: Any, names: Sequence[str]) -> dict[str, str]:
+    """Which of the vectors `names` of `model` are frozen.
+
+    **Arguments:**
+
+    - `model`: a model; `names`: the names of its vector fields (`"b_out"`, ...).
+
+    **Returns:** name -> `"frozen"` or `"trainable"`, for `config()`.
+    """
     return {a: "frozen" if isinstance(getattr(model, a), Frozen) else "trainable" for a in names}
 
 
-class AbstractVoltageRNN(AbstractRNN):
-    """The interface shared by the one-variable models (CTRNN, Shunting): state `(v,)`,
-    input drive `W_in x`, rate `f(v)`, readout `W_out f(v) + b_out`. Subclasses hold the
-    weights `W_in`, `W_hid`, `W_out` (`Weight`s) and an `activation` name, and their
-    resolved parameters carry `W_in`, `W_out`, `b_out` and `v0`."""
+class AbstractWeightedRNN(AbstractRNN):
+    """A family whose weights are the three `Weight`s `W_in`, `W_hid` and `W_out` that
+    `build_weights` makes from the connectivity options (ARU, CTRNN, Shunting): it
+    provides `dale`, `weight_matrices` and `dale_signs` once for all of them."""
 
     W_in: eqx.AbstractVar[Weight]
     W_hid: eqx.AbstractVar[Weight]
     W_out: eqx.AbstractVar[Weight]
+
+    @property
+    def dale(self) -> str | None:
+        """The Dale mode of the recurrent weights (`W_hid.sign_mode`), or `None`."""
+        return self.W_hid.sign_mode
+
+    def weight_matrices(self) -> dict[str, Float[Array, "n_post n_pre"]]:
+        """The effective `W_in`, `W_hid` and `W_out` as `"in"`, `"rec"`, `"out"`.
+
+        **Returns:** role -> matrix `(n_post, n_pre)`.
+        """
+        return {
+            "in": self.W_in.effective(),
+            "rec": self.W_hid.effective(),
+            "out": self.W_out.effective(),
+        }
+
+    def dale_signs(self) -> Float[Array, " n"] | None:
+        """The sign of each unit under Dale's law (`dale=...`), else `None`.
+
+        **Returns:** +1 / -1 per hidden unit, shape `(n,)`, or `None`.
+        """
+        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+
+
+P = TypeVar("P")
+
+
+class VoltageResolved(eqx.Module, Generic[P]):
+    """The resolved parameters of a one-variable model: those of its field (`params`),
+    the effective input and readout weights, the readout bias and the initial state."""
+
+    params: P
+    W_in: Array
+    W_out: Array
+    b_out: Array
+    v0: Array
+
+
+class AbstractVoltageRNN(AbstractWeightedRNN):
+    """The interface shared by the one-variable models (CTRNN, Shunting): state `(v,)`,
+    input drive `W_in x`, rate `f(v)`, readout `W_out f(v) + b_out`. Subclasses hold the
+    weights `W_in`, `W_hid`, `W_out` (`Weight`s), the readout bias `b_out`, the initial
+    state `v0` and an `activation` name; their `resolve()` is `resolved_with` their
+    field's parameters."""
+
+    b_out: eqx.AbstractVar[Array | Frozen]
+    v0: eqx.AbstractVar[Array | Frozen]
     activation: eqx.AbstractVar[str]
+
+    def resolved_with(self, params: P) -> VoltageResolved[P]:
+        """The resolved model around the field's resolved `params`.
+
+        **Arguments:**
+
+        - `params`: the field's parameters (`CTRNNFieldParams`, ...).
+
+        **Returns:** a `VoltageResolved`.
+        """
+        return VoltageResolved(
+            params=params,
+            W_in=self.W_in.effective(),
+            W_out=self.W_out.effective(),
+            b_out=unwrap(self.b_out),
+            v0=unwrap(self.v0),
+        )
 
     @property
     def n_in(self) -> int:
+        """The width of the input (of `W_in`)."""
         return self.W_in.shape[1]
 
     @property
     def n_hidden(self) -> int:
+        """The number of hidden units."""
         return self.W_hid.shape[0]
 
     @property
     def n_out(self) -> int:
+        """The width of the output (of `W_out`)."""
         return self.W_out.shape[0]
 
-    def initial_state(self, resolved):
+    def initial_state(self, resolved: VoltageResolved) -> tuple[Float[Array, " n"]]:
         return (resolved.v0,)
 
-    def drive(self, resolved, x):
+    def drive(
+        self, resolved: VoltageResolved, x: Float[Array, "*batch n_in"]
+    ) -> Float[Array, "*batch n"]:
         return x @ resolved.W_in.T
 
-    def drive_weights(self, resolved):
+    def drive_weights(self, resolved: VoltageResolved) -> Float[Array, "n n_in"]:
         return resolved.W_in
 
-    def rate(self, y) -> Array:
+    def rate(self, y: tuple[Float[Array, " n"]]) -> Float[Array, " n"]:
+        """The rates `f(v)` of one state.
+
+        **Arguments:**
+
+        - `y`: the state `(v,)`.
+
+        **Returns:** `f(v)`, shape `(n,)`.
+        """
         return get_activation(self.activation)(y[0])
 
-    def output(self, resolved, y):
+    def output(
+        self, resolved: VoltageResolved, y: tuple[Float[Array, " n"]]
+    ) -> Float[Array, " n_out"]:
         return resolved.W_out @ self.rate(y) + resolved.b_out
 
-    def rate_to_drive(self, resolved, r):
+    def rate_to_drive(self, resolved: VoltageResolved, r: Float[Array, " n"]) -> Float[Array, " n"]:
         return resolved.params.W @ r
 
-    def output_noise(self, resolved, xi):
+    def output_noise(
+        self, resolved: VoltageResolved, xi: Float[Array, " n"]
+    ) -> Float[Array, " n_out"]:
         return resolved.W_out @ xi

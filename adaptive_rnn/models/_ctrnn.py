@@ -6,25 +6,27 @@ from typing import Any, ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import canonical_activation
 from .._checks import check_choice
-from .._connectivity import Weight, _check_dale
+from .._connectivity import Weight
 from .._errors import InputError
-from .._fields import CTRNNFieldParams, ctrnn_field
+from .._fields import CTRNNFieldParams, FloatScalarLike, ctrnn_field
 from .._params import MODES, PARAMETRISATIONS, AbstractTimeConstant, Frozen, make_time_constant
 from ._base import (
     AbstractNoisyRNN,
     _check_dt,
     _check_param_memory,
     _check_readout,
-    _check_size,
+    check_sizes,
     default_dtype,
 )
 from ._common import (
     AbstractVoltageRNN,
+    VoltageResolved,
     build_weights,
+    connectivity_options,
     make_bias,
     make_initial_state,
     restore_structure,
@@ -34,13 +36,7 @@ from ._common import (
 )
 from ._noise_settings import Noise, make_noise
 
-
-class CTRNNResolved(eqx.Module):
-    params: CTRNNFieldParams
-    W_in: Array
-    W_out: Array
-    b_out: Array
-    v0: Array
+CTRNNResolved = VoltageResolved[CTRNNFieldParams]
 
 
 class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
@@ -74,7 +70,6 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
     mode: str = eqx.field(static=True)
     parametrisation: str = eqx.field(static=True)
     tau_min: float = eqx.field(static=True)
-    dale: str | None = eqx.field(static=True)
     noise: Noise
 
     family: ClassVar[str] = "ctrnn"
@@ -95,22 +90,13 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
         tau_min: float | None = None,
         weights: str | ArrayLike | Sequence = "uniform",
         biases: Sequence = (None, None),
-        spectral_radius: float | None = None,
         initial_state: ArrayLike | None = None,
         learn_initial_state: bool = False,
-        dale: str | None = None,
-        e_fraction: float = 0.8,
-        ei: Sequence | None = None,
-        self_connections: bool = True,
-        readout_excitatory_only: bool = False,
-        nonneg_input: bool = False,
-        balance: bool = False,
-        masks: dict | None = None,
-        fixed: dict | None = None,
         noise: Noise | dict | None = None,
         readout: str = "current",
-        dtype=None,
+        dtype: Any = None,
         key: PRNGKeyArray,
+        **connectivity: Any,
     ):
         """**Arguments:**
 
@@ -129,40 +115,29 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
             value for all three or a sequence of three.
         - `biases`: `(b_hid, b_out)`, each `None` (no bias, default), `"zero"`,
             `"normal"`, `"uniform"` or an array.
-        - `spectral_radius`: rescale the initial `W_hid` to this spectral radius.
         - `initial_state`, `learn_initial_state`: `v(t0)` (default zeros), learnable or
             not.
-        - `dale`: Dale's law on `W_hid`: `None` (default), `"abs"` (W = |W_raw| D),
-            `"rectify"` (W = [W_raw]_+ D, Song et al.) or `"project"` (clamp with
-            `adaptive_rnn.project` after each optimiser step, as NN4N).
-        - `e_fraction`: excitatory fraction, in (0, 1) (default 0.8); or `ei`, an
-            explicit list (+1/-1, True/False or "E"/"I") per unit.
-        - `self_connections`: `False` to forbid autapses.
-        - `readout_excitatory_only`: read out from excitatory units only.
-        - `nonneg_input`: non-negative input weights.
-        - `balance`: E/I-balanced initialisation of `W_hid`.
-        - `masks`: 0/1 sparsity masks `{"in": (n, n_in), "rec": (n, n), "out":
-            (n_out, n)}`; masked weights stay zero through training.
-        - `fixed`: frozen weights `{"in"/"rec"/"out": True or a 0/1 array of frozen
-            entries}`; frozen values are `Frozen` leaves, so no optimiser moves them.
         - `noise`: a `Noise` (or dict of its arguments); see `adaptive_rnn._noise`.
         - `readout`: `"current"` (default) or `"lagged"`.
         - `dtype`, `key`: parameter dtype and the `jax.random` key.
+        - `**connectivity`: the options of `adaptive_rnn.Connectivity`, as for every
+            family: `dale` (Dale's law on `W_hid`: `None`, the default, `"abs"`,
+            `"rectify"` or `"project"`), `e_fraction` or `ei`, `self_connections`,
+            `readout_excitatory_only`, `nonneg_input`, `balance`, `spectral_radius`,
+            `masks`, `fixed`.
 
-        **Raises:** `InputError` (a `ValueError`) for bad sizes, options, masks, arrays
-        of the wrong shape, `e_fraction` outside (0, 1), alpha >= 2, or parameters too
-        large for the memory available.
+        **Raises:** `InputError` (a `ValueError`) for bad sizes, an unknown keyword,
+        options, masks, arrays of the wrong shape, `e_fraction` outside (0, 1),
+        alpha >= 2, or parameters too large for the memory available.
         """
-        n_in = _check_size("n_in", n_in)
-        n = _check_size("n_hidden", n_hidden)
-        n_out = _check_size("n_out", n_out)
+        n_in, n, n_out = check_sizes(n_in, n_hidden, n_out)
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
         self.activation = canonical_activation(activation)
         self.mode = check_choice("time_constants", time_constants, MODES)
         self.parametrisation = check_choice("parametrisation", parametrisation, PARAMETRISATIONS)
         self.tau_min = self.dt if tau_min is None else _check_dt(tau_min, "tau_min")
-        self.dale = _check_dale(dale)
+        options = connectivity_options(CTRNN, connectivity)
         self.noise = make_noise(noise)
         dtype = default_dtype(dtype)
         _check_param_memory("n_hidden", n_hidden, n * (n_in + n + 3) + n_out * (n + 1), dtype)
@@ -184,23 +159,8 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
         import jax
 
         k_w, k_bh, k_bo = jax.random.split(key, 3)
-        self.W_in, self.W_hid, self.W_out, _ = build_weights(
-            n_in=n_in,
-            n=n,
-            n_out=n_out,
-            weights=weights,
-            dale=self.dale,
-            e_fraction=e_fraction,
-            ei=ei,
-            self_connections=self_connections,
-            readout_excitatory_only=readout_excitatory_only,
-            nonneg_input=nonneg_input,
-            balance=balance,
-            spectral_radius=spectral_radius,
-            masks=masks,
-            fixed=fixed,
-            dtype=dtype,
-            key=k_w,
+        self.W_in, self.W_hid, self.W_out = build_weights(
+            (n_in, n, n_out), weights, options, dtype=dtype, key=k_w
         )
         if not isinstance(biases, (list, tuple)) or len(biases) != 2:
             raise InputError(f"biases: got {biases!r}, expected a pair (b_hid, b_out)")
@@ -231,49 +191,35 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
     # ---- the interface used by the integrators --------------------------------------
 
     def resolve(self) -> CTRNNResolved:
-        return CTRNNResolved(
-            params=CTRNNFieldParams(
+        return self.resolved_with(
+            CTRNNFieldParams(
                 W=self.W_hid.effective(),
                 b=unwrap(self.b_hid),
                 tau=self.time_constant.tau(),
                 activation=self.activation,
             ),
-            W_in=self.W_in.effective(),
-            W_out=self.W_out.effective(),
-            b_out=unwrap(self.b_out),
-            v0=unwrap(self.v0),
         )
 
-    def field(self, t, y, args):
+    def field(
+        self, t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple
+    ) -> tuple[Float[Array, " n"]]:
         resolved, drive = args
         return ctrnn_field(t, y, (resolved.params, drive))
 
-    def min_time_constant(self, resolved: CTRNNResolved):
+    def min_time_constant(self, resolved: CTRNNResolved) -> Float[Array, ""]:
         return jnp.min(resolved.params.tau)
 
     # ---- noise hooks (adaptive_rnn._noise) ------------------------------------------
 
-    def noise_gain(self, resolved: CTRNNResolved):
+    def noise_gain(self, resolved: CTRNNResolved) -> Float[Array, " n"]:
         """sqrt(2 tau): unit white noise in the drive gives an isolated linear unit a
         stationary variance of 1."""
         return jnp.broadcast_to(jnp.sqrt(2 * resolved.params.tau), resolved.v0.shape)
 
-    # ---- optional hooks, example ----------------------------------------------------
-
-    def weight_matrices(self) -> dict[str, Array]:
-        """The effective `W_in`, `W_hid` and `W_out` as `"in"`, `"rec"`, `"out"`."""
-        return {
-            "in": self.W_in.effective(),
-            "rec": self.W_hid.effective(),
-            "out": self.W_out.effective(),
-        }
-
-    def dale_signs(self) -> Array | None:
-        """The sign of each unit under Dale's law (`dale=...`), else `None`."""
-        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+    # ---- example --------------------------------------------------------------------
 
     @classmethod
-    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "CTRNN":
+    def example(cls, *, key: PRNGKeyArray, dtype: Any = None) -> "CTRNN":
         """A 2-4-2 tanh CTRNN with local learnable time constants, biases, a learnable
         initial state and Dale's law (`"abs"`, 3 E and 1 I units)."""
         return cls(
@@ -315,7 +261,7 @@ class CTRNN(AbstractVoltageRNN, AbstractNoisyRNN):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, key) -> "CTRNN":
+    def from_config(cls, config: dict[str, Any], *, key: PRNGKeyArray) -> "CTRNN":
         """A CTRNN of the structure `config` describes (values from `key`). Also reads
         configs written before `"tau_sizes"` (`[k]`) replaced `"tau_size"` (`k`)."""
         n = config["n_hidden"]

@@ -1,4 +1,10 @@
-"""The liquid time-constant (LTC) network of Hasani et al. (2021), as `ncps` defines it."""
+"""The liquid time-constant (LTC) network of Hasani et al. (2021), as `ncps` defines it.
+
+Why one file of over 400 lines: it is one family, and a family lives in one file (see
+`docs/extending.md`, which lists exactly what adding one touches). Eleven parameter
+groups with `ncps`'s initial ranges, two positivity modes and three input and four output
+mappings make its constructor long; its equations live in `adaptive_rnn._fields`.
+"""
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -13,14 +19,21 @@ from .._activations import canonical_activation
 from .._checks import as_float_array, check_choice, check_nonnegative, check_positive_int
 from .._connectivity import Weight, check_mask, make_weight, project_weights
 from .._errors import InputError
-from .._fields import LTCDrive, LTCFieldParams, ltc_field, ltc_synapses, ltc_unfold
+from .._fields import (
+    FloatScalarLike,
+    LTCDrive,
+    LTCFieldParams,
+    ltc_field,
+    ltc_synapses,
+    ltc_unfold,
+)
 from .._params import Frozen, _inverse_softplus
 from ._base import (
     AbstractRNN,
     _check_dt,
     _check_param_memory,
     _check_readout,
-    _check_size,
+    check_sizes,
     default_dtype,
 )
 from ._common import restore_structure, unwrap, vectors_structure
@@ -164,7 +177,7 @@ class LTC(AbstractRNN):
         initial_state: _Values = None,
         learn_initial_state: bool = False,
         readout: str = "current",
-        dtype=None,
+        dtype: Any = None,
         key: PRNGKeyArray,
     ):
         """**Arguments:**
@@ -205,9 +218,7 @@ class LTC(AbstractRNN):
         parameters too large for the memory available.
         """
         check_choice("activation", canonical_activation(activation), ("sigmoid",))
-        n_in = _check_size("n_in", n_in)
-        n = _check_size("n_hidden", n_hidden)
-        n_out = _check_size("n_out", n_out)
+        n_in, n, n_out = check_sizes(n_in, n_hidden, n_out)
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
         self.ode_unfolds = check_positive_int("ode_unfolds", ode_unfolds)
@@ -393,13 +404,23 @@ class LTC(AbstractRNN):
             v0=unwrap(self.v0),
         )
 
-    def field(self, t, y, args):
+    def field(
+        self, t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple
+    ) -> tuple[Float[Array, " n"]]:
         resolved, drive = args
         return ltc_field(t, y, (resolved.params, drive))
 
-    def discrete_step(self, t, y, args, dt):
+    def discrete_step(
+        self, t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple, dt: FloatScalarLike
+    ) -> tuple[Float[Array, " n"]]:
         r"""`ode_unfolds` semi-implicit steps of length `dt / ode_unfolds`
-        (`adaptive_rnn._fields.ltc_unfold`), the input held: `ncps`'s update."""
+        (`adaptive_rnn._fields.ltc_unfold`), the input held: `ncps`'s update.
+
+        **Arguments:** `t` (unused), `y = (v,)`, `args = (resolved, drive)` as `field`;
+        `dt`: the step.
+
+        **Returns:** `(v,)` at `t + dt`.
+        """
         del t
         resolved, drive = args
         h = dt / self.ode_unfolds
@@ -412,27 +433,41 @@ class LTC(AbstractRNN):
         )
         return (v,)
 
-    def initial_state(self, resolved: LTCResolved):
+    def initial_state(self, resolved: LTCResolved) -> tuple[Float[Array, " n"]]:
         return (resolved.v0,)
 
-    def drive(self, resolved: LTCResolved, x: Float[Array, "... n_in"]) -> LTCDrive:
-        """The sensory synapses at the input `x`: an `LTCDrive` of arrays `(..., n)`."""
+    def drive(self, resolved: LTCResolved, x: Float[Array, "*batch n_in"]) -> LTCDrive:
+        """The sensory synapses at the input `x`.
+
+        **Arguments:**
+
+        - `resolved`: `self.resolve()`; `x`: inputs, shape `(..., n_in)`.
+
+        **Returns:** an `LTCDrive` of arrays `(..., n)`.
+        """
         return ltc_synapses(*resolved.sensory, x * resolved.input_w + resolved.input_b)
 
-    def output(self, resolved: LTCResolved, y):
+    def output(self, resolved: LTCResolved, y: tuple[Float[Array, " n"]]) -> Float[Array, " n_out"]:
         return resolved.W_out @ y[0] + resolved.b_out
 
-    def min_time_constant(self, resolved: LTCResolved):
+    def min_time_constant(self, resolved: LTCResolved) -> Float[Array, ""]:
         """The smallest `tau_min` (all synapses open): explicit steps of `solve` must stay
         below twice it; the discrete model's semi-implicit step has no such limit."""
         return jnp.min(self._tau_min(resolved))
 
     # ---- optional hooks -----------------------------------------------------------------
 
-    def derived_states(self, states: dict) -> dict:
-        """Adds `tau_rec` = C_m / (g_l + sum_j g_ij(v)), the state-dependent time constant
-        of the leak and the recurrent synapses (the sensory synapses, which depend on the
-        input, shorten it further)."""
+    def derived_states(self, states: dict[str, Array]) -> dict[str, Array]:
+        """`tau_rec` = C_m / (g_l + sum_j g_ij(v)), the state-dependent time constant of
+        the leak and the recurrent synapses (the sensory synapses, which depend on the
+        input, shorten it further).
+
+        **Arguments:**
+
+        - `states`: `{"v": (..., n)}`, with leading time (and batch) axes.
+
+        **Returns:** `{"tau_rec": (..., n)}`.
+        """
         p = self.resolve().params
 
         def one(v):
@@ -440,8 +475,11 @@ class LTC(AbstractRNN):
 
         return {"tau_rec": one(jnp.asarray(states["v"]))}
 
-    def weight_matrices(self) -> dict[str, Array]:
-        """The maximal conductances `sensory_w` (`"in"`) and `w` (`"rec"`), and `W_out`."""
+    def weight_matrices(self) -> dict[str, Float[Array, "n_post n_pre"]]:
+        """The maximal conductances `sensory_w` (`"in"`) and `w` (`"rec"`), and `W_out`.
+
+        **Returns:** role -> matrix `(n_post, n_pre)`.
+        """
         return {"in": self.sensory_w, "rec": self.w, "out": self.W_out.effective()}
 
     def projected(self) -> "LTC":
@@ -463,7 +501,7 @@ class LTC(AbstractRNN):
         )
 
     @classmethod
-    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "LTC":
+    def example(cls, *, key: PRNGKeyArray, dtype: Any = None) -> "LTC":
         """A 2-4-2 LTC without autapses, a learnable initial state, 4 unfolds and
         `dt = 0.1` (so that explicit solvers on the input grid are stable too)."""
         return cls(
@@ -501,7 +539,15 @@ class LTC(AbstractRNN):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, key) -> "LTC":
+    def from_config(cls, config: dict[str, Any], *, key: PRNGKeyArray) -> "LTC":
+        """An LTC of the structure `config` describes (values from `key`).
+
+        **Arguments:**
+
+        - `config`: as `config()` writes it; `key`: for the placeholder values.
+
+        **Returns:** the model (its leaves are then overwritten by `load_model`).
+        """
         n_in, n, n_out = config["n_in"], config["n_hidden"], config["n_out"]
         masks = config.get("masks", {})
         model = cls(

@@ -2,6 +2,8 @@
 integration path, and at which `dt`, is the integration layer's `adaptive_rnn._noise`
 (its module docstring states both conventions)."""
 
+from typing import Any
+
 import equinox as eqx
 
 from .._checks import check_choice, check_keys, check_nonnegative
@@ -35,9 +37,14 @@ class Noise(eqx.Module):
 
     @property
     def active(self) -> bool:
+        """Whether any noise is on (`sigma_pre > 0` or `sigma_post > 0`)."""
         return self.sigma_pre > 0 or self.sigma_post > 0
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The settings as JSON (for a model's `config()`).
+
+        **Returns:** `{"sigma_pre", "sigma_post", "convention", "feedback"}`.
+        """
         return {
             "sigma_pre": float(self.sigma_pre),
             "sigma_post": float(self.sigma_post),
@@ -46,8 +53,17 @@ class Noise(eqx.Module):
         }
 
 
-def make_noise(noise) -> Noise:
-    """`None`, a `Noise`, or a dict of its arguments -> a `Noise`."""
+def make_noise(noise: Any) -> Noise:
+    """The noise settings a model constructor was given.
+
+    **Arguments:**
+
+    - `noise`: `None` (no noise), a `Noise`, or a dict of its arguments.
+
+    **Returns:** a `Noise`.
+
+    **Raises:** `InputError` for another type, an unknown key or a bad setting.
+    """
     if noise is None:
         return Noise()
     if isinstance(noise, Noise):

@@ -65,6 +65,12 @@ def register_family(name: Any, cls: Any) -> type[AbstractRNN]:
 def get_family(name: Any) -> type[AbstractRNN]:
     """The class of a registered family.
 
+    **Arguments:**
+
+    - `name`: the family's registered name (`"aru"`, `"ctrnn"`, ...).
+
+    **Returns:** its class.
+
     **Raises:** `InputError` naming the registered families (with the nearest one) for
     an unknown name.
     """
@@ -78,5 +84,8 @@ def get_family(name: Any) -> type[AbstractRNN]:
 
 
 def family_names() -> tuple[str, ...]:
-    """The registered family names, in registration order (for command-line choices)."""
+    """The registered family names, in registration order (for command-line choices).
+
+    **Returns:** the names.
+    """
     return tuple(FAMILIES)

@@ -7,29 +7,30 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._activations import canonical_activation
 from .._checks import as_float_array, check_choice
-from .._connectivity import Weight, _check_dale
+from .._connectivity import Weight
 from .._errors import InputError
-from .._fields import ShuntingFieldParams, shunting_field, shunting_leak
+from .._fields import FloatScalarLike, ShuntingFieldParams, shunting_field, shunting_leak
 from .._params import Frozen, _inverse_softplus
 from ._base import (
     AbstractNoisyRNN,
     _check_dt,
     _check_param_memory,
     _check_readout,
-    _check_size,
+    check_sizes,
     default_dtype,
 )
 from ._common import (
     AbstractVoltageRNN,
+    VoltageResolved,
     build_weights,
+    connectivity_options,
     make_bias,
     make_initial_state,
     restore_structure,
-    unwrap,
     vectors_structure,
     weights_structure,
 )
@@ -40,12 +41,7 @@ _BOUNDED = ("sigmoid", "tanh", "retanh")
 _A_ZERO = 1e-30  # softplus cannot reach 0; A = 0 is stored as softplus^{-1}(1e-30)
 
 
-class ShuntingResolved(eqx.Module):
-    params: ShuntingFieldParams
-    W_in: Array
-    W_out: Array
-    b_out: Array
-    v0: Array
+ShuntingResolved = VoltageResolved[ShuntingFieldParams]
 
 
 def _positive(name: str, value, shape, *, allow_zero: bool) -> np.ndarray:
@@ -96,7 +92,6 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
     activation: str = eqx.field(static=True)
     dt: float = eqx.field(static=True)
     readout: str = eqx.field(static=True)
-    dale: str | None = eqx.field(static=True)
     state_dependent_leak: bool = eqx.field(static=True)
     positive_A: bool = eqx.field(static=True)
     A_shape: str = eqx.field(static=True)
@@ -117,25 +112,16 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
         A_shape: str = "matrix",
         state_dependent_leak: bool = True,
         positive_A: bool = True,
-        dale: str | None = "abs",
-        e_fraction: float = 0.8,
-        ei: Sequence | None = None,
-        self_connections: bool = True,
-        readout_excitatory_only: bool = False,
-        nonneg_input: bool = False,
-        balance: bool = False,
-        spectral_radius: float | None = None,
         weights: str | ArrayLike | Sequence = "uniform",
         bias_out: str | ArrayLike | None = None,
-        masks: dict | None = None,
-        fixed: dict | None = None,
         initial_state: ArrayLike | None = None,
         learn_initial_state: bool = False,
         noise: Noise | dict | None = None,
         dt: float = 0.1,
         readout: str = "current",
-        dtype=None,
+        dtype: Any = None,
         key: PRNGKeyArray,
+        **connectivity: Any,
     ):
         """**Arguments:**
 
@@ -145,26 +131,23 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
         - `A`: conductance scale, >= 0 (`positive_A`), scalar or an array of the shape
             set by `A_shape`: `"matrix"` `(n, n)` (default, $A_{ij}$), `"neuron"`
             `(n,)` (one per postsynaptic unit) or `"global"` (one value).
-        - `state_dependent_leak`, `positive_A`, `dale`: the switches above; `dale` is
-            `"abs"` (default), `"rectify"`, `"project"` or `None`.
-        - `e_fraction`, `ei`, `self_connections`, `readout_excitatory_only`,
-            `nonneg_input`, `balance`, `spectral_radius`, `weights`, `masks`, `fixed`,
-            `initial_state`, `learn_initial_state`, `noise`, `readout`: as `CTRNN`
-            (`weights` are `(P, W, W_out)`).
+        - `state_dependent_leak`, `positive_A`: the switches above.
+        - `weights`, `initial_state`, `learn_initial_state`, `noise`, `readout`,
+            `dtype`, `key`: as `CTRNN` (`weights` are `(P, W, W_out)`).
         - `bias_out`: readout bias (default none).
         - `dt`: step of the discrete model (default 0.1, in units of 1/G_b).
+        - `**connectivity`: the options of `adaptive_rnn.Connectivity`, as `CTRNN`, but
+            `dale` defaults to `"abs"` here (the third switch; `None` lifts it).
 
-        **Raises:** `InputError` for bad sizes or options, `G_b <= 0`, `A < 0` (with
-        `positive_A`), arrays of the wrong shape, bad masks or `e_fraction`, or
-        parameters too large for the memory available.
+        **Raises:** `InputError` for bad sizes, an unknown keyword or bad options,
+        `G_b <= 0`, `A < 0` (with `positive_A`), arrays of the wrong shape, bad masks or
+        `e_fraction`, or parameters too large for the memory available.
         """
-        n_in = _check_size("n_in", n_in)
-        n = _check_size("n_hidden", n_hidden)
-        n_out = _check_size("n_out", n_out)
+        n_in, n, n_out = check_sizes(n_in, n_hidden, n_out)
         self.dt = _check_dt(dt)
         self.readout = _check_readout(readout)
         self.activation = canonical_activation(activation)
-        self.dale = _check_dale(dale)
+        options = connectivity_options(Shunting, connectivity, dale="abs")
         self.state_dependent_leak = bool(state_dependent_leak)
         self.positive_A = bool(positive_A)
         self.A_shape = check_choice("A_shape", A_shape, A_SHAPES)
@@ -189,23 +172,8 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
                 ) from e
             self.a_raw = jnp.asarray(a, dtype=dtype)
         k_w, k_b = jax.random.split(key)
-        self.W_in, self.W_hid, self.W_out, _ = build_weights(
-            n_in=n_in,
-            n=n,
-            n_out=n_out,
-            weights=weights,
-            dale=self.dale,
-            e_fraction=e_fraction,
-            ei=ei,
-            self_connections=self_connections,
-            readout_excitatory_only=readout_excitatory_only,
-            nonneg_input=nonneg_input,
-            balance=balance,
-            spectral_radius=spectral_radius,
-            masks=masks,
-            fixed=fixed,
-            dtype=dtype,
-            key=k_w,
+        self.W_in, self.W_hid, self.W_out = build_weights(
+            (n_in, n, n_out), weights, options, dtype=dtype, key=k_w
         )
         self.b_out = make_bias("bias_out", bias_out, n_out, n, k_b, dtype)
         self.v0 = make_initial_state(initial_state, n, learn_initial_state, dtype)
@@ -242,20 +210,28 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
     def resolve(self) -> ShuntingResolved:
         W = self.W_hid.effective()
         K = self.A * jnp.abs(W) if self.state_dependent_leak else None
-        return ShuntingResolved(
-            params=ShuntingFieldParams(W=W, K=K, G_b=self.G_b, activation=self.activation),
-            W_in=self.W_in.effective(),
-            W_out=self.W_out.effective(),
-            b_out=unwrap(self.b_out),
-            v0=unwrap(self.v0),
+        return self.resolved_with(
+            ShuntingFieldParams(W=W, K=K, G_b=self.G_b, activation=self.activation),
         )
 
-    def field(self, t, y, args):
+    def field(
+        self, t: FloatScalarLike, y: tuple[Float[Array, " n"]], args: tuple
+    ) -> tuple[Float[Array, " n"]]:
         resolved, drive = args
         return shunting_field(t, y, (resolved.params, drive))
 
-    def leak(self, V, resolved: ShuntingResolved | None = None) -> Array:
-        """z(V) = G_b + (A |W|) f(V); works on any leading batch/time axes."""
+    def leak(
+        self, V: Float[ArrayLike, "*batch n"], resolved: ShuntingResolved | None = None
+    ) -> Float[Array, "*batch n"]:
+        """The state-dependent leak z(V) = G_b + (A |W|) f(V).
+
+        **Arguments:**
+
+        - `V`: states, shape `(..., n)` (any leading batch and time axes).
+        - `resolved`: `self.resolve()`, if already computed.
+
+        **Returns:** `z`, of the shape of `V`.
+        """
         resolved = self.resolve() if resolved is None else resolved
         fn = lambda v: shunting_leak(resolved.params, v)  # noqa: E731
         V = jnp.asarray(V)
@@ -263,15 +239,29 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
             fn = jax.vmap(fn)
         return fn(V)
 
-    def effective_time_constant(self, V) -> Array:
-        """1 / z(V), the state-dependent time constant, same shape as `V`."""
+    def effective_time_constant(self, V: Float[ArrayLike, "*batch n"]) -> Float[Array, "*batch n"]:
+        """The state-dependent time constant 1 / z(V).
+
+        **Arguments:**
+
+        - `V`: states, shape `(..., n)`.
+
+        **Returns:** `1 / z`, of the shape of `V`.
+        """
         return 1 / self.leak(V)
 
-    def derived_states(self, states: dict) -> dict:
-        """Adds `tau_eff` = 1/z(t) to the recorded states."""
+    def derived_states(self, states: dict[str, Array]) -> dict[str, Array]:
+        """The effective time constant `tau_eff` = 1/z(t) of the recorded states.
+
+        **Arguments:**
+
+        - `states`: `{"V": (..., n)}`, with leading time (and batch) axes.
+
+        **Returns:** `{"tau_eff": (..., n)}`.
+        """
         return {"tau_eff": self.effective_time_constant(states["V"])}
 
-    def min_time_constant(self, resolved: ShuntingResolved):
+    def min_time_constant(self, resolved: ShuntingResolved) -> Float[Array, ""]:
         # z <= G_b + sum_j K_ij for rates bounded by 1; unbounded rates: G_b only.
         p = resolved.params
         z = p.G_b
@@ -281,27 +271,15 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
 
     # ---- noise hooks --------------------------------------------------------------
 
-    def noise_gain(self, resolved: ShuntingResolved):
+    def noise_gain(self, resolved: ShuntingResolved) -> Float[Array, " n"]:
         """sqrt(2 G_b): unit drive noise gives an isolated linear unit with leak G_b a
         stationary variance of 1."""
         return jnp.sqrt(2 * resolved.params.G_b)
 
-    # ---- optional hooks, example ----------------------------------------------------
-
-    def weight_matrices(self) -> dict[str, Array]:
-        """The effective `P` (`W_in`), `W` (`W_hid`) and `W_out` as `"in"`, `"rec"`, `"out"`."""
-        return {
-            "in": self.W_in.effective(),
-            "rec": self.W_hid.effective(),
-            "out": self.W_out.effective(),
-        }
-
-    def dale_signs(self) -> Array | None:
-        """The sign of each unit under Dale's law (the default), else `None`."""
-        return None if self.W_hid.signs is None else self.W_hid.signs.value.reshape(-1)
+    # ---- example --------------------------------------------------------------------
 
     @classmethod
-    def example(cls, *, key: PRNGKeyArray, dtype=None) -> "Shunting":
+    def example(cls, *, key: PRNGKeyArray, dtype: Any = None) -> "Shunting":
         """A 2-4-2 shunting model with a state-dependent leak (A per synapse), baseline
         leaks per neuron, a readout bias, a learnable initial state and Dale's law (the
         default, `"abs"`, 3 E and 1 I units)."""
@@ -341,7 +319,15 @@ class Shunting(AbstractVoltageRNN, AbstractNoisyRNN):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, key) -> "Shunting":
+    def from_config(cls, config: dict[str, Any], *, key: PRNGKeyArray) -> "Shunting":
+        """A shunting model of the structure `config` describes (values from `key`).
+
+        **Arguments:**
+
+        - `config`: as `config()` writes it; `key`: for the placeholder values.
+
+        **Returns:** the model (its leaves are then overwritten by `load_model`).
+        """
         model = cls(
             config["n_in"],
             config["n_hidden"],
