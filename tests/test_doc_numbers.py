@@ -29,9 +29,10 @@ mt = _load()
 
 @pytest.fixture
 def repo(tmp_path):
-    """A copy of the docs and the committed result files."""
+    """A copy of the docs and the committed result files (all of `results/`)."""
     files = [p for pattern in mt.DOCS for p in ROOT.glob(pattern)]
-    files += list((ROOT / mt.PAPER_DIR).glob("*.json")) + [ROOT / mt.BENCH]
+    # every committed result file (the paper scale, the quick-scale seed studies, ...)
+    files += list((ROOT / "results").rglob("*.json")) + [ROOT / mt.BENCH]
     for p in files:
         dst = tmp_path / p.relative_to(ROOT)
         dst.parent.mkdir(parents=True, exist_ok=True)

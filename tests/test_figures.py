@@ -182,6 +182,19 @@ def test_fig3_no_bars_and_missing_statistics():
     assert not any(isinstance(k, BarContainer) for ax in fig.axes for k in ax.containers)
 
 
+@pytest.mark.parametrize("name", ["fig3_rates", "hierarchy_protocols", "memory_protocols"])
+def test_study_figure_readable(name):
+    """The studies beside the experiments, from their committed quick-scale results
+    (`fig3_rates` drawn over the paper-scale Fig. 2 maps, as its committed figure)."""
+    from adaptive_rnn.paper import STUDIES
+
+    stem = name if name == "fig3_rates" else f"{name}_seed0"
+    res = json.loads((RESULTS.parent / "quick_seeds" / "studies" / f"{stem}.json").read_text())
+    if name == "fig3_rates":
+        assert_readable(STUDIES[name].plot(res, _results("fig2")))
+    assert_readable(STUDIES[name].plot(res))
+
+
 # --------------------------------------------------------------------------------------
 # Analysis plots
 # --------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The paper reproductions (adaptive_rnn.paper): every experiment end to end at a tiny
 scale with every derived number (argmins, means, SEMs, tests, p-values, summaries)
 recomputed from the raw runs, the CLI, and the science where it runs in seconds: Fig. 2's
-low-loss cell at the target, E7's memory beyond Elman's, Fig. 3's convergence at quick
-scale."""
+low-loss cell at the target, E7's memory beyond Elman's. (Fig. 3's convergence at quick
+scale, on 1 and 2 devices: tests/test_reproduce_seeds.py.)"""
 
 import json
 import math
@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from adaptive_rnn.cli import main
-from adaptive_rnn.paper import EXPERIMENTS, fig2, fig3, make_config, memory, reproduce
+from adaptive_rnn.paper import EXPERIMENTS, STUDIES, fig2, fig3, make_config, memory, reproduce
 from adaptive_rnn.paper._common import INIT_POINTS
 from adaptive_rnn.tasks import hierarchy_data, memory_task
 
@@ -168,6 +168,7 @@ def check_memory(res, cfg):
             assert m["above_chance"] == bool(
                 p < cfg.p_threshold and mean < cfg.margin * e["chance"]
             )
+            assert m["above_chance_no_margin"] == bool(p < cfg.p_threshold)
             if kind == "local":
                 assert all(len(a) == cfg.n_hidden for a in m["alpha_s"])
             elif kind == "elman":
@@ -175,6 +176,8 @@ def check_memory(res, cfg):
     for kind in res["models"]:
         above = [e["delay"] for e in res["results"] if e["models"][kind]["above_chance"]]
         assert res["max_delay_above_chance"][kind] == (max(above) if above else None)
+        above = [e["delay"] for e in res["results"] if e["models"][kind]["above_chance_no_margin"]]
+        assert res["max_delay_above_chance_no_margin"][kind] == (max(above) if above else None)
 
 
 def check_hierarchy(res, cfg):
@@ -202,7 +205,64 @@ def check_hierarchy(res, cfg):
         assert t["median_log_ratio"] == pytest.approx(np.median(d), rel=1e-12)
 
 
+def check_memory_protocols(res, cfg):
+    from adaptive_rnn.paper.memory_protocols import VARIANTS
+
+    assert [v["variant"] for v in res["variants"]] == list(cfg.variants)
+    for v in res["variants"]:
+        assert (v["go_cue"], v["random_delays"]) == VARIANTS[v["variant"]]
+        sub = memory.Config.tiny(go_cue=v["go_cue"], random_delays=v["random_delays"])
+        check_memory(v["results"], sub)
+        assert v["max_delay_above_chance"] == v["results"]["max_delay_above_chance"]
+        assert ("no go cue" not in v["results"]["protocol"]) == v["go_cue"]
+
+
+def check_hierarchy_protocols(res, cfg):
+    from adaptive_rnn.paper import hierarchy_protocols as hp
+
+    assert len(res["runs"]) == len(cfg.conditions) * cfg.repetitions
+    for r in res["runs"]:
+        if r["protocol"] == "a":
+            a_s, a_r = (np.asarray(r[k][0], float) for k in ("alpha_s", "alpha_r"))
+            lt = np.log(1 / a_s + 1 / a_r)
+            np.testing.assert_allclose(r["log_tau"], lt, rtol=1e-12)
+            assert r["log_tau_sd"] == pytest.approx(np.std(lt, ddof=1), rel=1e-12)
+            # the largest gap of the sorted values splits the groups
+            x = np.sort(lt)
+            k = int(np.argmax(np.diff(x))) + 1
+            lo, hi = x[:k], x[k:]
+            ok = (
+                len(lo) >= 2
+                and len(hi) >= 2
+                and abs(lo.mean() - math.log(hp.TAU_FAST)) < math.log(2)
+                and abs(hi.mean() - math.log(hp.TAU_SLOW)) < math.log(2)
+            )
+            assert r["matches"] == ok
+        else:
+            tau = [1 / a_s + 1 / a_r for a_s, a_r in zip(r["alpha_s"], r["alpha_r"])]
+            np.testing.assert_allclose(r["tau"], tau, rtol=1e-12)
+            assert r["log_ratio"] == pytest.approx(math.log(tau[1] / tau[0]), rel=1e-12)
+    by = lambda n: [r for r in res["runs"] if r["condition"] == n]  # noqa: E731
+    a = res["tests"]["a"]
+    g, o = [r["log_tau_sd"] for r in by("groups")], [r["log_tau_sd"] for r in by("one group")]
+    assert a["mann_whitney_p"] == pytest.approx(
+        stats.mannwhitneyu(g, o, alternative="greater").pvalue, rel=1e-12
+    )
+    assert a["matching_groups"] == np.mean([r["matches"] for r in by("groups")])
+    for name in ("slow data", "fast data"):
+        t = res["tests"][name]
+        d = np.asarray([r["log_ratio"] for r in by(name)])
+        k, n = int(np.sum(d > 0)), int(np.sum(d != 0))
+        assert (t["k"], t["n"]) == (k, n)
+        alt = "greater" if name == "slow data" else "two-sided"
+        assert t["p_value"] == pytest.approx(
+            stats.binomtest(k, n, 0.5, alternative=alt).pvalue, rel=1e-12
+        )
+
+
 CHECKS = dict(
+    memory_protocols=check_memory_protocols,
+    hierarchy_protocols=check_hierarchy_protocols,
     fig2=check_fig2,
     fig3=check_fig3,
     size=check_size,
@@ -213,7 +273,10 @@ CHECKS = dict(
 )
 
 
-@pytest.mark.parametrize("name", [n for n in EXPERIMENTS if n != "fig2"])
+@pytest.mark.parametrize(
+    "name",
+    [n for n in EXPERIMENTS if n != "fig2"] + ["hierarchy_protocols", "memory_protocols"],
+)
 def test_experiment_tiny(name, tmp_path):
     res = reproduce(name, "tiny", 0, tmp_path, progress=False)
     for ext in ("json", "png", "pdf"):
@@ -223,7 +286,9 @@ def test_experiment_tiny(name, tmp_path):
     assert saved["config"] == json.loads(json.dumps(res["config"]))
     json.dumps(res, allow_nan=False)  # strictly JSON (no NaN)
     CHECKS[name](saved, make_config(name, "tiny"))
-    assert isinstance(EXPERIMENTS[name].plot(saved), Figure)
+    module = {**EXPERIMENTS, **STUDIES}[name]
+    assert saved["claims"] == json.loads(json.dumps(module.claims(saved)))
+    assert isinstance(module.plot(saved), Figure)
 
 
 def test_cli_reproduce_fig2_tiny(tmp_path, capsys):
@@ -291,6 +356,17 @@ def test_memory_task(getkey):
         memory_task(getkey(), 10, n_steps=12, onset=2)
     with pytest.raises(InputError, match="delay"):
         memory_task(getkey(), 0)
+    with pytest.raises(InputError, match="min_delay: got 6"):
+        memory_task(getkey(), 5, min_delay=6)
+    # a go cue on a second channel at the step before the report, random delays 3..6
+    t = memory_task(getkey(), 6, n_sequences=200, n_train=150, n_steps=10, go_cue=True, min_delay=3)
+    assert t.inputs.shape == (200, 10, 2) and set(np.unique(t.delays)) == {3, 4, 5, 6}
+    rows = np.arange(200)
+    np.testing.assert_array_equal(t.targets[rows, 2 + t.delays, 0], t.values)
+    np.testing.assert_array_equal(t.inputs[rows, 1 + t.delays, 1], 1.0)
+    assert t.inputs[..., 1].sum() == 200 and t.mask.sum() == 200
+    v = t.values
+    assert math.isclose(t.chance_loss, float(np.mean((v[150:] - v[:150].mean()) ** 2)))
 
 
 def test_hierarchy_data(getkey):
@@ -339,10 +415,21 @@ def test_memory_adaptive_models_remember_longer_than_elman():
     assert at[10]["elman"] > 0.8 and at[10]["global"] < 0.3 and at[10]["local"] < 0.3, at
 
 
-def test_fig3_quick_converges():
-    """At quick scale, every panel-A run's learned alphas end within 0.1 of the target."""
-    res = fig3.run(fig3.Config.quick(), progress=False)
-    for L in res["learning"]:
-        for r in L["runs"]:
-            assert abs(r["final"][0] - L["target"][0]) < 0.1, (L["target"], r)
-            assert abs(r["final"][1] - L["target"][1]) < 0.1, (L["target"], r)
+def test_timescale_groups_data(getkey):
+    """The teacher of E8's protocol (a): one layer whose units have the groups' alphas,
+    its targets its own outputs; mismatched groups are refused."""
+    from adaptive_rnn import simulate
+    from adaptive_rnn._errors import InputError
+    from adaptive_rnn.paper.hierarchy_protocols import timescale_groups_data
+
+    h = timescale_groups_data(
+        getkey(), group_sizes=(3, 4), n_sequences=20, n_train=15, n_steps=25, train_steps=25
+    )
+    assert h.model.n_hidden == 7 and h.inputs.shape == (20, 25, 2)
+    np.testing.assert_allclose(np.ravel(h.model.alpha_s), [0.9] * 3 + [0.1] * 4, rtol=1e-12)
+    np.testing.assert_array_equal(h.alpha_r, [0.9] * 3 + [0.1] * 4)
+    np.testing.assert_allclose(np.asarray(simulate(h.model, h.inputs).outputs), h.targets)
+    with pytest.raises(InputError, match="group_sizes: got"):
+        timescale_groups_data(getkey(), group_sizes=(5,))
+    with pytest.raises(InputError, match="group_alphas: got"):
+        timescale_groups_data(getkey(), group_alphas=((0.9, 2.5), (0.1, 0.1)))

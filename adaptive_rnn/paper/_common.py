@@ -41,8 +41,10 @@ class ExperimentConfig:
     - `learning_rate`: Adam's step for all parameters (the paper's is not recorded;
         ours 1e-3).
     - `tau_learning_rate`: a separate Adam step for the time constants (`None`: the same
-        as the weights, as at paper scale; quick scales use 3e-3 so that the time
-        constants converge within their fewer epochs).
+        as the weights, as at paper scale). Quick scales either give the time constants
+        3e-3 (weights 1e-3) or, for `fig3`, `size`, `relu` and `local`, every parameter 3e-3
+        (`learning_rate`), so that the time constants converge within their fewer epochs;
+        each `Config` says which.
     - `n_sequences`, `n_train`: sequences of data and the training split (500 / 400).
     - `seed`: base seed (teachers and students derive their keys from it).
 
@@ -319,3 +321,110 @@ def figure(nrows: int = 1, ncols: int = 1, *, size=(4.0, 3.4), **kw):
     fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def claim(
+    name: str, statement: str, value, threshold: float, *, below: bool = True, unit: str = ""
+) -> dict:
+    """One claim of an experiment, tested on one seed's results.
+
+    **Arguments:**
+
+    - `name`: a short identifier (the same for every seed, so that seeds can be summed).
+    - `statement`: the claim as a sentence.
+    - `value`: the statistic the claim is decided on (a number).
+    - `threshold`: the claim holds when `value < threshold` (`below=True`) or
+        `value > threshold` (`below=False`).
+    - `unit`: what `value` measures (for the docs).
+
+    **Returns:** a JSON-safe dict: `name`, `statement`, `value`, `threshold`,
+    `comparison` (`"<"` or `">"`), `holds`, `margin` (how far `value` is on the right
+    side of `threshold`, in its units; negative when the claim fails) and `unit`.
+    """
+    value = float(value)
+    margin = float(threshold) - value if below else value - float(threshold)
+    return dict(
+        name=str(name),
+        statement=str(statement),
+        value=fnum(value),
+        threshold=float(threshold),
+        comparison="<" if below else ">",
+        holds=bool(margin > 0),
+        margin=fnum(margin),
+        unit=str(unit),
+    )
+
+
+def interval(values, level: float = 0.95) -> dict:
+    """Mean, SD (ddof 1) and the Student-t interval of the mean at `level` of the finite
+    `values`, with their min, max and count (`None` where undefined)."""
+    from scipy import stats
+
+    a = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
+    n = int(a.size)
+    if n == 0:
+        return dict(n=0, mean=None, sd=None, low=None, high=None, min=None, max=None, level=level)
+    mean = float(a.mean())
+    sd = float(a.std(ddof=1)) if n > 1 else None
+    if n > 1:
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)  # type: ignore[operator]
+        low, high = mean - half, mean + half
+    else:
+        low = high = None
+    return dict(
+        n=n,
+        mean=mean,
+        sd=sd,
+        low=fnum(low) if low is not None else None,
+        high=fnum(high) if high is not None else None,
+        min=float(a.min()),
+        max=float(a.max()),
+        level=level,
+    )
+
+
+def summarise_seeds(per_seed: Sequence[dict]) -> dict:
+    """Sums the claims and measures of several seeds' results.
+
+    **Arguments:**
+
+    - `per_seed`: one dict per seed, `{seed, claims, measures}` (`claims`: a list of
+        `claim` dicts; `measures`: name -> number).
+
+    **Returns:** `{seeds, claims, measures}`: per claim (in the order of the first seed)
+    its `statement`, `holds` (count of seeds), `n`, `all_hold`, `min_margin`, the
+    `value` per seed and `interval` of the values; per measure the values per seed and
+    their `interval` (`interval`).
+    """
+    seeds = [int(p["seed"]) for p in per_seed]
+    claims = []
+    for c0 in per_seed[0]["claims"] if per_seed else []:
+        cs = [next(c for c in p["claims"] if c["name"] == c0["name"]) for p in per_seed]
+        margins = [c["margin"] for c in cs if c["margin"] is not None]
+        claims.append(
+            dict(
+                name=c0["name"],
+                statement=c0["statement"],
+                threshold=c0["threshold"],
+                comparison=c0["comparison"],
+                unit=c0["unit"],
+                holds=sum(bool(c["holds"]) for c in cs),
+                n=len(cs),
+                all_hold=all(bool(c["holds"]) for c in cs),
+                min_margin=min(margins) if margins else None,
+                values=[c["value"] for c in cs],
+                interval=interval([c["value"] for c in cs]),
+            )
+        )
+    names = list(dict.fromkeys(k for p in per_seed for k in p.get("measures", {})))
+    measures = {
+        k: dict(
+            values=[p.get("measures", {}).get(k) for p in per_seed],
+            interval=interval([p.get("measures", {}).get(k) for p in per_seed]),
+        )
+        for k in names
+    }
+    return dict(seeds=seeds, claims=claims, measures=measures)

@@ -113,6 +113,41 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     )
 
 
+def claims(results: dict) -> dict:
+    """The claim of Fig. 2 tested on one run: for every target, the lowest mean loss lies
+    on the grid cell nearest the target or on a neighbouring cell (Chebyshev distance of
+    at most one grid step).
+
+    **Returns:** `{claims, measures}` (see `_common.claim`): the claim's value is the
+    largest number of grid steps between the argmin and the cell nearest the target;
+    measures: the argmin's Euclidean distance to each target (`argmin_distance_T`, T the
+    target's index).
+    """
+    grid = np.asarray(results["grid"], dtype=float)
+    steps = []
+    for t, target in enumerate(results["targets"]):
+        i = int(np.argmin(np.abs(grid - target[0])))
+        j = int(np.argmin(np.abs(grid - target[1])))
+        mi = int(np.argmin(np.abs(grid - results["argmin"][t][0])))
+        mj = int(np.argmin(np.abs(grid - results["argmin"][t][1])))
+        steps.append(max(abs(mi - i), abs(mj - j)))
+    return dict(
+        claims=[
+            C.claim(
+                "argmin_near_target",
+                "for every target, the lowest mean loss is on the grid cell nearest the "
+                "target or a neighbouring cell",
+                max(steps),
+                1.5,
+                unit="grid steps (largest over targets)",
+            )
+        ],
+        measures={
+            f"argmin_distance_{t}": float(d) for t, d in enumerate(results["argmin_distance"])
+        },
+    )
+
+
 def draw_map(ax, results: dict, index: int, *, colorbar: bool = True):
     """Draws one target's loss map on `ax` (x = model alpha_r, y = model alpha_s, colour
     log10 of the mean best validation loss; target marked by a star, Elman (1, 1) by a

@@ -159,6 +159,29 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
     return dict(runs=runs, tests=tests, statistic=statistic, config=C.config_dict(config))
 
 
+def claims(results: dict) -> dict:
+    """E8 on one run. The only ordering we report as reproduced is the control's: in
+    `slow->fast`, more than half of the runs have the teacher's sign (value: the
+    fraction, claim > 0.5). The paper's `fast->slow` fraction is a measure (not
+    reproduced at paper scale). **Returns:** `{claims, measures}`; measures: the fraction
+    of runs with the predicted sign per condition (`fraction_CONDITION`)."""
+    out, measures = [], {}
+    for t in results["tests"]:
+        measures[f"fraction_{t['condition']}"] = t["fraction"]
+        if t["condition"] == "slow->fast" and t["fraction"] is not None:
+            out.append(
+                C.claim(
+                    "control_follows_data",
+                    "slow->fast teacher: most runs learn layer 2 faster than layer 1",
+                    t["fraction"],
+                    0.5,
+                    below=False,
+                    unit="fraction of runs with the teacher's sign",
+                )
+            )
+    return dict(claims=out, measures=measures)
+
+
 def plot(results: dict):
     """Left: learned tau (tau_s + tau_r, in steps of dt) of layer 1 vs layer 2, one point
     per run, per condition, with the teachers' values (above the diagonal: layer 2

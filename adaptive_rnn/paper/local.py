@@ -28,6 +28,10 @@ class Config(C.ExperimentConfig):
         paper gives none for E6; ours 300, as E4).
     - `init`: the student's initial alpha (every neuron, both kinds).
     - the rest as `fig3.Config`.
+
+    **Quick scale: 3 repetitions, 100 epochs, Adam step 3e-3 for every parameter** (as
+    `fig3`): at 40 epochs with only the time constants at 3e-3, the learned spread
+    overshot the teacher's (SD 1.6 x at sd 0.1) and W1 grew for one seed.
     """
 
     sds: tuple = (0.1, 0.2)
@@ -37,7 +41,7 @@ class Config(C.ExperimentConfig):
     init: float = 0.5
     n_hidden: int = 10
 
-    QUICK = {"repetitions": 3, "epochs": 40, "tau_learning_rate": 3e-3}
+    QUICK = {"repetitions": 3, "epochs": 100, "learning_rate": 3e-3}
     TINY = {"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20}
 
 
@@ -146,6 +150,37 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
         "initial values (all equal to `init`); neurons are identifiable only up to permutation"
     )
     return dict(runs=runs, summary=summary, metric=metric, config=C.config_dict(config))
+
+
+def claims(results: dict) -> dict:
+    """E6's claim on one run: for every teacher sd, the learned alphas (both kinds) are
+    closer to the teacher's (mean W1) than the homogeneous start was (value: the
+    smallest relative reduction 1 - W1 / W1 initial, claim > 0). **Returns:**
+    `{claims, measures}`; measures: the reduction per sd and kind (`reduction_SD_K`) and
+    the learned / teacher SD ratio (`sd_ratio_SD_K`)."""
+    red, measures = [], {}
+    for s in results["summary"]:
+        for q in "sr":
+            x = 1 - s[f"w1_{q}"] / s[f"w1_{q}_init"]
+            red.append(x)
+            measures[f"reduction_{s['sd']:g}_{q}"] = float(x)
+            measures[f"sd_ratio_{s['sd']:g}_{q}"] = float(
+                s[f"learned_sd_{q}"] / s[f"target_sd_{q}"]
+            )
+    return dict(
+        claims=[
+            C.claim(
+                "w1_reduced",
+                "for every teacher sd, the learned alphas are closer (W1) to the teacher's "
+                "than the homogeneous start",
+                min(red),
+                0.0,
+                below=False,
+                unit="smallest relative W1 reduction",
+            )
+        ],
+        measures=measures,
+    )
 
 
 def plot(results: dict):

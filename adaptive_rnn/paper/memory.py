@@ -39,6 +39,11 @@ class Config(C.ExperimentConfig):
     - `n_sequences`, `n_train`: sequences per delay and training split (ours 300 / 200).
     - `onset`: step of the value; `init`: initial alpha of the adaptive models.
     - `p_threshold`, `margin`: the above-chance rule (p < 0.01, mean < 0.9 x chance).
+        Every result also reports the rule without the margin (p only).
+    - `go_cue`: a second input channel with a 1 at the step before the report (ours:
+        `False`).
+    - `random_delays`: each sequence's delay drawn uniformly from `delay // 2 ...
+        delay` (ours: `False`, a fixed delay); a delay's capacity is then its longest.
     - `learning_rate`, `tau_learning_rate`, `n_hidden`, `seed`: as `fig3.Config`.
     """
 
@@ -51,6 +56,8 @@ class Config(C.ExperimentConfig):
     init: float = 0.5
     p_threshold: float = 0.01
     margin: float = 0.9
+    go_cue: bool = False
+    random_delays: bool = False
     n_hidden: int = 10
 
     QUICK = {
@@ -81,10 +88,11 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
 
     **Returns:** a JSON-serialisable dict: `delays`, `models`, `results`: per delay
     `{delay, chance, models: {elman|global|local: {loss, mean, sem, normalised_mean,
-    above_chance, p_value, alpha_s, alpha_r}}}` (`loss`: best validation loss per
-    repetition; `alpha_s`, `alpha_r`: learned values per repetition, a number (global,
-    Elman) or a list per neuron (local)); `max_delay_above_chance` per model; `protocol`
-    (a sentence); `config`.
+    above_chance, above_chance_no_margin, p_value, alpha_s, alpha_r}}}` (`loss`: best
+    validation loss per repetition; `above_chance_no_margin`: the t-test alone;
+    `alpha_s`, `alpha_r`: learned values per repetition, a number (global, Elman) or a
+    list per neuron (local)); `max_delay_above_chance` and
+    `max_delay_above_chance_no_margin` per model; `protocol` (a sentence); `config`.
     """
     import jax
     import jax.numpy as jnp
@@ -102,9 +110,12 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             n_train=config.n_train,
             n_steps=T,
             onset=config.onset,
+            go_cue=config.go_cue,
+            min_delay=max(1, int(d) // 2) if config.random_delays else None,
         )
         for d in config.delays
     ]
+    n_in = 2 if config.go_cue else 1
     datas = [t.train_data() for t in tasks]
     models, conds, member_data = [], [], []
     for i, _d in enumerate(config.delays):
@@ -114,7 +125,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 if kind == "elman":
                     m = C.student(
                         key,
-                        n_in=1,
+                        n_in=n_in,
                         n_out=1,
                         n_hidden=config.n_hidden,
                         time_constants="static",
@@ -124,7 +135,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 else:
                     m = C.student(
                         key,
-                        n_in=1,
+                        n_in=n_in,
                         n_out=1,
                         n_hidden=config.n_hidden,
                         time_constants=kind,
@@ -155,6 +166,7 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
             loss = [C.fnum(res.best_val_loss[j]) for j in idx]
             mean, sem = C.mean_sem(loss)
             above, p = _above(loss, chance, config.p_threshold, config.margin)
+            above_p_only, _ = _above(loss, chance, config.p_threshold, math.inf)
             al = [C.alphas(res.models[j]) for j in idx]
             glob = kind != "local"
             entry["models"][kind] = dict(
@@ -163,18 +175,32 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
                 sem=sem,
                 normalised_mean=None if mean is None else mean / chance,
                 above_chance=above,
+                above_chance_no_margin=above_p_only,
                 p_value=p,
                 alpha_s=[a[0][0] if glob else a[0] for a in al],
                 alpha_r=[a[1][0] if glob else a[1] for a in al],
             )
         results.append(entry)
-    max_above = {}
+    max_above, max_p_only = {}, {}
     for kind in MODELS:
         ds = [e["delay"] for e in results if e["models"][kind]["above_chance"]]
         max_above[kind] = max(ds) if ds else None
+        ds = [e["delay"] for e in results if e["models"][kind]["above_chance_no_margin"]]
+        max_p_only[kind] = max(ds) if ds else None
+    delay_text = (
+        "a delay drawn per sequence from delay // 2 ... delay"
+        if config.random_delays
+        else "a fixed delay"
+    )
+    cue_text = (
+        "; a go cue (1 on a second input) at the step before the report"
+        if config.go_cue
+        else "; no go cue"
+    )
     protocol = (
-        f"value v ~ U[-1, 1) on the single input at step {config.onset}, to be reported "
-        f"at step {config.onset} + delay (loss there only); sequences of {T} steps; "
+        f"value v ~ U[-1, 1) on the first input at step {config.onset}, to be reported "
+        f"at step {config.onset} + delay (loss there only), {delay_text}{cue_text}; "
+        f"sequences of {T} steps; "
         f"{config.n_train} training / {config.n_sequences - config.n_train} validation "
         f"sequences per delay; chance = validation MSE of predicting the training mean of v; "
         f"above chance: one-sided one-sample t-test p < {config.p_threshold} and mean loss "
@@ -185,9 +211,35 @@ def run(config: Config, *, progress: bool | None = None) -> dict:
         models=list(MODELS),
         results=results,
         max_delay_above_chance=max_above,
+        max_delay_above_chance_no_margin=max_p_only,
         protocol=protocol,
         config=C.config_dict(config),
     )
+
+
+def claims(results: dict) -> dict:
+    """E7's claim on one run: each adaptive model (global, local alphas) is above chance
+    at a longer delay than the Elman network (value: largest delay above chance of the
+    model minus Elman's, 0 counting as none; claim > 0). **Returns:** `{claims,
+    measures}`; measures: each model's largest delay above chance (`max_delay_M`, 0 for
+    none)."""
+    mx = {k: (v or 0) for k, v in results["max_delay_above_chance"].items()}
+    out = [
+        C.claim(
+            f"{kind}_beyond_elman",
+            f"{kind} alphas: above chance at a longer delay than the Elman network",
+            mx[kind] - mx["elman"],
+            0.0,
+            below=False,
+            unit="steps (largest delay above chance, minus Elman's)",
+        )
+        for kind in ("global", "local")
+        if kind in mx
+    ]
+    measures = {f"max_delay_{k}": float(v) for k, v in mx.items()}
+    for k, v in results.get("max_delay_above_chance_no_margin", {}).items():
+        measures[f"max_delay_no_margin_{k}"] = float(v or 0)
+    return dict(claims=out, measures=measures)
 
 
 def plot(results: dict):
@@ -218,6 +270,9 @@ def plot(results: dict):
             label="_nolegend_",
         )
     ax.axhline(1.0, ls="--", color="black", lw=0.8, label="chance")
+    margin = results.get("config", {}).get("margin")
+    if margin is not None:
+        ax.axhline(margin, ls=":", color="black", lw=0.8, label=f"{margin:g} x chance (margin)")
     # Marker fill: explained by two entries drawn in neutral grey.
     ax.plot([], [], "o", color="0.4", ls="none", label="filled: above chance")
     ax.plot([], [], "o", mfc="white", color="0.4", ls="none", label="open: not above chance")

@@ -14,17 +14,21 @@ from .._errors import InputError
 class MemoryTask:
     """Sequences of the delayed-recall task, with a loss mask and the chance level.
 
-    - `inputs`: `(S, T, 1)`: the value `v` at step `onset`, zero elsewhere.
-    - `targets`: `(S, T, 1)`: `v` at step `onset + delay`, zero elsewhere.
+    - `inputs`: `(S, T, C)`: channel 0 carries the value `v` at step `onset`, zero
+        elsewhere; with a go cue, channel 1 carries 1 at the step before the report.
+    - `targets`: `(S, T, 1)`: `v` at the report step, zero elsewhere.
     - `mask`: `(S, T, 1)`: one at the report step only (the loss counts there alone).
     - `values`: the remembered values `v`, shape `(S,)`.
-    - `delay`, `onset`, `n_train`: as `memory_task`.
+    - `delays`: each sequence's delay, shape `(S,)` (all equal to `delay` unless
+        `min_delay` was given).
+    - `delay`, `onset`, `n_train`: as `memory_task` (`delay`: the longest).
     """
 
     inputs: np.ndarray
     targets: np.ndarray
     mask: np.ndarray
     values: np.ndarray
+    delays: np.ndarray
     delay: int
     onset: int
     n_train: int
@@ -44,11 +48,11 @@ class MemoryTask:
 
     @property
     def chance_loss(self) -> float:
-        """The validation loss of the best input-blind predictor: at every step, the
-        training average of the target at that step (here: the mean of `v` at the
-        report step, zero elsewhere), in the units of `mse_loss` (summed over time)."""
+        """The validation loss of the best predictor blind to the value: the training
+        average of `v` at the report step (zero elsewhere; the loss counts at the report
+        step only), in the units of `mse_loss` (summed over time)."""
         n = self.n_train
-        mean = self.targets[:n].mean(axis=0, keepdims=True)
+        mean = float(self.values[:n].mean())
         err = self.mask[n:] * (self.targets[n:] - mean) ** 2
         return float(err.sum(axis=(1, 2)).mean() / self.targets.shape[-1])
 
@@ -63,9 +67,12 @@ def memory_task(
     onset: int = 2,
     low: float = -1.0,
     high: float = 1.0,
+    go_cue: bool = False,
+    min_delay: int | None = None,
     dtype=None,
 ) -> MemoryTask:
-    r"""A value shown once, to be reported `delay` steps later (fixed delay, no go cue).
+    r"""A value shown once, to be reported `delay` steps later (by default: fixed delay,
+    no go cue).
 
     Each sequence carries one value $v \sim U[\text{low}, \text{high})$ on its single
     input channel at step `onset` (zero elsewhere); the target is $v$ at step
@@ -81,11 +88,16 @@ def memory_task(
     - `n_steps`: sequence length (default `onset + delay + 1`); give one value for a set
         of delays to train them in one ensemble.
     - `onset`: the step of the value; `low`, `high`: its range.
+    - `go_cue`: a second input channel carrying 1 at the step before the report (the
+        step whose rates the lagged readout reads), zero elsewhere.
+    - `min_delay`: random delays: each sequence's delay is drawn uniformly from
+        `min_delay ... delay` (`None`: every delay is `delay`). Without a go cue the
+        report time is then unknown to the network.
 
     **Returns:** a `MemoryTask`.
 
-    **Raises:** `InputError` for a delay < 1, a report step beyond `n_steps`, or a split
-    with no training or validation sequences.
+    **Raises:** `InputError` for a delay < 1, `min_delay` outside `1 ... delay`, a report
+    step beyond `n_steps`, or a split with no training or validation sequences.
     """
     if isinstance(delay, bool) or not isinstance(delay, (int, np.integer)) or delay < 1:
         raise InputError(f"delay: got {delay!r}, expected an integer >= 1")
@@ -100,17 +112,33 @@ def memory_task(
         )
     if not high > low:
         raise InputError(f"high: got {high}, expected > low = {low}")
+    if min_delay is not None and (
+        isinstance(min_delay, bool)
+        or not isinstance(min_delay, (int, np.integer))
+        or not 1 <= min_delay <= delay
+    ):
+        raise InputError(f"min_delay: got {min_delay!r}, expected an integer in [1, {delay}]")
     dtype = jnp.result_type(float) if dtype is None else dtype
+    k_v, k_d = jax.random.split(key) if min_delay is not None else (key, None)
     v = np.asarray(
-        jax.random.uniform(key, (n_sequences,), dtype=dtype, minval=low, maxval=high),
+        jax.random.uniform(k_v, (n_sequences,), dtype=dtype, minval=low, maxval=high),
         dtype=np.float64,
     )
-    x = np.zeros((n_sequences, T, 1))
+    if k_d is None:
+        delays = np.full(n_sequences, int(delay))
+    else:
+        delays = np.asarray(
+            jax.random.randint(k_d, (n_sequences,), int(min_delay), int(delay) + 1)  # type: ignore[arg-type]
+        )
+    rows = np.arange(n_sequences)
+    x = np.zeros((n_sequences, T, 2 if go_cue else 1))
     y = np.zeros((n_sequences, T, 1))
     m = np.zeros((n_sequences, T, 1))
     x[:, onset, 0] = v
-    y[:, onset + delay, 0] = v
-    m[:, onset + delay, 0] = 1.0
+    y[rows, onset + delays, 0] = v
+    m[rows, onset + delays, 0] = 1.0
+    if go_cue:
+        x[rows, onset + delays - 1, 1] = 1.0
     return MemoryTask(
         inputs=x,
         targets=y,
@@ -119,4 +147,5 @@ def memory_task(
         delay=int(delay),
         onset=int(onset),
         n_train=int(n_train),
+        delays=delays,
     )

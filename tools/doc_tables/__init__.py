@@ -1,10 +1,11 @@
 """The renderers of the generated regions of the docs (see `tools/make_tables.py`), one
 module per group: `_teacher` (E2-E6), `_tasks` (E7, E8), `_summary` (all experiments),
-`_bench` (benchmarks); `_format` writes the numbers, `_sources` reads the result files
+`_seeds` (the quick scale over seeds and devices), `_studies` (the studies beside the
+experiments), `_bench` (benchmarks); `_format` writes the numbers, `_sources` reads the result files
 and holds the registry. Importing this package registers every renderer in `RENDERERS`.
 """
 
-from . import _bench, _summary, _tasks, _teacher  # noqa: F401 - each registers its renderers
+from . import _bench, _seeds, _studies, _summary, _tasks, _teacher, grasshopper, sweeps  # noqa: F401 - each registers its renderers
 from ._format import (
     a3 as a3,
 )
