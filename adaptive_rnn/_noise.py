@@ -44,9 +44,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from ._errors import InputError
-from .models import AbstractRNN
-from .models import Noise as Noise  # the settings live with the models
-from .models import make_noise as make_noise
+from .models import (
+    AbstractRNN,
+    Noise as Noise,  # the settings live with the models
+    make_noise as make_noise,
+)
 
 
 def require_key(model: AbstractRNN, key: PRNGKeyArray | None) -> Noise | None:

@@ -25,43 +25,23 @@ from ._checks import check_number, check_optional, check_positive_int
 from ._noise import require_key
 from ._solve_checks import (
     IMPLICIT,
-    check_solve_numbers,
-    is_traced,
-)
-from ._solve_checks import (
     INTERPOLATIONS as INTERPOLATIONS,
-)
-from ._solve_checks import (
     check_inputs as check_inputs,
-)
-from ._solve_checks import (
+    check_solve_numbers,
     check_step as check_step,
-)
-from ._solve_checks import (
     check_trajectory_memory as check_trajectory_memory,
-)
-from ._solve_checks import (
+    is_traced,
     model_dtype as model_dtype,
 )
 from ._solve_common import (
     SequentialEuler as SequentialEuler,
-)
-from ._solve_common import (
     Trajectory as Trajectory,
-)
-from ._solve_common import (
     input_drive as input_drive,
-)
-from ._solve_common import (
     sequential_update as sequential_update,
-)
-from ._solve_common import (
     trajectory_states,
 )
 from ._solve_continuous import (
     HoldInterpolation as HoldInterpolation,
-)
-from ._solve_continuous import (
     check_reached_end,
     plan_steps,
     run_continuous,

@@ -20,8 +20,7 @@ from scipy import stats
 
 from adaptive_rnn import InputError
 from adaptive_rnn.cli import main
-from adaptive_rnn.paper import EXPERIMENTS, fig3, reproduce
-from adaptive_rnn.paper import _common as C
+from adaptive_rnn.paper import EXPERIMENTS, _common as C, fig3, reproduce
 
 
 def test_claim_margin_and_interval():

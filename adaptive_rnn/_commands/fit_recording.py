@@ -6,6 +6,9 @@ import argparse
 from ._common import nonnegative_float, positive_float, positive_int, seed_int
 
 FORMATS = ("npz", "hdf5", "nwb")
+# The default number of refits, that of `fit_recording` (16 split evenly over 2, 4 or 8
+# CPU devices).
+BOOTSTRAP = 16
 # Options that only one format reads.
 _HDF5_OPTIONS = ("counts", "signals", "inputs", "mask")
 _NWB_OPTIONS = ("units", "intervals", "timeseries", "window_ms")
@@ -25,6 +28,8 @@ _SETTING_OPTIONS = {
     "link": "--link",
     "bin_ms": "--bin-ms",
     "interval": "--interval",
+    "resample": "--resample",
+    "initial_state": "--initial-state",
     "self_connections": "--self-connections",
 }
 
@@ -97,19 +102,33 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--bootstrap",
         type=positive_int,
-        default=23,
-        help="bootstrap refits on resampled trials, at least 2 (default 23: with the point "
-        "estimate, 24 members, which split evenly over 2, 3, 4, 6 or 8 CPU devices)",
+        default=BOOTSTRAP,
+        help=f"bootstrap refits, at least 2 (default {BOOTSTRAP}; trained together after the "
+        "point estimate)",
     )
     p.add_argument(
         "--confidence", type=_fraction, default=0.95, help="level of the intervals (default 0.95)"
     )
     p.add_argument(
         "--interval",
-        choices=("basic", "percentile"),
-        default="basic",
-        help="bootstrap interval: basic on the log scale (default; corrects the refits' bias) or "
-        "percentile",
+        choices=("normal", "basic", "percentile"),
+        default="normal",
+        help="bootstrap interval, on the log scale: normal (default; the refits' bias removed, "
+        "their spread with a Student-t quantile), basic (reflected quantiles) or percentile",
+    )
+    p.add_argument(
+        "--resample",
+        choices=("parametric", "trials"),
+        default="parametric",
+        help="the refits' data: responses simulated from the fitted model (parametric, default) "
+        "or the fitting trials drawn with replacement (trials)",
+    )
+    p.add_argument(
+        "--initial-state",
+        choices=("burn_in", "learned"),
+        default="burn_in",
+        help="each trial starts from the state settled by the burn-in (default), or from its "
+        "own learned state (learned: one learned drive per fitting trial on the last burn-in bin)",
     )
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument(
@@ -246,6 +265,8 @@ def run(args: argparse.Namespace) -> int:
         link=args.link,
         self_connections=args.self_connections,
         interval=args.interval,
+        resample=args.resample,
+        initial_state=args.initial_state,
     )
     try:
         check_settings(rec, **options)

@@ -17,20 +17,12 @@ from .._errors import InputError
 from .._solve import model_dtype
 from ._linearise import (
     Linearisation as Linearisation,
-)
-from ._linearise import (
     _check_input,
     _check_model,
     _flat_field,
     _spectrum,
-)
-from ._linearise import (
     effective_time_constants as effective_time_constants,
-)
-from ._linearise import (
     flatten_states as flatten_states,
-)
-from ._linearise import (
     linearise as linearise,
 )
 

@@ -1,36 +1,21 @@
 """Model families. Each is a final equinox module implementing `AbstractRNN`, registered
 in `FAMILIES` (see `_registry.py` and `docs/extending.md`)."""
 
-from ._aru import ARU as ARU
-from ._aru import ARULayer as ARULayer
+from ._aru import ARU as ARU, ARULayer as ARULayer
 from ._base import (
     READOUTS as READOUTS,
-)
-from ._base import (
     AbstractNoisyRNN as AbstractNoisyRNN,
-)
-from ._base import (
     AbstractRNN as AbstractRNN,
-)
-from ._base import (
     project as project,
 )
 from ._common import SavedLayout as SavedLayout
 from ._ctrnn import CTRNN as CTRNN
 from ._ltc import LTC as LTC
-from ._noise_settings import CONVENTIONS as CONVENTIONS
-from ._noise_settings import Noise as Noise
-from ._noise_settings import make_noise as make_noise
+from ._noise_settings import CONVENTIONS as CONVENTIONS, Noise as Noise, make_noise as make_noise
 from ._registry import (
     FAMILIES as FAMILIES,
-)
-from ._registry import (
     family_names as family_names,
-)
-from ._registry import (
     get_family as get_family,
-)
-from ._registry import (
     register_family as register_family,
 )
 from ._shunting import Shunting as Shunting

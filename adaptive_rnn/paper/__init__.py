@@ -14,32 +14,14 @@ from pathlib import Path
 
 from . import (
     fig2 as fig2,
-)
-from . import (
     fig3 as fig3,
-)
-from . import (
     fig3_rates as fig3_rates,
-)
-from . import (
     hierarchy as hierarchy,
-)
-from . import (
     hierarchy_protocols as hierarchy_protocols,
-)
-from . import (
     local as local,
-)
-from . import (
     memory as memory,
-)
-from . import (
     memory_protocols as memory_protocols,
-)
-from . import (
     relu as relu,
-)
-from . import (
     size as size,
 )
 from ._common import Stages, summarise_seeds

@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from . import _common as C
-from . import fig3
+from . import _common as C, fig3
 
 # The paper's reported significance per target (Fig. 3B).
 PAPER_P = {(0.684, 0.342): 1e-11, (0.342, 0.684): 1e-6}

@@ -14,8 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from . import _common as C
-from . import memory
+from . import _common as C, memory
 
 # name -> (go_cue, random_delays)
 VARIANTS = {

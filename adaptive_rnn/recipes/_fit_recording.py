@@ -15,20 +15,30 @@ The recipe (see `docs/recordings.md`):
    $\sigma_u^2$ is then each channel's mean squared residual, reported).
 3. **Initial states.** Each trial starts from the model's learned initial state and is
    preceded by `burn_in_ms` of zero input that the loss does not see, so that the state
-   at the first recorded bin is settled by the dynamics rather than set by hand.
-4. **Bootstrap.** Member 0 is fitted on the fitting trials (the point estimate, the
-   model saved); members 1..B on resamples of them with replacement, each from a fresh
-   initialisation (new weights and initial time constants drawn log-uniformly between 2
-   and 16 bins). All B + 1 members are trained as one compiled ensemble
-   (`fit_ensemble` with one dataset per member). The B resampled fits give the
-   confidence interval (basic bootstrap on the log scale, `bootstrap_intervals`) of
-   `tau_s`, `tau_r` and of the
-   quantities the linearised dynamics pin down even when the pair is not:
-   `tau_s + tau_r` and `tau_s * tau_r`. Where the intervals of `tau_s` and `tau_r`
-   overlap, the two cannot be told apart (`exchangeable`).
+   at the first recorded bin is settled by the dynamics rather than set by hand
+   (`initial_state="burn_in"`); with `initial_state="learned"` each fitting trial also
+   gets its own learned drive on the last burn-in bin (`ObservedARU`'s per-trial
+   initial states), held-out trials start from the settled state.
+4. **Bootstrap** (`_bootstrap`). Member 0 is fitted on the fitting trials (the point
+   estimate, the model saved). B refits, each from a fresh initialisation (new weights
+   and initial time constants drawn log-uniformly between 2 and 16 bins), are trained
+   as one compiled ensemble (`fit_ensemble` with one dataset per member) on B datasets:
+   by default responses simulated from member 0 on the fitting trials' inputs
+   (`resample="parametric"`, after member 0 is fitted), or resamples of the fitting
+   trials with replacement (`resample="trials"`, all members in one ensemble). They give
+   the confidence intervals (`bootstrap_intervals`, by default bias-corrected normal
+   intervals on the log scale) of `tau_s`, `tau_r` and of the quantities the
+   linearised dynamics pin down even when the pair is not: `tau_s + tau_r` and
+   `tau_s * tau_r`. Where the intervals of `tau_s` and `tau_r` overlap, the two cannot
+   be told apart (`exchangeable`).
 5. **Baselines**, on the same held-out trials: the constant predictor, the LN model
    (one exponential filter, with a stimulus) and, per neuron, the intrinsic timescale
    of Murray et al. (2014) from the autocorrelation of its counts.
+
+(This module is longer than most: the settings' checks, the plan of a recording and the
+two-stage training share the private `_Plan` and its helpers, and read best together.
+The result type lives in `_fit_recording_result`, the bootstrap's datasets and
+intervals in `_bootstrap`.)
 """
 
 import dataclasses
@@ -65,11 +75,13 @@ from ..analysis import (
 from ..models import ARU
 from ..recordings import Recording, bootstrap_indices
 from ..train import LINKS, PoissonObservation, fit_ensemble, make_train_data, paper_optimiser
+from ._bootstrap import INTERVALS, RESAMPLE, bootstrap_intervals, simulate_responses
+from ._fit_recording_result import FitSettings, RecordingFit
 from ._observed import OBSERVED, ObservedARU
 
 LOSSES = ("poisson", "gaussian")
 TIME_CONSTANT_MODES = ("global", "local")
-INTERVALS = ("basic", "percentile")
+INITIAL_STATES = ("burn_in", "learned")
 _KIND_OF_LOSS = {"poisson": "counts", "gaussian": "signals"}
 _LOSS_OF_KIND = {"counts": "poisson", "signals": "gaussian"}
 # Initial time constants of each member, drawn log-uniformly in this range (bins).
@@ -110,41 +122,29 @@ class GaussianLoss(eqx.Module):
 
 
 @functools.lru_cache(maxsize=32)
-def recording_optimiser(learning_rate: float, n_updates: int, clip_norm: float = 10.0):
+def recording_optimiser(
+    learning_rate: float, n_updates: int, clip_norm: float = 10.0, state_prior: float = 0.0
+):
     """Adam with a cosine decay of the learning rate to 5 % over `n_updates` updates,
-    gradient clipping, no weight decay (a maximum-likelihood fit). Equal arguments
-    return the same object, so repeated fits share one compiled epoch."""
+    gradient clipping, no weight decay (a maximum-likelihood fit) except, with
+    `state_prior > 0`, the gradient `state_prior * z` of a Gaussian prior on the learned
+    per-trial initial states `z` (`ObservedARU.trial_drive`). Equal arguments return the
+    same object, so repeated fits share one compiled epoch."""
     schedule = optax.cosine_decay_schedule(learning_rate, max(int(n_updates), 1), alpha=0.05)
-    return paper_optimiser(schedule, clip_norm=clip_norm, weight_decay=0.0)
+    opt = paper_optimiser(schedule, clip_norm=clip_norm, weight_decay=0.0)
+    if state_prior <= 0:
+        return opt
+    return optax.chain(optax.masked(optax.add_decayed_weights(state_prior), _trial_drive_mask), opt)
+
+
+def _trial_drive_mask(params):
+    mask = jax.tree_util.tree_map(lambda _: False, params)
+    return eqx.tree_at(lambda m: m.trial_drive, mask, True)
 
 
 # --------------------------------------------------------------------------------------
 # Settings, checked before anything compiles
 # --------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class FitSettings:
-    """The checked settings of `fit_recording` (see its arguments)."""
-
-    loss: str
-    hidden: int
-    time_constants: str
-    observed: str
-    bootstrap: int
-    confidence: float
-    heldout_fraction: float
-    burn_in_ms: float
-    epochs: int
-    batch_size: int | None
-    learning_rate: float
-    link: str
-    activation: str
-    self_connections: bool
-    interval: str
-
-    def to_json(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def check_settings(
@@ -154,7 +154,7 @@ def check_settings(
     hidden=None,
     time_constants="global",
     observed="readout",
-    bootstrap=23,
+    bootstrap=16,
     confidence=0.95,
     heldout_fraction=0.2,
     burn_in_ms=200.0,
@@ -164,7 +164,9 @@ def check_settings(
     link="softplus",
     activation="sigmoid",
     self_connections=False,
-    interval="basic",
+    interval="normal",
+    resample="parametric",
+    initial_state="burn_in",
 ) -> FitSettings:
     """Checks every setting of `fit_recording` against the recording.
 
@@ -212,6 +214,8 @@ def check_settings(
     activation = canonical_activation(activation)
     check_type("self_connections", self_connections, bool, "True or False")
     check_choice("interval", interval, INTERVALS)
+    check_choice("resample", resample, RESAMPLE)
+    check_choice("initial_state", initial_state, INITIAL_STATES)
     return FitSettings(
         loss,
         hidden,
@@ -228,6 +232,8 @@ def check_settings(
         activation,
         self_connections,
         interval,
+        resample,
+        initial_state,
     )
 
 
@@ -236,7 +242,9 @@ def _n_heldout(n_trials: int, fraction: float) -> int:
 
 
 def _burn_in_bins(settings: FitSettings, bin_ms: float) -> int:
-    return int(math.ceil(settings.burn_in_ms / bin_ms - 1e-9))
+    n = int(math.ceil(settings.burn_in_ms / bin_ms - 1e-9))
+    # learned initial states: the per-trial drive enters on the last burn-in bin
+    return max(n, 1) if settings.initial_state == "learned" else n
 
 
 def _batch_size(settings: FitSettings, n_fit: int) -> int:
@@ -264,12 +272,22 @@ class _Plan:
     resamples: np.ndarray  # (B + 1, n_fit): row 0 the fitting trials in order
     models: list
     dtype: Any
+    sim_key: Any  # the draws of the parametric bootstrap
 
 
-def _inputs(rec: Recording, burn_in: int, dtype) -> np.ndarray:
+def _inputs(rec: Recording, burn_in: int, dtype, trial_channel: str | None = None) -> np.ndarray:
+    """The inputs after `burn_in` zero bins; with `trial_channel`, one more input: the
+    trial's number (1, 2, ...) on the last burn-in bin (`"index"`, the fitting trials of
+    a model with learned initial states) or zeros (`"zero"`, other trials)."""
     x = np.zeros((rec.n_trials, rec.n_time, 1)) if rec.inputs is None else rec.inputs
     pad = np.zeros((rec.n_trials, burn_in, x.shape[-1]))
-    return np.concatenate([pad, x], axis=1).astype(dtype)
+    x = np.concatenate([pad, x], axis=1)
+    if trial_channel is not None:
+        c = np.zeros(x.shape[:2] + (1,))
+        if trial_channel == "index":
+            c[:, burn_in - 1, 0] = np.arange(1, rec.n_trials + 1)
+        x = np.concatenate([x, c], axis=-1)
+    return x.astype(dtype)
 
 
 def _scales(fit: Recording, loss: str, link: str) -> tuple[np.ndarray, np.ndarray]:
@@ -298,7 +316,7 @@ def _targets(rec: Recording, plan_center, plan_scale, loss: str, burn_in: int):
 
 
 def _members(
-    key, settings: FitSettings, rec: Recording, n_members: int, center, scale, dtype
+    key, settings: FitSettings, rec: Recording, n_members: int, center, scale, dtype, n_fit: int
 ) -> list:
     n_in = max(rec.n_in, 1)
     keys = jax.random.split(key, n_members)
@@ -322,7 +340,13 @@ def _members(
         )
         models.append(
             ObservedARU(
-                aru, rec.n_units, observed=settings.observed, center=center, scale=scale, key=k_obs
+                aru,
+                rec.n_units,
+                observed=settings.observed,
+                center=center,
+                scale=scale,
+                n_trials=n_fit if settings.initial_state == "learned" else None,
+                key=k_obs,
             )
         )
     return models
@@ -336,14 +360,15 @@ def _plan(recording: Recording, settings: FitSettings, key, dtype) -> _Plan:
     fit, heldout = recording.take(fit_trials), recording.take(heldout_trials)
     center, scale = _scales(fit, settings.loss, settings.link)
     B = settings.bootstrap
-    resamples = np.concatenate(
-        [np.arange(fit.n_trials)[None], np.asarray(bootstrap_indices(k_boot, fit.n_trials, B))],
-        axis=0,
-    )
+    if settings.resample == "trials":
+        boot = np.asarray(bootstrap_indices(k_boot, fit.n_trials, B))
+    else:
+        boot = np.broadcast_to(np.arange(fit.n_trials), (B, fit.n_trials))
+    resamples = np.concatenate([np.arange(fit.n_trials)[None], boot], axis=0)
     # Gaussian members learn in standard units (center 0, scale 1); the data's scale is
     # put back after training.
     c, s = (center, scale) if settings.loss == "poisson" else (0.0, 1.0)
-    models = _members(k_init, settings, recording, B + 1, c, s, dtype)
+    models = _members(k_init, settings, recording, B + 1, c, s, dtype, fit.n_trials)
     return _Plan(
         recording,
         settings,
@@ -357,6 +382,7 @@ def _plan(recording: Recording, settings: FitSettings, key, dtype) -> _Plan:
         resamples,
         models,
         dtype,
+        k_boot,
     )
 
 
@@ -367,239 +393,6 @@ def _loss(plan: _Plan):
     return GaussianLoss(norm)
 
 
-# --------------------------------------------------------------------------------------
-# Results
-# --------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class RecordingFit:
-    """What `fit_recording` returns.
-
-    - `model`: the point estimate (`ObservedARU`, fitted on the fitting trials); its
-        readout is in data units. `to_aru()` gives it as a plain `ARU`.
-    - `members`: the B bootstrap refits (`ObservedARU`).
-    - `tau_s_ms`, `tau_r_ms`, `tau_sum_ms`, `tau_prod_ms2`: point estimates, `(k,)`
-        with k = 1 (global) or one per hidden unit (local).
-    - `boot`: name -> `(B, k)` bootstrap values of the four quantities above.
-    - `ci`: name -> `(k, 2)` the `confidence` intervals `[low, high]` (`bootstrap_intervals`).
-    - `exchangeable`: `(k,)` `True` where the intervals of `tau_s` and `tau_r` overlap
-        (the data cannot tell which is which).
-    - `autocorr`: the `IntrinsicTimescale` of every recorded unit (all trials).
-    - `heldout`: scores on the held-out trials: `{"model": ..., "constant": ...,
-        "ln": ... or None}` (see `score_heldout`).
-    - `prediction`: `(heldout trials, time, units)` the model's prediction on the
-        held-out trials: rate in Hz (counts) or the signal (signals).
-    - `noise_sigma`: `(units,)` each channel's noise scale (signals), else `None`.
-    - `fit_trials`, `heldout_trials`: trial indices into the recording.
-    - `burn_in_bins`: zero-input bins run before each trial.
-    - `settings`: the `FitSettings`; `best_loss`: `(B + 1,)` each member's best
-        training loss (member 0 first); `epochs_run`: `(B + 1,)`.
-    - `ln_tau_ms`: `(units,)` the LN baseline's filter time constants (with a stimulus).
-    - `unit_names`: the recorded units' names.
-    """
-
-    model: ObservedARU
-    members: list
-    tau_s_ms: np.ndarray
-    tau_r_ms: np.ndarray
-    tau_sum_ms: np.ndarray
-    tau_prod_ms2: np.ndarray
-    boot: dict
-    ci: dict
-    exchangeable: np.ndarray
-    autocorr: Any
-    heldout: dict
-    prediction: np.ndarray
-    noise_sigma: np.ndarray | None
-    fit_trials: np.ndarray
-    heldout_trials: np.ndarray
-    burn_in_bins: int
-    bin_ms: float
-    settings: FitSettings
-    best_loss: np.ndarray
-    epochs_run: np.ndarray
-    ln_tau_ms: np.ndarray | None = None
-    unit_names: tuple = ()
-
-    def to_aru(self) -> ARU:
-        """The point estimate as a plain `ARU` (`n_out` = recorded units), for
-        `save_model` and `adaptive-rnn simulate`: run it on the inputs preceded by
-        `burn_in_bins` zero bins and drop those bins; its output is the readout
-        (counts: `rate_hz = softplus(output)` or `exp`; signals: the signal)."""
-        return self.model.to_aru()
-
-    def pair_ms(self) -> np.ndarray:
-        """`(k, 2)` the point estimate as an unordered pair `[smaller, larger]` (the two
-        roots of `t^2 - sum t + product`), for units where the pair is exchangeable."""
-        return np.sort(np.stack([self.tau_s_ms, self.tau_r_ms], axis=1), axis=1)
-
-    def summary_lines(self) -> list[str]:
-        """Human-readable lines: the time constants (or, where exchangeable, the
-        unordered pair and its invariants) and the held-out scores."""
-        lvl = f"{100 * self.settings.confidence:g} %"
-        lines = []
-        k = self.tau_s_ms.shape[0]
-        show = range(k) if k <= 8 else list(range(4)) + [k - 1]
-        for i in show:
-            who = "global" if self.settings.time_constants == "global" else f"unit {i}"
-            ci = {n: self.ci[n][i] for n in self.ci}
-            inv = (
-                f"tau_s + tau_r = {self.tau_sum_ms[i]:.4g} ms [{ci['tau_sum_ms'][0]:.4g}, {ci['tau_sum_ms'][1]:.4g}], "
-                f"tau_s * tau_r = {self.tau_prod_ms2[i]:.4g} ms^2 [{ci['tau_prod_ms2'][0]:.4g}, {ci['tau_prod_ms2'][1]:.4g}]"
-            )
-            if self.exchangeable[i]:
-                a, b = self.pair_ms()[i]
-                lines.append(
-                    f"{who}: tau_s and tau_r cannot be told apart ({lvl} intervals overlap): the pair is "
-                    f"{{{a:.4g}, {b:.4g}}} ms in some order; {inv}"
-                )
-            else:
-                lines.append(
-                    f"{who}: tau_s = {self.tau_s_ms[i]:.4g} ms [{ci['tau_s_ms'][0]:.4g}, {ci['tau_s_ms'][1]:.4g}], "
-                    f"tau_r = {self.tau_r_ms[i]:.4g} ms [{ci['tau_r_ms'][0]:.4g}, {ci['tau_r_ms'][1]:.4g}]; {inv}"
-                )
-        if k > len(show):
-            lines.append(f"... ({k} units; all in fit.json)")
-        ac = self.autocorr.tau_ms
-        if np.isfinite(ac).any():
-            lines.append(
-                f"autocorrelation timescale (Murray et al. 2014): median {np.nanmedian(ac):.4g} ms over "
-                f"{int(np.isfinite(ac).sum())} of {ac.size} neurons"
-            )
-        metric = "bits_per_spike" if self.settings.loss == "poisson" else "explained_variance"
-        parts = []
-        for name in ("model", "ln", "constant"):
-            h = self.heldout.get(name)
-            if h is not None:
-                parts.append(
-                    f"{name} {h['loglik_per_bin']:.5g} nats/bin, {metric.replace('_', ' ')} {h[metric]:.4g}"
-                )
-        lines.append("held-out: " + "; ".join(parts))
-        return lines
-
-    def to_json(self) -> dict:
-        """The content of `fit.json` (JSON-serialisable; NaN as `None`)."""
-
-        def lst(a):
-            return [
-                None if not np.isfinite(v) else float(v)
-                for v in np.asarray(a, dtype=np.float64).ravel()
-            ]
-
-        out: dict[str, Any] = {"bin_ms": self.bin_ms}
-        for name in ("tau_s_ms", "tau_r_ms", "tau_sum_ms", "tau_prod_ms2"):
-            out[name] = lst(getattr(self, name))
-            out[name + "_ci"] = [lst(row) for row in self.ci[name]]
-        out["exchangeable"] = [bool(v) for v in self.exchangeable]
-        out["tau_pair_ms"] = [lst(row) for row in self.pair_ms()]
-        out["confidence"] = self.settings.confidence
-        out["bootstrap_samples"] = {name: [lst(row) for row in v] for name, v in self.boot.items()}
-        out["autocorr_tau_ms"] = lst(self.autocorr.tau_ms)
-        out["autocorr_failures"] = {
-            name: reason
-            for name, reason in zip(self.unit_names, self.autocorr.reasons)
-            if reason is not None
-        }
-        out["heldout"] = {
-            name: None
-            if h is None
-            else {k: (lst(v) if isinstance(v, list) else lst([v])[0]) for k, v in h.items()}
-            for name, h in self.heldout.items()
-        }
-        if self.ln_tau_ms is not None:
-            out["ln_tau_ms"] = lst(self.ln_tau_ms)
-        if self.noise_sigma is not None:
-            out["noise_sigma"] = lst(self.noise_sigma)
-        out["settings"] = self.settings.to_json()
-        out["burn_in_bins"] = self.burn_in_bins
-        out["fit_trials"] = [int(i) for i in self.fit_trials]
-        out["heldout_trials"] = [int(i) for i in self.heldout_trials]
-        out["final_train_loss"] = lst(self.best_loss)
-        out["output"] = (
-            f"the saved model's output is the readout y after {self.burn_in_bins} zero-input burn-in bins; "
-            + (
-                f"rate_hz = {self.settings.link}(y)"
-                if self.settings.loss == "poisson"
-                else "y is the predicted signal"
-            )
-        )
-        return out
-
-
-def bootstrap_intervals(
-    tau_s: Any, tau_r: Any, confidence: float = 0.95, *, point: Any = None, method: str = "basic"
-) -> tuple[dict, dict, np.ndarray]:
-    r"""Bootstrap confidence intervals of time constants and of their exchange
-    invariants, and where the pair is exchangeable.
-
-    With $q_\text{lo}, q_\text{hi}$ the `(1 - confidence) / 2` and `(1 + confidence) / 2`
-    quantiles of the B refits (linearly interpolated) and $\hat\theta$ the point
-    estimate:
-
-    - `"percentile"`: $[q_\text{lo}, q_\text{hi}]$;
-    - `"basic"` (default), on the log scale: $[\hat\theta^2 / q_\text{hi},
-        \hat\theta^2 / q_\text{lo}]$, the bootstrap's estimate of the distribution of
-        $\log\hat\theta - \log\theta$ turned into an interval for $\theta$. Refits on
-        resampled trials share the estimator's finite-sample bias (duplicated trials add
-        to it), which shifts a percentile interval by about twice the bias; the basic
-        interval corrects it to first order, and on the log scale stays positive.
-
-    The pair is `exchangeable` where the refits' own ranges (percentile intervals) of
-    `tau_s` and `tau_r` overlap, or the reported intervals do: the data do not say which
-    is which.
-
-    **Arguments:**
-
-    - `tau_s`, `tau_r`: `(B, k)` the refits' values (k = 1 global, or one per unit).
-    - `confidence`: the level, in (0, 1).
-    - `point`: `(tau_s, tau_r)` point estimates, each `(k,)`; required for `"basic"`.
-    - `method`: `"basic"` or `"percentile"`.
-
-    **Returns:** `(samples, intervals, exchangeable)`: `samples` and `intervals` map
-    `"tau_s_ms"`, `"tau_r_ms"`, `"tau_sum_ms"`, `"tau_prod_ms2"` to the `(B, k)` values
-    and to `(k, 2)` intervals `[low, high]`; `exchangeable` is `(k,)` booleans.
-
-    **Raises:** `InputError` for mismatched shapes, fewer than 2 refits, a bad level or
-    method, or `"basic"` without a positive point estimate.
-    """
-    confidence = check_number("confidence", confidence, 0, 1, low_open=True, high_open=True)
-    check_choice("method", method, INTERVALS)
-    ts = np.asarray(tau_s, dtype=np.float64)
-    tr = np.asarray(tau_r, dtype=np.float64)
-    if ts.ndim != 2 or ts.shape != tr.shape or ts.shape[0] < 2:
-        raise InputError(
-            f"tau_s, tau_r: got shapes {ts.shape} and {tr.shape}, expected equal (B, k) with B >= 2"
-        )
-    samples = {"tau_s_ms": ts, "tau_r_ms": tr, "tau_sum_ms": ts + tr, "tau_prod_ms2": ts * tr}
-    a = (1 - confidence) / 2
-    spread = {
-        k: np.stack(list(np.nanquantile(v, [a, 1 - a], axis=0)), axis=-1)
-        for k, v in samples.items()
-    }
-    if method == "percentile":
-        intervals = spread
-    else:
-        if point is None:
-            raise InputError(
-                "point: missing; the basic interval needs the point estimates (tau_s, tau_r)"
-            )
-        ps, pr = (np.broadcast_to(np.asarray(v, dtype=np.float64), ts.shape[1:]) for v in point)
-        if not (np.all(ps > 0) and np.all(pr > 0)):
-            raise InputError(f"point: got {point!r}, expected positive time constants")
-        est = {"tau_s_ms": ps, "tau_r_ms": pr, "tau_sum_ms": ps + pr, "tau_prod_ms2": ps * pr}
-        intervals = {
-            k: np.stack([est[k] ** 2 / spread[k][:, 1], est[k] ** 2 / spread[k][:, 0]], axis=-1)
-            for k in samples
-        }
-
-    def overlap(ci):
-        cs, cr = ci["tau_s_ms"], ci["tau_r_ms"]
-        return np.maximum(cs[:, 0], cr[:, 0]) <= np.minimum(cs[:, 1], cr[:, 1])
-
-    return samples, intervals, overlap(spread) | overlap(intervals)
-
-
 def _taus(model: ObservedARU) -> tuple[np.ndarray, np.ndarray]:
     ts = np.asarray(jax.device_get(model.aru.tau_s), dtype=np.float64).ravel()
     tr = np.asarray(jax.device_get(model.aru.tau_r), dtype=np.float64).ravel()
@@ -608,15 +401,38 @@ def _taus(model: ObservedARU) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predict(
-    model: ObservedARU, rec: Recording, burn_in: int, loss: str, link: str = "softplus"
+    model: ObservedARU,
+    rec: Recording,
+    burn_in: int,
+    loss: str,
+    link: str = "softplus",
+    *,
+    trial_states: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The model's readout and prediction on `rec`'s trials after `burn_in` zero bins.
 
+    **Arguments:** `model`; `rec`: the trials; `burn_in`: bins; `loss`, `link`: as fitted;
+    `trial_states`: for a model with learned initial states, start trial j of `rec` from
+    the learned state of fitting trial j (`rec` must then be the fitting trials, in
+    order); by default every trial starts from the state the burn-in settles.
+
     **Returns:** `(readout, prediction)`, each `(trials, time, units)`: the readout (before
     the link) and the rate in Hz (counts) or the signal (signals).
+
+    **Raises:** `InputError` for `trial_states` with a model that has none, or a number of
+    trials other than its number of learned states.
     """
     dtype = model.offset.dtype
-    x = jnp.asarray(_inputs(rec, burn_in, dtype))
+    channel = None if model.trial_drive is None else "zero"
+    if trial_states:
+        n = None if model.trial_drive is None else model.trial_drive.shape[0]
+        if n != rec.n_trials:
+            raise InputError(
+                f"trial_states: the model holds {n or 'no'} learned initial states, "
+                f"expected one per trial of the recording ({rec.n_trials})"
+            )
+        channel = "index"
+    x = jnp.asarray(_inputs(rec, burn_in, dtype, channel))
     y = np.asarray(jax.device_get(_simulate_jit(model, x)), dtype=np.float64)[:, burn_in:]
     if loss == "poisson":
         return y, np.asarray(PoissonObservation(link).rate_hz(y))
@@ -764,44 +580,112 @@ def fit_recordings(
     keys = jax.random.split(key, len(recordings) + 1)
     plans = [_plan(r, s, k, dtype) for r, s, k in zip(recordings, settings, keys[1:])]
     s0 = settings[0]
-    n_fit = plans[0].fit.n_trials
+    k_first, k_refits = jax.random.split(keys[0])
+    arrays = []
+    for p in plans:
+        channel = "index" if s0.initial_state == "learned" else None
+        x = _inputs(p.fit, p.burn_in, np.float64, channel)
+        y, m = _targets(p.fit, p.center, p.scale, s0.loss, p.burn_in)
+        arrays.append((x, y, m))
+    train = functools.partial(_train, s0=s0, plan=plans[0], devices=devices, progress=progress)
+    if s0.resample == "trials":
+        # every member in one ensemble: member 0 on the fitting trials, the others on
+        # resamples of them
+        res = train(
+            [m for p in plans for m in p.models],
+            [tuple(a[p.resamples] for a in arr) for p, arr in zip(plans, arrays)],
+            key=k_refits,
+        )
+        fitted = [res.models[i : i + len(p.models)] for i, p in _offsets(plans)]
+        losses = [res.best_val_loss[i : i + len(p.models)] for i, p in _offsets(plans)]
+        epochs_run = [res.epochs_run[i : i + len(p.models)] for i, p in _offsets(plans)]
+    else:
+        # parametric: the point estimates first (one ensemble, a member per recording),
+        # then B refits per recording on responses simulated from its point estimate
+        # (one ensemble), each from a fresh initialisation
+        first = train(
+            [p.models[0] for p in plans],
+            [tuple(a[None] for a in arr) for arr in arrays],
+            key=k_first,
+        )
+        sims = []
+        for p, (x, y, m), m0 in zip(plans, arrays, first.models):
+            out = np.asarray(jax.device_get(_simulate_jit(m0, jnp.asarray(x, dtype))))
+            ysim = simulate_responses(
+                p.sim_key,
+                out,
+                y,
+                m,
+                p.settings.bootstrap,
+                loss=s0.loss,
+                link=s0.link,
+                bin_ms=p.recording.bin_ms,
+            )
+            n = p.settings.bootstrap
+            sims.append(
+                (
+                    np.broadcast_to(x, (n,) + x.shape),
+                    np.asarray(ysim),
+                    np.broadcast_to(m, ysim.shape),
+                )
+            )
+        res = train([m for p in plans for m in p.models[1:]], sims, key=k_refits)
+        fitted, losses, epochs_run = [], [], []
+        for j, (i, p) in enumerate(_offsets(plans, skip=1)):
+            n = len(p.models) - 1
+            fitted.append([first.models[j]] + res.models[i : i + n])
+            losses.append(
+                np.concatenate([first.best_val_loss[j : j + 1], res.best_val_loss[i : i + n]])
+            )
+            epochs_run.append(
+                np.concatenate([first.epochs_run[j : j + 1], res.epochs_run[i : i + n]])
+            )
+    return [
+        _finish(p, f, np.asarray(lo), np.asarray(e))
+        for p, f, lo, e in zip(plans, fitted, losses, epochs_run)
+    ]
+
+
+def _offsets(plans, skip: int = 0):
+    """`(first member index, plan)` of each plan's members in a flat list (less `skip`
+    members per plan)."""
+    i = 0
+    for p in plans:
+        yield i, p
+        i += len(p.models) - skip
+
+
+def _train(models, arrays, *, key, s0, plan, devices, progress):
+    """One compiled ensemble: `models` trained on `arrays`, a list (one entry per
+    recording) of `(inputs, targets, mask)`, each with a leading axis of one dataset per
+    member, in the order of `models`."""
+    X, Y, Mk = (np.concatenate([a[i] for a in arrays], axis=0) for i in range(3))
+    n_fit = X.shape[1]
     batch = _batch_size(s0, n_fit)
     n_updates = s0.epochs * (n_fit // batch)
-    xs, ys, ms, models = [], [], [], []
-    for p in plans:
-        x = _inputs(p.fit, p.burn_in, np.float64)
-        y, m = _targets(p.fit, p.center, p.scale, s0.loss, p.burn_in)
-        xs.append(x[p.resamples])
-        ys.append(y[p.resamples])
-        ms.append(m[p.resamples])
-        models.extend(p.models)
-    X, Y, Mk = (np.concatenate(a, axis=0) for a in (xs, ys, ms))
-    data = make_train_data(X, Y, Mk, validation=(X, Y, Mk), batched=True, dtype=dtype)
-    del X, Y, Mk, xs, ys, ms
-    res = fit_ensemble(
+    data = make_train_data(X, Y, Mk, validation=(X, Y, Mk), batched=True, dtype=plan.dtype)
+    del X, Y, Mk
+    return fit_ensemble(
         models,
         data,
-        keys=jax.random.split(keys[0], len(models)),
+        keys=jax.random.split(key, len(models)),
         epochs=s0.epochs,
-        loss=_loss(plans[0]),
-        optimiser=recording_optimiser(s0.learning_rate, n_updates),
+        loss=_loss(plan),
+        optimiser=recording_optimiser(
+            s0.learning_rate, n_updates, state_prior=_state_prior(plan, batch)
+        ),
         batch_size=batch,
         progress=progress,
         devices=devices,
     )
-    out, i = [], 0
-    for p in plans:
-        n = len(p.models)
-        out.append(
-            _finish(
-                p,
-                res.models[i : i + n],
-                np.asarray(res.best_val_loss[i : i + n]),
-                np.asarray(res.epochs_run[i : i + n]),
-            )
-        )
-        i += n
-    return out
+
+
+def _state_prior(plan, batch: int) -> float:
+    """The gradient factor of a standard normal prior on each learned initial state, on
+    the scale of the loss (a batch's mean of per-trial sums divided by bins x units)."""
+    if plan.settings.initial_state != "learned":
+        return 0.0
+    return 1.0 / (batch * float((plan.fit.n_time + plan.burn_in) * plan.fit.n_units))
 
 
 def _check_memory_settings(recordings, settings, dtype) -> None:
@@ -833,7 +717,7 @@ def fit_recording(
     hidden: int | None = None,
     time_constants: str = "global",
     observed: str = "readout",
-    bootstrap: int = 23,
+    bootstrap: int = 16,
     confidence: float = 0.95,
     heldout_fraction: float = 0.2,
     burn_in_ms: float = 200.0,
@@ -843,7 +727,9 @@ def fit_recording(
     link: str = "softplus",
     activation: str = "sigmoid",
     self_connections: bool = False,
-    interval: str = "basic",
+    interval: str = "normal",
+    resample: str = "parametric",
+    initial_state: str = "burn_in",
     dtype: Any = None,
     progress: bool | None = None,
     devices: Any = None,
@@ -863,11 +749,18 @@ def fit_recording(
     - `time_constants`: `"global"` (one pair) or `"local"` (one pair per hidden unit).
     - `observed`: `"readout"` (a learned readout) or `"units"` (data-constrained:
         recorded neuron i is hidden unit i's rate, with a learned gain and offset).
-    - `bootstrap`: resamples B (at least 2; the intervals come from quantiles of B
-        values, so B >= 20 for a 95 % interval).
+    - `bootstrap`: refits B (at least 2; default 16). The default `"normal"` interval
+        uses the refits' mean and spread and is calibrated with B of 10-20; the quantile
+        methods need B >= 20 for a 95 % interval.
     - `confidence`: the level of the intervals (default 0.95).
-    - `interval`: `"basic"` (default, log scale) or `"percentile"` (see
-        `bootstrap_intervals`).
+    - `interval`: `"normal"` (default), `"basic"` or `"percentile"`, all on the log
+        scale (see `bootstrap_intervals`).
+    - `resample`: the refits' data: `"parametric"` (default; responses simulated from
+        the point estimate with fresh keys, on the fitting trials' inputs) or
+        `"trials"` (the fitting trials drawn with replacement).
+    - `initial_state`: `"burn_in"` (default: every trial starts from the state the
+        burn-in settles) or `"learned"` (each fitting trial also gets its own learned
+        drive on the last burn-in bin; held-out trials start from the settled state).
     - `heldout_fraction`: the fraction of trials held out for scoring (at least one).
     - `burn_in_ms`: zero input run before each trial, not scored (rounded up to bins).
     - `epochs`, `batch_size` (default: a quarter of the fitting trials),
@@ -905,6 +798,8 @@ def fit_recording(
         activation=activation,
         self_connections=self_connections,
         interval=interval,
+        resample=resample,
+        initial_state=initial_state,
     )
     return fit_recordings(
         [recording], key=key, dtype=dtype, progress=progress, devices=devices, **options

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-from .._checks import check_choice
+from .._checks import check_choice, check_int
 from .._errors import InputError
 from .._params import Frozen
 from ..models import ARU, AbstractRNN
@@ -36,6 +36,17 @@ class ObservedARU(AbstractRNN):
 
     `to_aru()` returns the same model as a plain `ARU` (its `V` and `b` hold the readout),
     which `save_model` writes and `adaptive-rnn simulate` runs.
+
+    **Per-trial initial states** (`n_trials` given): the model learns one vector $z_j$ per
+    trial (`trial_drive`, `(n_trials, n_hidden)`, zero at first) and takes one input more
+    than its ARU, the *trial channel*: on the bin where it holds $j \geq 1$ (a single
+    bin, the last one before the recorded bins), the drive gets $z_j / \alpha_0$,
+    $I \leftarrow (1 - \alpha_s) I + \alpha_s (U x + W r + z_j / \alpha_0)$, with
+    $\alpha_0$ = `dt / tau_s` at the initial time constants (`trial_scale` =
+    $1 / \alpha_0$, a constant: $z_j$ moves the current by about itself), so the current
+    at trial j's first recorded bin is its own.
+    Where the channel holds 0 (other bins; trials without a learned state, e.g. held-out
+    ones) the model is its ARU. `to_aru()` drops the channel and the learned states.
     """
 
     aru: ARU
@@ -44,7 +55,9 @@ class ObservedARU(AbstractRNN):
     offset: Array
     center: Frozen
     scale: Frozen
+    trial_drive: Array | None
     observed: str = eqx.field(static=True)
+    trial_scale: float = eqx.field(static=True)
 
     family: ClassVar[str] = "observed_aru"
     state_names: ClassVar[tuple[str, ...]] = ARU.state_names
@@ -57,6 +70,7 @@ class ObservedARU(AbstractRNN):
         observed: str = "readout",
         center: Any = 0.0,
         scale: Any = 1.0,
+        n_trials: int | None = None,
         key: Any,
     ):
         """**Arguments:**
@@ -66,6 +80,8 @@ class ObservedARU(AbstractRNN):
         - `observed`: `"readout"` (a learned `(n_obs, n_hidden)` readout) or `"units"`
             (neuron i is hidden unit i, with a learned gain and offset).
         - `center`, `scale`: fixed per-neuron constants (scalars or `(n_obs,)`).
+        - `n_trials`: learn a drive per trial for this many trials (the model then takes
+            the trial channel as its last input); default none.
         - `key`: a `jax.random` key for the readout's initial values.
 
         **Raises:** `InputError` for an unknown `observed`, a stacked ARU, or (units)
@@ -94,6 +110,12 @@ class ObservedARU(AbstractRNN):
             self.offset = jnp.full((n_obs,), -0.5, dtype)  # sigmoid rates start near 1/2
         self.center = Frozen(jnp.broadcast_to(jnp.asarray(center, dtype), (n_obs,)))
         self.scale = Frozen(jnp.broadcast_to(jnp.asarray(scale, dtype), (n_obs,)))
+        # 1 / alpha_s at the initial time constants: z_j in units of the current
+        self.trial_scale = float(np.mean(np.asarray(tau_s))) / float(aru.dt)
+        if n_trials is None:
+            self.trial_drive = None
+        else:
+            self.trial_drive = jnp.zeros((check_int("n_trials", n_trials, 1), n), dtype)
 
     # ---- sizes and settings, from the wrapped ARU ------------------------------------
 
@@ -107,7 +129,7 @@ class ObservedARU(AbstractRNN):
 
     @property
     def n_in(self) -> int:
-        return self.aru.n_in
+        return self.aru.n_in + (self.trial_drive is not None)
 
     @property
     def n_out(self) -> int:
@@ -131,10 +153,16 @@ class ObservedARU(AbstractRNN):
         return self.aru.initial_state(resolved)
 
     def drive(self, resolved, x):
-        return self.aru.drive(resolved, x)
+        if self.trial_drive is None:
+            return self.aru.drive(resolved, x)
+        j = x[..., -1]
+        i = jnp.clip(jnp.round(j).astype(jnp.int32) - 1, 0, self.trial_drive.shape[0] - 1)
+        kick = jnp.where((j > 0.5)[..., None], self.trial_drive[i] * self.trial_scale, 0.0)
+        return self.aru.drive(resolved, x[..., :-1]) + kick
 
     def drive_weights(self, resolved):
-        return self.aru.drive_weights(resolved)
+        # the trial channel makes the drive non-linear in x: `drive` computes it
+        return None if self.trial_drive is not None else self.aru.drive_weights(resolved)
 
     def min_time_constant(self, resolved):
         return self.aru.min_time_constant(resolved)
@@ -204,12 +232,15 @@ class ObservedARU(AbstractRNN):
         return out
 
     def config(self) -> dict[str, Any]:
-        return {
+        out = {
             "family": self.family,
             "observed": self.observed,
             "n_obs": self.n_out,
             "aru": self.aru.config(),
         }
+        if self.trial_drive is not None:
+            out["n_trials"] = int(self.trial_drive.shape[0])
+        return out
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, key) -> "ObservedARU":
@@ -218,7 +249,13 @@ class ObservedARU(AbstractRNN):
             raise InputError(
                 f"aru: got a {type(aru).__name__} from the saved config, expected an ARU"
             )
-        return cls(aru, int(config["n_obs"]), observed=config["observed"], key=key)
+        return cls(
+            aru,
+            int(config["n_obs"]),
+            observed=config["observed"],
+            n_trials=config.get("n_trials"),
+            key=key,
+        )
 
     @classmethod
     def example(cls, *, key, dtype=None) -> "ObservedARU":

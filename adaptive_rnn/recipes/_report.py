@@ -14,8 +14,11 @@ def _smooth(x: np.ndarray, sd_bins: float) -> np.ndarray:
     half = int(np.ceil(3 * sd_bins))
     k = np.exp(-0.5 * (np.arange(-half, half + 1) / sd_bins) ** 2)
     k /= k.sum()
-    num = np.convolve(x, k, mode="same")
-    den = np.convolve(np.ones_like(x), k, mode="same")
+    # "full" then the centred slice: the length of x even for a trial shorter than the
+    # kernel (where mode="same" would return the kernel's length)
+    n = len(x)
+    num = np.convolve(x, k, mode="full")[half : half + n]
+    den = np.convolve(np.ones_like(x), k, mode="full")[half : half + n]
     return num / den
 
 

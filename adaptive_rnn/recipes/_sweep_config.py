@@ -12,8 +12,7 @@ import numpy as np
 
 from .._checks import check_choice, check_int, check_keys, check_number, check_type
 from .._errors import InputError
-from .._params import FIXED_MODE, PARAMETRISATIONS, alpha_limit
-from .._params import MODES as TC_MODES
+from .._params import FIXED_MODE, MODES as TC_MODES, PARAMETRISATIONS, alpha_limit
 from ..models import READOUTS
 from ..train import fit_scan, paper_optimiser, sweep
 

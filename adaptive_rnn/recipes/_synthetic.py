@@ -3,6 +3,7 @@ stimulus, emits Poisson spikes or noisy signals (ground truth for `fit_recording
 
 from typing import Any, NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,8 +22,10 @@ class SyntheticRecording(NamedTuple):
     - `teacher`: the `ObservedARU` that produced it (data-constrained: neuron i is hidden
         unit i), with `dt = bin_ms`.
     - `tau_s_ms`, `tau_r_ms`: its time constants.
-    - `rate_hz`: `(trials, time, neurons)` the rates behind the counts, or the noiseless
+    - `truth`: `(trials, time, neurons)` the rates behind the counts, or the noiseless
         signals.
+    - `trial_drive`: `(trials, neurons)` each trial's kick to the current on the last
+        burn-in bin (`initial_sd > 0`), else `None`.
     """
 
     recording: Recording
@@ -30,6 +33,7 @@ class SyntheticRecording(NamedTuple):
     tau_s_ms: float
     tau_r_ms: float
     truth: np.ndarray
+    trial_drive: np.ndarray | None = None
 
 
 def synthetic_recording(
@@ -50,6 +54,7 @@ def synthetic_recording(
     noise_sd: float = 0.1,
     burn_in_ms: float = 200.0,
     self_connections: bool = False,
+    initial_sd: float = 0.0,
 ) -> SyntheticRecording:
     r"""A recording of a known ARU.
 
@@ -61,6 +66,10 @@ def synthetic_recording(
     zero input that is not recorded. Counts are Poisson with
     $\text{rate}_\text{Hz} = \text{softplus}(\text{mean\_rate} + \text{rate\_scale}\,(r - 1/2))$;
     signals are $r - 1/2$ plus Gaussian noise of standard deviation `noise_sd`.
+    With `initial_sd > 0` every trial starts from its own state: on the last burn-in bin
+    (at least one) each unit's current gets a trial's own Gaussian kick of standard
+    deviation `initial_sd` (`trial_drive`, `z_j` of the per-trial initial states of
+    `ObservedARU`).
 
     **Arguments:** as named above; `key`: a `jax.random` key; `kind`: `"counts"` or
     `"signals"`.
@@ -89,6 +98,9 @@ def synthetic_recording(
     rate_scale_hz = check_nonnegative("rate_scale_hz", rate_scale_hz)
     noise_sd = check_positive("noise_sd", noise_sd)
     burn_in = int(np.ceil(check_nonnegative("burn_in_ms", burn_in_ms) / bin_ms - 1e-9))
+    initial_sd = check_nonnegative("initial_sd", initial_sd)
+    if initial_sd > 0:
+        burn_in = max(burn_in, 1)
     k_aru, k_obs, k_x, k_noise = jax.random.split(key, 4)
     check_type("self_connections", self_connections, bool, "True or False")
     aru = ARU(
@@ -108,11 +120,31 @@ def synthetic_recording(
         )  # softplus^-1
     else:
         center, scale = 0.0, 1.0
-    teacher = ObservedARU(aru, n_neurons, observed="units", center=center, scale=scale, key=k_obs)
+    teacher = ObservedARU(
+        aru,
+        n_neurons,
+        observed="units",
+        center=center,
+        scale=scale,
+        n_trials=n_trials if initial_sd > 0 else None,
+        key=k_obs,
+    )
     n_steps = -(-n_bins // stimulus_bins)
     x = stimulus_sd * jax.random.normal(k_x, (n_trials, n_steps, n_in))
     x = jnp.repeat(x, stimulus_bins, axis=1)[:, :n_bins]
     xb = jnp.concatenate([jnp.zeros((n_trials, burn_in, n_in), x.dtype), x], axis=1)
+    trial_drive = None
+    if initial_sd > 0:
+        k_x, k_z = jax.random.split(k_x)
+        z = initial_sd * jax.random.normal(k_z, (n_trials, n_neurons), x.dtype)
+        teacher = eqx.tree_at(lambda m: m.trial_drive, teacher, z)
+        channel = (
+            jnp.zeros(xb.shape[:2] + (1,), x.dtype)
+            .at[:, burn_in - 1, 0]
+            .set(jnp.arange(1, n_trials + 1, dtype=x.dtype))
+        )
+        xb = jnp.concatenate([xb, channel], axis=-1)
+        trial_drive = np.asarray(z)
     from .._solve import simulate
 
     y = np.asarray(simulate(teacher, xb).outputs)[:, burn_in:]
@@ -125,4 +157,4 @@ def synthetic_recording(
         signals = y + noise_sd * np.asarray(jax.random.normal(k_noise, y.shape))
         rec = Recording.from_arrays(signals=signals, bin_ms=bin_ms, inputs=np.asarray(x))
         truth = y
-    return SyntheticRecording(rec, teacher, float(tau_s_ms), float(tau_r_ms), truth)
+    return SyntheticRecording(rec, teacher, float(tau_s_ms), float(tau_r_ms), truth, trial_drive)

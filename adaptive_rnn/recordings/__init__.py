@@ -2,35 +2,20 @@
 milliseconds, read from arrays, `.npz`, HDF5 or NWB, checked before anything compiles.
 `load_grasshopper` cuts a real recording bundled with nitime into trials."""
 
-from ._binning import BinnedSpikes as BinnedSpikes
-from ._binning import bin_spike_times as bin_spike_times
+from ._binning import BinnedSpikes as BinnedSpikes, bin_spike_times as bin_spike_times
 from ._examples import (
     GRASSHOPPER_SOURCE as GRASSHOPPER_SOURCE,
-)
-from ._examples import (
     load_grasshopper as load_grasshopper,
 )
 from ._load import (
     load_hdf5_recording as load_hdf5_recording,
-)
-from ._load import (
     load_npz_recording as load_npz_recording,
-)
-from ._load import (
     load_nwb_recording as load_nwb_recording,
-)
-from ._load import (
     load_recording as load_recording,
-)
-from ._load import (
     save_recording as save_recording,
 )
 from ._recording import (
     KINDS as KINDS,
-)
-from ._recording import (
     Recording as Recording,
-)
-from ._recording import (
     bootstrap_indices as bootstrap_indices,
 )

@@ -9,31 +9,38 @@ kind of task (`_decision` with its `CoherenceScoring`, `_delay`, `_timing` with 
 (docs/analysis_and_tasks.md, "Adding a task").
 """
 
-from ._decision import CoherenceScoring as CoherenceScoring
-from ._decision import accuracy_by_coherence as accuracy_by_coherence
-from ._decision import context_decision as context_decision
-from ._decision import ideal_observer_accuracy as ideal_observer_accuracy
-from ._decision import perceptual_decision as perceptual_decision
-from ._delay import delayed_match_to_sample as delayed_match_to_sample
-from ._delay import working_memory as working_memory
+from ._decision import (
+    CoherenceScoring as CoherenceScoring,
+    accuracy_by_coherence as accuracy_by_coherence,
+    context_decision as context_decision,
+    ideal_observer_accuracy as ideal_observer_accuracy,
+    perceptual_decision as perceptual_decision,
+)
+from ._delay import (
+    delayed_match_to_sample as delayed_match_to_sample,
+    working_memory as working_memory,
+)
 from ._hierarchy import hierarchy_data as hierarchy_data
-from ._inputs import savgol_smooth as savgol_smooth
-from ._inputs import smoothed_uniform_inputs as smoothed_uniform_inputs
-from ._memory import MemoryTask as MemoryTask
-from ._memory import memory_task as memory_task
+from ._inputs import (
+    savgol_smooth as savgol_smooth,
+    smoothed_uniform_inputs as smoothed_uniform_inputs,
+)
+from ._memory import MemoryTask as MemoryTask, memory_task as memory_task
 from ._neurogym import from_neurogym as from_neurogym
-from ._registry import TASKS as TASKS
-from ._registry import Scoring as Scoring
-from ._registry import Task as Task
-from ._registry import get_task as get_task
-from ._registry import make_task as make_task
-from ._registry import register_task as register_task
-from ._scoring import ChoiceScoring as ChoiceScoring
-from ._scoring import psychometric_curve as psychometric_curve
-from ._scoring import task_accuracy as task_accuracy
-from ._scoring import task_choices as task_choices
-from ._teacher import TeacherData as TeacherData
-from ._teacher import teacher_data as teacher_data
-from ._timing import IntervalScoring as IntervalScoring
-from ._timing import ready_set_go as ready_set_go
+from ._registry import (
+    TASKS as TASKS,
+    Scoring as Scoring,
+    Task as Task,
+    get_task as get_task,
+    make_task as make_task,
+    register_task as register_task,
+)
+from ._scoring import (
+    ChoiceScoring as ChoiceScoring,
+    psychometric_curve as psychometric_curve,
+    task_accuracy as task_accuracy,
+    task_choices as task_choices,
+)
+from ._teacher import TeacherData as TeacherData, teacher_data as teacher_data
+from ._timing import IntervalScoring as IntervalScoring, ready_set_go as ready_set_go
 from ._trials import TaskBatch as TaskBatch

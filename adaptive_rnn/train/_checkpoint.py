@@ -27,17 +27,9 @@ from .._io import (
 )
 from ._fingerprint import (  # noqa: F401 - re-exported: the fingerprint is recorded in every checkpoint
     RESUMABLE as RESUMABLE,
-)
-from ._fingerprint import (
     array_digest as array_digest,
-)
-from ._fingerprint import (
     check_resume as check_resume,
-)
-from ._fingerprint import (
     describe as describe,
-)
-from ._fingerprint import (
     run_changes as run_changes,
 )
 from ._history import History
