@@ -1,6 +1,11 @@
 """Saving and loading models and other library files: JSON metadata + equinox leaf
 serialisation, written atomically, read without pickle, sealed by one SHA-256 digest
-over the metadata and the arrays together."""
+over the metadata and the arrays together.
+
+One room (over 400 lines): every file the library writes or reads goes through the same
+atomic write, the same sealing and the same verified read; keeping them together keeps
+one definition of what a verified file is.
+"""
 
 import hashlib
 import io

@@ -27,13 +27,20 @@ from ..recordings import Recording
 class IntrinsicTimescale(NamedTuple):
     """Result of `intrinsic_timescale`, one entry per unit.
 
-    - `tau_ms`: `(units,)` the timescale in milliseconds; NaN where the fit failed.
-    - `amplitude`, `offset`: `(units,)` the fitted `A` and `B`.
-    - `lags_ms`: `(n_lags,)` the lags, `bin_ms, 2 bin_ms, ...`.
+    **Fields:**
+
+    - `tau_ms`: `(units,)` the timescale `tau` in milliseconds; NaN where the fit failed.
+    - `amplitude`: `(units,)` the fitted amplitude `A` (dimensionless); NaN where the fit
+        failed.
+    - `offset`: `(units,)` the fitted offset `B`, relative to `A` (so the autocorrelation
+        tends to `A B` at long lags); NaN where the fit failed.
+    - `lags_ms`: `(n_lags,)` the lags in milliseconds, `bin_ms, 2 bin_ms, ...`.
     - `autocorr`: `(units, n_lags)` the autocorrelation at each lag (NaN where no bin
         pair had variance across trials).
-    - `fit_start_ms`: `(units,)` the first lag of the fit (the peak, or `start_lag_ms`).
-    - `reasons`: per unit `None` where the fit succeeded, else why it failed.
+    - `fit_start_ms`: `(units,)` the first lag of the fit in milliseconds (the peak, or
+        `start_lag_ms`); NaN where no lag had a finite autocorrelation.
+    - `reasons`: a tuple with one entry per unit: `None` where the fit succeeded, else a
+        string saying why it failed.
     """
 
     tau_ms: np.ndarray

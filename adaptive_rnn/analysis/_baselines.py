@@ -75,8 +75,12 @@ def noise_scale(rec: Recording, prediction: np.ndarray) -> np.ndarray:
 class ConstantBaseline(NamedTuple):
     """Each unit at its training mean.
 
-    - `mean`: `(units,)` the mean count per bin (counts) or the mean signal (signals).
-    - `sigma`: `(units,)` the noise scale around it (signals; `None` for counts).
+    **Fields:**
+
+    - `mean`: `(units,)` each unit's mean over its observed training entries: the mean
+        count per bin (counts) or the mean signal (signals).
+    - `sigma`: `(units,)` the root mean squared residual around `mean` on the training
+        trials, the Gaussian noise scale (signals); `None` for counts.
     """
 
     mean: np.ndarray
@@ -207,12 +211,23 @@ def _least_squares(X, y, m):
 class LNBaseline(NamedTuple):
     """A fitted linear-nonlinear model (see the module docstring).
 
-    - `tau_ms`: `(units,)` each unit's filter time constant, ms.
-    - `weights`: `(units, n_in)`; `bias`: `(units,)`.
-    - `input_mean`, `input_scale`: `(n_in,)` the standardisation of the inputs.
-    - `link`: the link of counts (`"softplus"` or `"exp"`), or `None` for signals.
-    - `sigma`: `(units,)` the training noise scale (signals; `None` for counts).
-    - `taus_ms`: the grid of time constants searched.
+    **Fields:**
+
+    - `tau_ms`: `(units,)` each unit's filter time constant in milliseconds (the point
+        of `taus_ms` of highest training likelihood).
+    - `weights`: `(units, n_in)` the linear map `w` from the filtered, standardised
+        inputs to each unit's readout.
+    - `bias`: `(units,)` the offset `b` of each unit's readout.
+    - `input_mean`: `(n_in,)` the mean of each input channel over the training trials,
+        subtracted before filtering.
+    - `input_scale`: `(n_in,)` the standard deviation of each input channel over the
+        training trials (1 for a constant channel), divided out before filtering.
+    - `link`: the link of counts (`"softplus"` or `"exp"`: the rate in Hz is
+        `link(readout)`), or `None` for signals.
+    - `sigma`: `(units,)` the root mean squared training residual, the Gaussian noise
+        scale (signals); `None` for counts.
+    - `taus_ms`: `(n_taus,)` the grid of time constants searched, in milliseconds,
+        log-spaced from one bin to the trial length.
     """
 
     tau_ms: np.ndarray
@@ -373,9 +388,18 @@ def score_heldout(
 
 
 def gaussian_loglik_per_bin(readout: np.ndarray, rec: Recording, sigma: np.ndarray) -> float:
-    """The Gaussian log-likelihood per observed entry of `rec` around `readout`
-    `(trials, time, units)` with per-unit noise scales `sigma` `(units,)`, in nats
-    (the negative of `GaussianObservation.nll` with `reduction="mean"`)."""
+    """The Gaussian log-likelihood per observed entry of `rec` around `readout`, in nats
+    (the negative of `GaussianObservation.nll` with `reduction="mean"`).
+
+    **Arguments:**
+
+    - `readout`: `(trials, time, units)` the predicted signal, the mean of the Gaussian.
+    - `rec`: the `Recording` scored (its data and mask, of `readout`'s shape); only
+        entries where its mask is `True` count.
+    - `sigma`: `(units,)` each unit's noise scale (standard deviation), positive.
+
+    **Returns:** the mean log-likelihood of one observed entry, a float.
+    """
     r = (rec.data - readout) / sigma
     ll = -0.5 * r**2 - np.log(sigma) - 0.5 * math.log(2 * math.pi)
     return float((ll * rec.mask).sum() / rec.mask.sum())

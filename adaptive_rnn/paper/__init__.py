@@ -45,8 +45,17 @@ SCALES = ("tiny", "quick", "paper")
 
 
 def make_config(name: str, scale: str = "quick", seed: int = 0):
-    """The `Config` of experiment `name` at `scale` (`"tiny"`, `"quick"`, `"paper"`) with
-    base seed `seed`.
+    """The `Config` of experiment `name` at `scale` with base seed `seed`.
+
+    **Arguments:**
+
+    - `name`: an experiment of `EXPERIMENTS` or a study of `STUDIES` (not `"all"`).
+    - `scale`: `"paper"` (the paper's protocol, `Config.paper()`), `"quick"` (reduced
+        seeds and epochs, `Config.quick()`) or `"tiny"` (seconds, for tests,
+        `Config.tiny()`).
+    - `seed`: the base seed from which the run derives all its random keys (an integer).
+
+    **Returns:** the experiment module's `Config` dataclass.
 
     **Raises:** `InputError` for an unknown name or scale.
     """

@@ -1,4 +1,8 @@
-"""Shared pieces of the paper reproductions: keys, teachers, ensembles, JSON helpers."""
+"""Shared pieces of the paper reproductions: keys, teachers, ensembles, JSON helpers.
+
+One room (over 400 lines): the configuration base class, the seeds machinery, the claim
+summaries and the JSON helpers that every experiment module of the reproduction uses.
+"""
 
 import contextlib
 import dataclasses

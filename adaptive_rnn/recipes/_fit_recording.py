@@ -168,9 +168,41 @@ def check_settings(
     resample="parametric",
     initial_state="burn_in",
 ) -> FitSettings:
-    """Checks every setting of `fit_recording` against the recording.
+    """Checks every setting of `fit_recording` against the recording. The defaults are
+    `fit_recording`'s; its docstring says more about each setting.
 
-    **Returns:** a `FitSettings`.
+    **Arguments:**
+
+    - `recording`: the `Recording` the settings are checked against.
+    - `loss`: `"poisson"` (spike counts) or `"gaussian"` (signals), matching the
+        recording's kind; `None` (default): from the recording's kind.
+    - `hidden`: the number of hidden units, at least 1 (at least the number of recorded
+        units with `observed="units"`); `None` (default): the number of recorded units.
+    - `time_constants`: `"global"` (one pair `tau_s`, `tau_r`) or `"local"` (one pair
+        per hidden unit).
+    - `observed`: `"readout"` (a learned readout) or `"units"` (recorded neuron i is
+        hidden unit i's rate, with a learned gain and offset).
+    - `bootstrap`: the number B of bootstrap refits, at least 2.
+    - `confidence`: the level of the intervals, strictly between 0 and 1.
+    - `heldout_fraction`: the fraction of trials held out for scoring, strictly between
+        0 and 1 (rounded to at least one trial; at least 2 trials must remain to fit and
+        resample).
+    - `burn_in_ms`: milliseconds of zero input run before each trial and not scored,
+        non-negative.
+    - `epochs`: training epochs, at least 1.
+    - `batch_size`: trials per update, between 1 and the number of fitting trials;
+        `None` (default): a quarter of the fitting trials.
+    - `learning_rate`: Adam's initial learning rate, positive.
+    - `link`: the Poisson link, `"softplus"` or `"exp"`.
+    - `activation`: the ARU's activation, any name `canonical_activation` accepts.
+    - `self_connections`: `True` or `False`, whether the recurrent weights may connect a
+        unit to itself.
+    - `interval`: the bootstrap interval, `"normal"`, `"basic"` or `"percentile"`.
+    - `resample`: the refits' data, `"parametric"` or `"trials"`.
+    - `initial_state`: `"burn_in"` or `"learned"`.
+
+    **Returns:** a `FitSettings` holding the checked values (`loss`, `hidden` resolved,
+    `activation` in its canonical name).
 
     **Raises:** `InputError` naming the setting, what it got and what was expected.
     """
@@ -544,9 +576,19 @@ def fit_recordings(
     """`fit_recording` for several recordings of the same shape and settings, all
     bootstrap members of all recordings trained as one compiled ensemble.
 
-    **Arguments:** `recordings`: a non-empty sequence of `Recording`s of equal
-    `(trials, time, units)`, bin width, kind and input width; `key`: split into one key
-    per recording; the rest as `fit_recording`.
+    **Arguments:**
+
+    - `recordings`: a non-empty list or tuple of `Recording`s of equal
+        `(trials, time, units)`, bin width, kind and input width.
+    - `key`: a `jax.random` key, split into one key per recording (and one for
+        training).
+    - `dtype`: the parameter dtype, a floating dtype (default JAX's default float).
+    - `progress`: a progress bar over the ensemble's epochs (`None`, the default: on a
+        terminal).
+    - `devices`: spread the members over devices (see `fit_ensemble`; default all of
+        `jax.devices()`).
+    - `**options`: the settings of `fit_recording` (`loss`, `hidden`, ...), the same for
+        every recording and checked against each (`check_settings`).
 
     **Returns:** one `RecordingFit` per recording, in order.
 

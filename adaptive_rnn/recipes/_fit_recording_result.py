@@ -12,7 +12,31 @@ from ._observed import ObservedARU
 
 @dataclasses.dataclass(frozen=True)
 class FitSettings:
-    """The checked settings of `fit_recording` (see its arguments)."""
+    """The checked settings of `fit_recording` (made by `check_settings`; its arguments
+    and `fit_recording`'s say more about each).
+
+    **Fields:**
+
+    - `loss`: `"poisson"` (spike counts) or `"gaussian"` (signals).
+    - `hidden`: the number of hidden units.
+    - `time_constants`: `"global"` (one pair `tau_s`, `tau_r`) or `"local"` (one pair
+        per hidden unit).
+    - `observed`: `"readout"` (a learned readout) or `"units"` (recorded neuron i is
+        hidden unit i's rate).
+    - `bootstrap`: the number B of bootstrap refits.
+    - `confidence`: the level of the intervals, in (0, 1).
+    - `heldout_fraction`: the fraction of trials held out for scoring, in (0, 1).
+    - `burn_in_ms`: milliseconds of zero input run before each trial, not scored.
+    - `epochs`: training epochs.
+    - `batch_size`: trials per update; `None`: a quarter of the fitting trials.
+    - `learning_rate`: Adam's initial learning rate (decayed to 5 % on a cosine).
+    - `link`: the Poisson link, `"softplus"` or `"exp"`.
+    - `activation`: the ARU's activation (canonical name).
+    - `self_connections`: whether the recurrent weights may connect a unit to itself.
+    - `interval`: the bootstrap interval, `"normal"`, `"basic"` or `"percentile"`.
+    - `resample`: the refits' data, `"parametric"` or `"trials"`.
+    - `initial_state`: `"burn_in"` or `"learned"`.
+    """
 
     loss: str
     hidden: int
@@ -45,27 +69,42 @@ class FitSettings:
 class RecordingFit:
     """What `fit_recording` returns.
 
+    **Fields:**
+
     - `model`: the point estimate (`ObservedARU`, fitted on the fitting trials); its
         readout is in data units. `to_aru()` gives it as a plain `ARU`.
-    - `members`: the B bootstrap refits (`ObservedARU`).
-    - `tau_s_ms`, `tau_r_ms`, `tau_sum_ms`, `tau_prod_ms2`: point estimates, `(k,)`
-        with k = 1 (global) or one per hidden unit (local).
-    - `boot`: name -> `(B, k)` bootstrap values of the four quantities above.
-    - `ci`: name -> `(k, 2)` the `confidence` intervals `[low, high]` (`bootstrap_intervals`).
+    - `members`: a list of the B bootstrap refits (`ObservedARU`).
+    - `tau_s_ms`: `(k,)` the point estimate of `tau_s` in milliseconds, with k = 1
+        (`time_constants="global"`) or one per hidden unit (`"local"`).
+    - `tau_r_ms`: `(k,)` the point estimate of `tau_r` in milliseconds.
+    - `tau_sum_ms`: `(k,)` `tau_s + tau_r` in milliseconds.
+    - `tau_prod_ms2`: `(k,)` `tau_s * tau_r` in squared milliseconds.
+    - `boot`: name (`"tau_s_ms"`, `"tau_r_ms"`, `"tau_sum_ms"`, `"tau_prod_ms2"`) ->
+        `(B, k)` the bootstrap refits' values of that quantity.
+    - `ci`: name -> `(k, 2)` the `confidence` intervals `[low, high]`
+        (`bootstrap_intervals`).
     - `exchangeable`: `(k,)` `True` where the intervals of `tau_s` and `tau_r` overlap
         (the data cannot tell which is which).
     - `autocorr`: the `IntrinsicTimescale` of every recorded unit (all trials).
     - `heldout`: scores on the held-out trials: `{"model": ..., "constant": ...,
-        "ln": ... or None}` (see `score_heldout`).
+        "ln": ... or None}`, each a dict of `score_heldout` (`"ln"` is `None` for a
+        recording without inputs).
     - `prediction`: `(heldout trials, time, units)` the model's prediction on the
         held-out trials: rate in Hz (counts) or the signal (signals).
-    - `noise_sigma`: `(units,)` each channel's noise scale (signals), else `None`.
-    - `fit_trials`, `heldout_trials`: trial indices into the recording.
-    - `burn_in_bins`: zero-input bins run before each trial.
-    - `settings`: the `FitSettings`; `best_loss`: `(B + 1,)` each member's best
-        training loss (member 0 first); `epochs_run`: `(B + 1,)`.
-    - `ln_tau_ms`: `(units,)` the LN baseline's filter time constants (with a stimulus).
-    - `unit_names`: the recorded units' names.
+    - `noise_sigma`: `(units,)` each channel's noise scale on the fitting trials, in data
+        units (signals), else `None`.
+    - `fit_trials`: the sorted indices into the recording of the fitting trials.
+    - `heldout_trials`: the sorted indices into the recording of the held-out trials.
+    - `burn_in_bins`: the number of zero-input bins run before each trial (`burn_in_ms`
+        rounded up to bins).
+    - `bin_ms`: the recording's bin width in milliseconds (the model's `dt`).
+    - `settings`: the `FitSettings` of the fit.
+    - `best_loss`: `(B + 1,)` each member's best training loss (member 0, the point
+        estimate, first).
+    - `epochs_run`: `(B + 1,)` the epochs each member trained, in the same order.
+    - `ln_tau_ms`: `(units,)` the LN baseline's filter time constants in milliseconds
+        (with a stimulus), else `None`.
+    - `unit_names`: the recorded units' names (a tuple).
     """
 
     model: ObservedARU

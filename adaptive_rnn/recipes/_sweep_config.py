@@ -1,6 +1,11 @@
 """Sweeps declared in a TOML file (`adaptive-rnn sweep CONFIG.toml`): ARU models over a
 grid of time constants, hidden sizes, activations and seeds; simulate or train at each
-point. The format is documented in docs/training.md (example: examples/sweep_fig2.toml)."""
+point. The format is documented in docs/training.md (example: examples/sweep_fig2.toml).
+
+One room (over 400 lines): one job, a TOML sweep from file to result. The schema, its
+checks with their suggestions, the per-point problems and the two run modes share the
+checked configuration dictionary; split, each part would re-read it.
+"""
 
 import tomllib
 from pathlib import Path

@@ -18,12 +18,16 @@ from ._observed import ObservedARU
 class SyntheticRecording(NamedTuple):
     """What `synthetic_recording` returns.
 
-    - `recording`: the `Recording` (counts or signals, with the stimulus as inputs).
+    **Fields:**
+
+    - `recording`: the `Recording` (counts or signals, with the stimulus
+        `(trials, time, n_in)` as inputs; the burn-in is not recorded).
     - `teacher`: the `ObservedARU` that produced it (data-constrained: neuron i is hidden
         unit i), with `dt = bin_ms`.
-    - `tau_s_ms`, `tau_r_ms`: its time constants.
-    - `truth`: `(trials, time, neurons)` the rates behind the counts, or the noiseless
-        signals.
+    - `tau_s_ms`: the teacher's `tau_s` in milliseconds.
+    - `tau_r_ms`: the teacher's `tau_r` in milliseconds.
+    - `truth`: `(trials, time, neurons)` the rates in Hz behind the counts, or the
+        noiseless signals.
     - `trial_drive`: `(trials, neurons)` each trial's kick to the current on the last
         burn-in bin (`initial_sd > 0`), else `None`.
     """
@@ -71,8 +75,31 @@ def synthetic_recording(
     deviation `initial_sd` (`trial_drive`, `z_j` of the per-trial initial states of
     `ObservedARU`).
 
-    **Arguments:** as named above; `key`: a `jax.random` key; `kind`: `"counts"` or
-    `"signals"`.
+    **Arguments:**
+
+    - `key`: a `jax.random` key (the teacher's weights, the stimulus, the noise and the
+        trials' kicks).
+    - `kind`: `"counts"` (Poisson spike counts) or `"signals"` (continuous signals).
+    - `n_neurons`: recorded neurons, each one hidden unit of the teacher (at least 1).
+    - `n_trials`: trials (at least 1).
+    - `n_bins`: recorded bins per trial (at least 1).
+    - `bin_ms`: the bin width in milliseconds, the teacher's `dt` (positive).
+    - `tau_s_ms`: the teacher's `tau_s` in milliseconds, more than one bin.
+    - `tau_r_ms`: the teacher's `tau_r` in milliseconds, more than one bin.
+    - `n_in`: stimulus channels (at least 1).
+    - `stimulus_bins`: the bins each stimulus value is held for (at least 1).
+    - `stimulus_sd`: the stimulus's standard deviation (non-negative).
+    - `mean_rate_hz`: counts: the rate in Hz at `r = 1/2` (positive).
+    - `rate_scale_hz`: counts: the rate's gain in Hz per unit of `r` (non-negative).
+    - `noise_sd`: signals: the standard deviation of the additive Gaussian noise
+        (positive).
+    - `burn_in_ms`: milliseconds of zero input run before each trial and not recorded,
+        rounded up to bins (non-negative).
+    - `self_connections`: `True` lets the teacher's recurrent weights connect a unit to
+        itself (default `False`).
+    - `initial_sd`: the standard deviation of each trial's kick to the current on the
+        last burn-in bin (non-negative; 0, the default: every trial starts from the
+        state the burn-in settles).
 
     **Returns:** a `SyntheticRecording`.
 

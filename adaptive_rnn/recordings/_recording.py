@@ -7,6 +7,10 @@ positive bin width.
 
 Binning spike times into trials (`bin_spike_times`, used by
 `Recording.from_spike_times`) is in `adaptive_rnn.recordings._binning`.
+
+
+One room (over 400 lines): the `Recording` class and its validation, splitting and
+resampling, which all rely on the invariants its constructor checks.
 """
 
 import warnings

@@ -36,8 +36,18 @@ def hierarchy_data(
     - `key`: a `jax.random` key (teacher and inputs).
     - `layer_alphas`: one `(alpha_s, alpha_r)` per layer, each in (0, 2).
     - `n_hidden`: the teacher's layer sizes (as many as `layer_alphas`).
-    - the rest as `teacher_data` (here training uses all 40 steps by default: the slow
-        layer needs them).
+    - `n_sequences`: the number of input sequences (500).
+    - `n_steps`: the length of each sequence in steps (40).
+    - `n_train`: the first `n_train` sequences train, the rest validate (400; between 1
+        and `n_sequences - 1`).
+    - `train_steps`: training and validation use the first `train_steps` steps (40, all
+        of them by default: the slow layer needs them; between 1 and `n_steps`).
+    - `n_in`: the number of input channels (2).
+    - `n_out`: the number of teacher outputs (2).
+    - `activation`: the teacher's activation (`"sigmoid"`).
+    - `readout`: the teacher's readout convention (`"lagged"`, the paper's,
+        `y_t = V r_{t-1} + b`; or `"current"`); pass the same to the student.
+    - `dtype`: the dtype of the teacher and of the arrays (default: JAX's default float).
 
     **Returns:** a `TeacherData` (its `alpha_s`, `alpha_r` have one row per layer).
 

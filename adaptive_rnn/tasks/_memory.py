@@ -14,14 +14,19 @@ from .._errors import InputError
 class MemoryTask:
     """Sequences of the delayed-recall task, with a loss mask and the chance level.
 
+    **Fields:**
+
     - `inputs`: `(S, T, C)`: channel 0 carries the value `v` at step `onset`, zero
-        elsewhere; with a go cue, channel 1 carries 1 at the step before the report.
+        elsewhere; with a go cue (C = 2), channel 1 carries 1 at the step before the
+        report.
     - `targets`: `(S, T, 1)`: `v` at the report step, zero elsewhere.
     - `mask`: `(S, T, 1)`: one at the report step only (the loss counts there alone).
     - `values`: the remembered values `v`, shape `(S,)`.
-    - `delays`: each sequence's delay, shape `(S,)` (all equal to `delay` unless
-        `min_delay` was given).
-    - `delay`, `onset`, `n_train`: as `memory_task` (`delay`: the longest).
+    - `delays`: each sequence's delay in steps, shape `(S,)` (all equal to `delay`
+        unless `min_delay` was given).
+    - `delay`: the delay of `memory_task` in steps (with `min_delay`: the longest).
+    - `onset`: the step at which the value is shown.
+    - `n_train`: the first `n_train` sequences train, the rest validate.
     """
 
     inputs: np.ndarray
@@ -84,15 +89,20 @@ def memory_task(
 
     - `key`: a `jax.random` key (draws the values).
     - `delay`: steps between the value and its report (>= 1).
-    - `n_sequences`, `n_train`: sequences, of which the first `n_train` train.
+    - `n_sequences`: the number of sequences.
+    - `n_train`: the first `n_train` sequences train, the rest validate (between 1 and
+        `n_sequences - 1`).
     - `n_steps`: sequence length (default `onset + delay + 1`); give one value for a set
         of delays to train them in one ensemble.
-    - `onset`: the step of the value; `low`, `high`: its range.
+    - `onset`: the step of the value (>= 0).
+    - `low`, `high`: the range `[low, high)` of the value (`high > low`).
     - `go_cue`: a second input channel carrying 1 at the step before the report (the
         step whose rates the lagged readout reads), zero elsewhere.
     - `min_delay`: random delays: each sequence's delay is drawn uniformly from
         `min_delay ... delay` (`None`: every delay is `delay`). Without a go cue the
         report time is then unknown to the network.
+    - `dtype`: the dtype in which the values are drawn (default: JAX's default float);
+        the arrays of the `MemoryTask` are float64 NumPy arrays either way.
 
     **Returns:** a `MemoryTask`.
 

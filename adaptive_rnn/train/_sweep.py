@@ -1,5 +1,11 @@
 """`sweep`: run a simulation or a whole training at every point of a grid, vmapped,
-chunked and sharded across devices; a labelled `xarray.Dataset` as the result."""
+chunked and sharded across devices; a labelled `xarray.Dataset` as the result.
+
+One room (over 400 lines): grouping points by static parameters, cutting the groups into
+shards and chunks, running and resuming chunks, and labelling the result are the steps of
+one loop that share its plan; the files a sweep writes (parts, chunks, locks, merging)
+live in `_sweep_store`.
+"""
 
 import io
 import os
