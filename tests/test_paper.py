@@ -420,7 +420,7 @@ def test_timescale_groups_data(getkey):
     its targets its own outputs; mismatched groups are refused."""
     from adaptive_rnn import simulate
     from adaptive_rnn._errors import InputError
-    from adaptive_rnn.paper.hierarchy_protocols import timescale_groups_data
+    from adaptive_rnn.tasks import timescale_groups_data
 
     h = timescale_groups_data(
         getkey(), group_sizes=(3, 4), n_sequences=20, n_train=15, n_steps=25, train_steps=25

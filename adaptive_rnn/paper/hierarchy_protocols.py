@@ -6,7 +6,7 @@ The statistics below were fixed in this docstring before any run.
 **(a) Within one layer** (`groups`, control `one group`). The teacher is one ARU layer of
 10 sigmoid units with fixed per-neuron alphas: 5 fast units (alpha_s = alpha_r = 0.9,
 tau = tau_s + tau_r = 2.2 steps of dt) and 5 slow units (0.1, tau = 20 steps)
-(`timescale_groups_data` below). Control: all 10 units at
+(`adaptive_rnn.tasks.timescale_groups_data`). Control: all 10 units at
 alpha 0.3 (tau = 6.7 steps, the geometric mean of the two groups' tau). The student is
 one layer of 10 units with local (per-neuron) learnable alphas, all starting at 0.5.
 Per run, tau_i = 1 / alpha_s,i + 1 / alpha_r,i (dt = 1) for each student unit and
@@ -36,10 +36,8 @@ import dataclasses
 import math
 
 import numpy as np
-from jaxtyping import PRNGKeyArray
 
-from .._errors import InputError
-from ..tasks import TeacherData, smoothed_uniform_inputs
+from ..tasks import timescale_groups_data
 from . import _common as C
 from .hierarchy import sign_test
 
@@ -73,98 +71,6 @@ class Config(C.ExperimentConfig):
 
     QUICK = {"repetitions": 6, "epochs": 40, "tau_learning_rate": 3e-3}
     TINY = {"repetitions": 2, "epochs": 2, "n_sequences": 30, "n_train": 20, "train_steps": 20}
-
-
-def timescale_groups_data(
-    key: PRNGKeyArray,
-    *,
-    group_alphas=((0.9, 0.9), (0.1, 0.1)),
-    group_sizes=(5, 5),
-    n_sequences: int = 500,
-    n_steps: int = 40,
-    n_train: int = 400,
-    train_steps: int = 40,
-    n_in: int = 2,
-    n_out: int = 2,
-    activation: str = "sigmoid",
-    readout: str = "lagged",
-    dtype=None,
-) -> TeacherData:
-    """Teacher data from one ARU layer whose units fall into groups of distinct time
-    scales (protocol (a) of this study).
-
-    The teacher is a single-layer `ARU` with fixed per-neuron alphas: the first
-    `group_sizes[0]` units have `group_alphas[0]`, the next `group_sizes[1]` units
-    `group_alphas[1]`, and so on; random weights as the paper, driven by the paper's
-    smoothed random inputs (E1). With one group it is a homogeneous control.
-
-    **Arguments:**
-
-    - `key`: a `jax.random` key (teacher and inputs).
-    - `group_alphas`: one `(alpha_s, alpha_r)` per group, each in (0, 2).
-    - `group_sizes`: units per group (positive integers, as many as `group_alphas`).
-    - the rest as `adaptive_rnn.tasks.hierarchy_data`.
-
-    **Returns:** an `adaptive_rnn.tasks.TeacherData` whose `alpha_s`, `alpha_r` are the
-    per-neuron values.
-
-    **Raises:** `InputError` for mismatched groups, alphas outside (0, 2), sizes below 1,
-    or a bad split.
-    """
-    group_alphas = tuple(tuple(float(a) for a in p) for p in group_alphas)
-    if not group_alphas or any(len(p) != 2 for p in group_alphas):
-        raise InputError(
-            f"group_alphas: got {group_alphas!r}, expected one (alpha_s, alpha_r) pair per group"
-        )
-    if any(not 0 < a < 2 for p in group_alphas for a in p):
-        raise InputError(f"group_alphas: got {group_alphas!r}, expected values in (0, 2)")
-    sizes = tuple(group_sizes)
-    if len(sizes) != len(group_alphas) or any(
-        not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in sizes
-    ):
-        raise InputError(
-            f"group_sizes: got {group_sizes!r}, expected {len(group_alphas)} positive integers "
-            "(one per group of group_alphas)"
-        )
-    if not 0 < n_train < n_sequences:
-        raise InputError(
-            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
-        )
-    if not 1 <= train_steps <= n_steps:
-        raise InputError(
-            f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}"
-        )
-    import jax
-
-    from .._solve import model_dtype, simulate
-    from ..models import ARU
-
-    a_s = np.concatenate([np.full(n, p[0]) for n, p in zip(sizes, group_alphas)])
-    a_r = np.concatenate([np.full(n, p[1]) for n, p in zip(sizes, group_alphas)])
-    k_model, k_in = jax.random.split(key)
-    teacher = ARU(
-        n_in,
-        int(sum(sizes)),
-        n_out,
-        activation=activation,
-        time_constants="static",
-        alpha_s=a_s,
-        alpha_r=a_r,
-        readout=readout,
-        dtype=dtype,
-        key=k_model,
-    )
-    inputs = smoothed_uniform_inputs(k_in, n_sequences, n_steps, n_in, dtype=model_dtype(teacher))
-    targets = simulate(teacher, inputs).outputs
-    return TeacherData(
-        inputs=np.asarray(inputs),
-        targets=np.asarray(targets),
-        model=teacher,
-        alpha_s=a_s,
-        alpha_r=a_r,
-        n_train=int(n_train),
-        train_steps=int(train_steps),
-    )
 
 
 def _log_taus(a_s, a_r) -> np.ndarray:

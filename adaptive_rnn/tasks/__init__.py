@@ -20,7 +20,10 @@ from ._delay import (
     delayed_match_to_sample as delayed_match_to_sample,
     working_memory as working_memory,
 )
-from ._hierarchy import hierarchy_data as hierarchy_data
+from ._hierarchy import (
+    hierarchy_data as hierarchy_data,
+    timescale_groups_data as timescale_groups_data,
+)
 from ._inputs import (
     savgol_smooth as savgol_smooth,
     smoothed_uniform_inputs as smoothed_uniform_inputs,

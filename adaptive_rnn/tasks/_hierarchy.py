@@ -1,11 +1,12 @@
-"""Data with several time scales along a hierarchy (our design for E8 in REPRODUCTION.md)."""
+"""Data with several time scales: along a hierarchy of layers (our design for E8 in
+REPRODUCTION.md), or in groups of units within one layer (a further E8 protocol)."""
 
 import jax
+import numpy as np
 from jaxtyping import PRNGKeyArray
 
 from .._errors import InputError
-from ._inputs import smoothed_uniform_inputs
-from ._teacher import TeacherData
+from ._teacher import TeacherData, check_split, run_teacher
 
 
 def hierarchy_data(
@@ -62,17 +63,7 @@ def hierarchy_data(
         )
     if any(not 0 < a < 2 for p in layer_alphas for a in p):
         raise InputError(f"layer_alphas: got {layer_alphas!r}, expected values in (0, 2)")
-    if not 0 < n_train < n_sequences:
-        raise InputError(
-            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
-        )
-    if not 1 <= train_steps <= n_steps:
-        raise InputError(
-            f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}"
-        )
-    import numpy as np
-
-    from .._solve import model_dtype, simulate
+    check_split(n_sequences, n_steps, n_train, train_steps)
     from ..models import ARU
 
     k_model, k_in = jax.random.split(key)
@@ -88,14 +79,102 @@ def hierarchy_data(
         dtype=dtype,
         key=k_model,
     )
-    inputs = smoothed_uniform_inputs(k_in, n_sequences, n_steps, n_in, dtype=model_dtype(teacher))
-    targets = simulate(teacher, inputs).outputs
-    return TeacherData(
-        inputs=np.asarray(inputs),
-        targets=np.asarray(targets),
-        model=teacher,
+    return run_teacher(
+        teacher,
+        k_in,
+        n_in=n_in,
+        n_sequences=n_sequences,
+        n_steps=n_steps,
+        n_train=n_train,
+        train_steps=train_steps,
         alpha_s=np.asarray([p[0] for p in layer_alphas]),
         alpha_r=np.asarray([p[1] for p in layer_alphas]),
-        n_train=int(n_train),
-        train_steps=int(train_steps),
+    )
+
+
+def timescale_groups_data(
+    key: PRNGKeyArray,
+    *,
+    group_alphas=((0.9, 0.9), (0.1, 0.1)),
+    group_sizes=(5, 5),
+    n_sequences: int = 500,
+    n_steps: int = 40,
+    n_train: int = 400,
+    train_steps: int = 40,
+    n_in: int = 2,
+    n_out: int = 2,
+    activation: str = "sigmoid",
+    readout: str = "lagged",
+    dtype=None,
+) -> TeacherData:
+    """Teacher data from one ARU layer whose units fall into groups of distinct time
+    scales (protocol (a) of `adaptive_rnn.paper.hierarchy_protocols`).
+
+    The teacher is a single-layer `ARU` with fixed per-neuron alphas: the first
+    `group_sizes[0]` units have `group_alphas[0]`, the next `group_sizes[1]` units
+    `group_alphas[1]`, and so on; random weights as the paper, driven by the paper's
+    smoothed random inputs (E1). With one group it is a homogeneous control.
+
+    **Arguments:**
+
+    - `key`: a `jax.random` key (teacher and inputs).
+    - `group_alphas`: one `(alpha_s, alpha_r)` per group, each in (0, 2).
+    - `group_sizes`: units per group (positive integers, as many as `group_alphas`).
+    - `n_sequences`, `n_steps`: the number and length of the input sequences (500, 40).
+    - `n_train`: the first `n_train` sequences train, the rest validate (400).
+    - `train_steps`: training and validation use the first `train_steps` steps (40).
+    - `n_in`, `n_out`: the teacher's input and output sizes (2, 2).
+    - `activation`, `readout`: the teacher's activation (`"sigmoid"`) and readout
+        convention (`"lagged"`).
+    - `dtype`: the dtype of the teacher and of the arrays (default: JAX's default float).
+
+    **Returns:** an `adaptive_rnn.tasks.TeacherData` whose `alpha_s`, `alpha_r` are the
+    per-neuron values.
+
+    **Raises:** `InputError` for mismatched groups, alphas outside (0, 2), sizes below 1,
+    or a bad split.
+    """
+    group_alphas = tuple(tuple(float(a) for a in p) for p in group_alphas)
+    if not group_alphas or any(len(p) != 2 for p in group_alphas):
+        raise InputError(
+            f"group_alphas: got {group_alphas!r}, expected one (alpha_s, alpha_r) pair per group"
+        )
+    if any(not 0 < a < 2 for p in group_alphas for a in p):
+        raise InputError(f"group_alphas: got {group_alphas!r}, expected values in (0, 2)")
+    sizes = tuple(group_sizes)
+    if len(sizes) != len(group_alphas) or any(
+        not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in sizes
+    ):
+        raise InputError(
+            f"group_sizes: got {group_sizes!r}, expected {len(group_alphas)} positive integers "
+            "(one per group of group_alphas)"
+        )
+    check_split(n_sequences, n_steps, n_train, train_steps)
+    from ..models import ARU
+
+    a_s = np.concatenate([np.full(n, p[0]) for n, p in zip(sizes, group_alphas)])
+    a_r = np.concatenate([np.full(n, p[1]) for n, p in zip(sizes, group_alphas)])
+    k_model, k_in = jax.random.split(key)
+    teacher = ARU(
+        n_in,
+        int(sum(sizes)),
+        n_out,
+        activation=activation,
+        time_constants="static",
+        alpha_s=a_s,
+        alpha_r=a_r,
+        readout=readout,
+        dtype=dtype,
+        key=k_model,
+    )
+    return run_teacher(
+        teacher,
+        k_in,
+        n_in=n_in,
+        n_sequences=n_sequences,
+        n_steps=n_steps,
+        n_train=n_train,
+        train_steps=train_steps,
+        alpha_s=a_s,
+        alpha_r=a_r,
     )

@@ -95,6 +95,49 @@ def truncated_normal_alphas(
     )
 
 
+def check_split(n_sequences: int, n_steps: int, n_train: int, train_steps: int) -> None:
+    """Refuses a train/validation split with no training or validation sequences, or a
+    training window outside the sequences (`InputError` naming the value)."""
+    if not 0 < n_train < n_sequences:
+        raise InputError(
+            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
+        )
+    if not 1 <= train_steps <= n_steps:
+        raise InputError(
+            f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}"
+        )
+
+
+def run_teacher(
+    teacher: "ARU",
+    key: PRNGKeyArray,
+    *,
+    n_in: int,
+    n_sequences: int,
+    n_steps: int,
+    n_train: int,
+    train_steps: int,
+    alpha_s,
+    alpha_r,
+) -> "TeacherData":
+    """Runs a teacher on the paper's smoothed random inputs (drawn from `key`) and
+    packs its inputs, outputs and recorded alphas as `TeacherData`: the one body shared
+    by the teacher generators of `tasks`."""
+    from .._solve import model_dtype, simulate
+
+    inputs = smoothed_uniform_inputs(key, n_sequences, n_steps, n_in, dtype=model_dtype(teacher))
+    targets = simulate(teacher, inputs).outputs
+    return TeacherData(
+        inputs=np.asarray(inputs),
+        targets=np.asarray(targets),
+        model=teacher,
+        alpha_s=alpha_s,
+        alpha_r=alpha_r,
+        n_train=int(n_train),
+        train_steps=int(train_steps),
+    )
+
+
 def teacher_data(
     key: PRNGKeyArray,
     *,
@@ -151,14 +194,7 @@ def teacher_data(
             raise InputError(f"{name}: got {a!r}, expected a number in (0, 2)")
     if local_sd is not None and not (isinstance(local_sd, (int, float)) and local_sd > 0):
         raise InputError(f"local_sd: got {local_sd!r}, expected a positive number")
-    if not 0 < n_train < n_sequences:
-        raise InputError(
-            f"n_train: got {n_train}, expected 0 < n_train < n_sequences = {n_sequences}"
-        )
-    if not 1 <= train_steps <= n_steps:
-        raise InputError(
-            f"train_steps: got {train_steps}, expected 1 <= train_steps <= n_steps = {n_steps}"
-        )
+    check_split(n_sequences, n_steps, n_train, train_steps)
     from ..models import ARU
 
     k_model, k_in, k_s, k_r = jax.random.split(key, 4)
@@ -179,16 +215,14 @@ def teacher_data(
         dtype=dtype,
         key=k_model,
     )
-    from .._solve import model_dtype, simulate
-
-    inputs = smoothed_uniform_inputs(k_in, n_sequences, n_steps, n_in, dtype=model_dtype(teacher))
-    targets = simulate(teacher, inputs).outputs
-    return TeacherData(
-        inputs=np.asarray(inputs),
-        targets=np.asarray(targets),
-        model=teacher,
+    return run_teacher(
+        teacher,
+        k_in,
+        n_in=n_in,
+        n_sequences=n_sequences,
+        n_steps=n_steps,
+        n_train=n_train,
+        train_steps=train_steps,
         alpha_s=np.asarray(teacher.alpha_s),
         alpha_r=np.asarray(teacher.alpha_r),
-        n_train=int(n_train),
-        train_steps=int(train_steps),
     )
