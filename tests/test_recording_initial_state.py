@@ -30,7 +30,8 @@ def eqx_set(m, z):
 
 def test_trial_channel_moves_the_current_of_its_bin(getkey):
     m = _model(getkey())
-    assert m.n_in == 3 and m.trial_scale == pytest.approx(4.0)  # tau_s / dt
+    assert m.n_in == 3 and m.trial_scale is not None
+    assert float(m.trial_scale.value) == pytest.approx(4.0)  # tau_s / dt
     x = np.asarray(jax.random.normal(getkey(), (3, 12, 2)))
     kick_bin = 4
     channel = np.zeros((3, 12, 1))
@@ -102,3 +103,22 @@ def test_cli_learned_states_trial_resamples(tmp_path, capsys):
     assert fit["settings"]["initial_state"] == "learned" and fit["burn_in_bins"] == 1
     assert fit["settings"]["resample"] == "trials" and fit["settings"]["interval"] == "basic"
     assert len(fit["bootstrap_samples"]["tau_s_ms"]) == 2
+
+
+def test_members_with_other_initial_time_constants_share_one_structure(getkey):
+    """The bootstrap draws every refit's initial time constants anew: members must differ
+    in array values only, so that `fit_ensemble` trains them as one vmapped group (a
+    static field holding a number derived from tau_s once split them into one group
+    each: 100 refits ran as 100 programs side by side). Each keeps its own trial scale."""
+    from adaptive_rnn.train._ensemble import _group_key
+
+    ms = []
+    for tau_s in (8.0, 20.0, 55.0):
+        k1, k2 = jax.random.split(getkey())
+        aru = ARU(2, 4, 3, tau_s=tau_s, tau_r=30.0, dt=5.0, key=k1)
+        for n_trials in (None, 3):
+            ms.append(ObservedARU(aru, 3, observed="units", n_trials=n_trials, key=k2))
+    without, with_ = ms[0::2], ms[1::2]
+    assert len({_group_key(m) for m in without}) == 1
+    assert len({_group_key(m) for m in with_}) == 1
+    assert [float(m.trial_scale.value) for m in with_] == pytest.approx([1.6, 4.0, 11.0])

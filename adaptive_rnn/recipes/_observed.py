@@ -57,7 +57,7 @@ class ObservedARU(AbstractRNN):
     scale: Frozen
     trial_drive: Array | None
     observed: str = eqx.field(static=True)
-    trial_scale: float = eqx.field(static=True)
+    trial_scale: Frozen | None
 
     family: ClassVar[str] = "observed_aru"
     state_names: ClassVar[tuple[str, ...]] = ARU.state_names
@@ -110,12 +110,17 @@ class ObservedARU(AbstractRNN):
             self.offset = jnp.full((n_obs,), -0.5, dtype)  # sigmoid rates start near 1/2
         self.center = Frozen(jnp.broadcast_to(jnp.asarray(center, dtype), (n_obs,)))
         self.scale = Frozen(jnp.broadcast_to(jnp.asarray(scale, dtype), (n_obs,)))
-        # 1 / alpha_s at the initial time constants: z_j in units of the current
-        self.trial_scale = float(np.mean(np.asarray(tau_s))) / float(aru.dt)
         if n_trials is None:
             self.trial_drive = None
+            self.trial_scale = None
         else:
             self.trial_drive = jnp.zeros((check_int("n_trials", n_trials, 1), n), dtype)
+            # 1 / alpha_s at the initial time constants: z_j in units of the current. An
+            # array leaf, not a static field: members of an ensemble drawn with other
+            # initial time constants keep one structure (one vmap in fit_ensemble).
+            self.trial_scale = Frozen(
+                jnp.asarray(float(np.mean(np.asarray(tau_s))) / float(aru.dt), dtype)
+            )
 
     # ---- sizes and settings, from the wrapped ARU ------------------------------------
 
@@ -157,7 +162,8 @@ class ObservedARU(AbstractRNN):
             return self.aru.drive(resolved, x)
         j = x[..., -1]
         i = jnp.clip(jnp.round(j).astype(jnp.int32) - 1, 0, self.trial_drive.shape[0] - 1)
-        kick = jnp.where((j > 0.5)[..., None], self.trial_drive[i] * self.trial_scale, 0.0)
+        assert self.trial_scale is not None  # set with trial_drive
+        kick = jnp.where((j > 0.5)[..., None], self.trial_drive[i] * self.trial_scale.value, 0.0)
         return self.aru.drive(resolved, x[..., :-1]) + kick
 
     def drive_weights(self, resolved):

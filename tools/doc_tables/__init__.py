@@ -5,7 +5,17 @@ experiments), `_bench` (benchmarks); `_format` writes the numbers, `_sources` re
 and holds the registry. Importing this package registers every renderer in `RENDERERS`.
 """
 
-from . import _bench, _seeds, _studies, _summary, _tasks, _teacher, grasshopper, sweeps  # noqa: F401 - each registers its renderers
+from . import (  # noqa: F401 - each registers its renderers
+    _bench,
+    _seeds,
+    _studies,
+    _summary,
+    _tasks,
+    _teacher,
+    grasshopper,
+    recordings,
+    sweeps,
+)
 from ._format import (
     a3 as a3,
     dist as dist,
