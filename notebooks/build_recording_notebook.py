@@ -88,7 +88,8 @@ t = rec.times_ms - DATA["lead_in_ms"]
 ax.plot(t, rec.inputs[0, :, 0], lw=0.8, label="sound level (standardised)")
 ax.vlines(t[rec.data[0, :, 0] > 0], 2.6, 3.2, color="k", lw=1, label="spikes")
 ax.axvspan(t[0], 0, color="0.9", label="lead-in (not scored)")
-ax.set_xlabel("time in trial 0 (ms)"); ax.legend(fontsize=8, loc="lower right", ncol=3)
+ax.set_xlabel("time in trial 0 (ms)")
+ax.legend(fontsize=8, loc="lower right", ncol=3)
 display(fig)"""),
         new_markdown_cell("""The stimulus-response cross-correlation (scored bins, both recordings) shows what the
 model has to capture: spikes follow loud moments after a latency of a few milliseconds,
@@ -101,7 +102,8 @@ fig = Figure(figsize=(5, 3), layout="constrained")
 ax = fig.subplots()
 ax.bar(lags * rec.bin_ms, xc, width=0.8 * rec.bin_ms)
 ax.axhline(0, color="k", lw=0.5)
-ax.set_xlabel("lag of the spikes after the sound (ms)"); ax.set_ylabel("correlation")
+ax.set_xlabel("lag of the spikes after the sound (ms)")
+ax.set_ylabel("correlation")
 display(fig)"""),
         new_markdown_cell("## The fit"),
         new_code_cell("""fit = fit_recording(rec, key=jax.random.key(0), progress=False, **settings)
@@ -121,16 +123,19 @@ print("LN filter time constant (ms):", np.round(fit.ln_tau_ms, 2))"""),
 The intrinsic timescale of Murray et al. (2014) fits an exponential to the correlation
 of spike counts across trials. Here the correlation is negative at the shortest lags
 (refractoriness) and near zero beyond: there is no slow decay for an exponential to
-describe, so whatever number that fit returns is not a timescale of this cell. The ARU's
-time constants instead describe how the sound drives the spikes."""),
+describe: the peak that would start the fit is within the noise of independent bins,
+and `intrinsic_timescale` says so instead of returning a number. The ARU's time
+constants instead describe how the sound drives the spikes."""),
         new_code_cell("""ac = fit.autocorr
 fig = Figure(figsize=(6, 3), layout="constrained")
 ax = fig.subplots()
 ax.plot(ac.lags_ms[:40], ac.autocorr[0, :40], "o-", ms=3)
 ax.axhline(0, color="k", lw=0.5)
-ax.set_xlabel("lag (ms)"); ax.set_ylabel("autocorrelation across trials")
+ax.set_xlabel("lag (ms)")
+ax.set_ylabel("autocorrelation across trials")
 ax.set_title(f"Murray et al. fit: tau = {ac.tau_ms[0]:.3g} ms, from lag {ac.fit_start_ms[0]:.3g} ms")
-display(fig)"""),
+display(fig)
+print("why no timescale:" if ac.reasons[0] else "fit succeeded", ac.reasons[0] or "")"""),
         new_markdown_cell("""## The committed fit
 
 `results/grasshopper/fit.json` was written by `examples/fit_grasshopper.py` with the

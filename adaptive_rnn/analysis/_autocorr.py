@@ -10,6 +10,14 @@ $$R(k\Delta) = A \left[ \exp(-k\Delta / \tau) + B \right] ,$$
 and $\tau$, in milliseconds, is the intrinsic timescale. Across-trial correlation
 removes the trial-averaged time course (the stimulus-locked mean) and leaves the
 fluctuations that persist within a trial.
+
+A fit is attempted only where there is something to fit: the autocorrelation at the
+first fitted lag must exceed what independent bins give by chance (one-sided 5 %,
+Bonferroni-corrected over the lags searched for the peak; the standard error under
+independence is `sqrt(sum_i 1/(n_i - 1)) / m` over the `m` bin pairs of the lag, `n_i`
+trials each), and the fitted decay must be at least one bin long. Otherwise the unit's
+timescale is NaN and the reason says which test failed: a peak of noise in a flat
+autocorrelation, fitted by an exponential that falls within one bin, is not a timescale.
 """
 
 import math
@@ -18,6 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
+from scipy.stats import norm
 
 from .._checks import check_array, check_int, check_positive
 from .._errors import InputError
@@ -58,12 +67,19 @@ def _exp_offset(lag, a, tau, b):
 
 def across_trial_autocorrelation(
     x: np.ndarray, observed: np.ndarray, n_lags: int, min_trials: int
-) -> np.ndarray:
-    """`(n_lags,)` autocorrelation of one unit: for lag `k`, the Pearson correlation
-    across trials of bins `i` and `i + k` (trials observed in both), averaged over `i`.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The autocorrelation of one unit and its standard error under independence.
+
+    For lag `k`, the Pearson correlation across trials of bins `i` and `i + k` (trials
+    observed in both), averaged over `i`. Where bins are independent, each pair's
+    correlation over `n` trials has variance `1 / (n - 1)` and the pairs are
+    uncorrelated, so the average over the `m` pairs of a lag has the standard error
+    `sqrt(sum_i 1 / (n_i - 1)) / m`.
 
     **Arguments:** `x`: `(trials, time)` counts (0 where not observed); `observed`:
     `(trials, time)` bool; `n_lags`; `min_trials`: fewer trials in a pair gives NaN.
+
+    **Returns:** `(autocorr, null_se)`, each `(n_lags,)` (NaN where no pair is defined).
     """
     m = observed.astype(np.float64)
     xm = x * m
@@ -85,20 +101,32 @@ def across_trial_autocorrelation(
         )
         corr = np.where(ok, cov / np.where(ok, denom, 1.0), np.nan)
     out = np.full(n_lags, np.nan)
+    se = np.full(n_lags, np.nan)
     for k in range(1, n_lags + 1):  # host-side, once per lag
         d = np.diagonal(corr, offset=k)
-        if np.isfinite(d).any():
-            out[k - 1] = np.nanmean(d)
-    return out
+        ok_k = np.isfinite(d)
+        if ok_k.any():
+            out[k - 1] = np.mean(d[ok_k])
+            n_k = np.diagonal(n, offset=k)[ok_k]
+            se[k - 1] = np.sqrt(np.sum(1.0 / (n_k - 1.0))) / ok_k.sum()
+    return out, se
 
 
-def _fit(lags: np.ndarray, r: np.ndarray, start: int | None, bin_ms: float):
+def _fit(
+    lags: np.ndarray, r: np.ndarray, se: np.ndarray, start: int | None, bin_ms: float, z: float
+):
     finite = np.isfinite(r)
     if not finite.any():
         return None, "no bin pair varies across trials (all autocorrelations undefined)"
     p = int(np.nanargmax(r)) if start is None else start
     if not np.isfinite(r[p]) or r[p] <= 0:
         return p, f"no positive autocorrelation at the first fitted lag ({lags[p]:g} ms)"
+    if r[p] < z * se[p]:
+        return p, (
+            f"the autocorrelation at the first fitted lag ({r[p]:.3g} at {lags[p]:g} ms) is "
+            f"within the noise of independent bins ({z:.2f} standard errors = "
+            f"{z * se[p]:.3g}, corrected for {len(r)} lags): no decay to fit"
+        )
     sel = np.arange(len(r)) >= p
     sel &= finite
     if sel.sum() < 4:
@@ -134,6 +162,14 @@ def _fit(lags: np.ndarray, r: np.ndarray, start: int | None, bin_ms: float):
         return (
             p,
             "the autocorrelation falls within one bin (tau at its lower bound); use smaller bins",
+        )
+    if tau < bin_ms:
+        # Decay faster than the bins resolve: the curve is one point (the first fitted
+        # lag) above a flat tail, and A grows without bound as tau shrinks; no timescale.
+        return p, (
+            f"the fitted decay ({tau:.3g} ms) is shorter than one bin ({bin_ms:g} ms): from "
+            f"lag {lags[p]:g} ms on the autocorrelation has no decay the bins resolve (a "
+            f"noise peak, or a decay faster than the bins); use smaller bins or set start_lag_ms"
         )
     return p, (a, tau, b)
 
@@ -231,13 +267,17 @@ def intrinsic_timescale(
                 f"{bin_ms:g} and max_lag_ms = {lags[-1]:g}"
             )
     x = np.where(mask, x, 0.0)
+    # The first fitted lag must hold a correlation that independent bins would reach with
+    # probability below 5 % (one-sided), Bonferroni-corrected over the lags searched for
+    # the peak; with `start_lag_ms` only that lag is tested.
+    z = float(norm.isf(0.05 / (n_lags if start is None else 1)))
     out = {k: np.full(n_units, np.nan) for k in ("tau", "a", "b", "start")}
     r_all = np.full((n_units, n_lags), np.nan)
     reasons: list[str | None] = []
     for u in range(n_units):  # host-side analysis, once per unit
-        r = across_trial_autocorrelation(x[:, :, u], mask[:, :, u], n_lags, min_trials)
+        r, se = across_trial_autocorrelation(x[:, :, u], mask[:, :, u], n_lags, min_trials)
         r_all[u] = r
-        p, fit = _fit(lags, r, start, bin_ms)
+        p, fit = _fit(lags, r, se, start, bin_ms, z)
         if p is not None:
             out["start"][u] = lags[p]
         if isinstance(fit, str):

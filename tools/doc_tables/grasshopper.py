@@ -103,22 +103,22 @@ def _fit(S) -> str:
     r = ac["autocorr"]
     lags = ac["lags_ms"]
     flat = max(abs(v) for v in r[2:] if v is not None)
+    failure = next(iter((d.get("autocorr_failures") or {}).values()), None)
     text = (
         "Beside them, the autocorrelation timescale (Murray et al. 2014) is "
-        + ("not available" if tau_ac is None else f"{sig(tau_ac, 3)} ms")
-        + f", fitted from lag {sig(ac['fit_start_ms'][0], 3)} ms on; the autocorrelation "
-        f"across trials is {sig(r[0], 2)} and {sig(r[1], 2)} at lags {lags[0]:g} and "
-        f"{lags[1]:g} ms, and at most {sig(flat, 2)} in magnitude from {lags[2]:g} to "
-        f"{lags[-1]:g} ms."
+        + (f"{sig(tau_ac, 3)} ms" if tau_ac is not None else "not reported")
+        + f" (the fit starts at lag {sig(ac['fit_start_ms'][0], 3)} ms, the autocorrelation's "
+        f"peak"
+        + (f": {failure}" if tau_ac is None and failure else "")
+        + f"). The autocorrelation across trials is {sig(r[0], 2)} and {sig(r[1], 2)} at lags "
+        f"{lags[0]:g} and {lags[1]:g} ms, and at most {sig(flat, 2)} in magnitude from "
+        f"{lags[2]:g} to {lags[-1]:g} ms."
     )
-    degenerate = (
-        tau_ac is None or tau_ac <= 1.5 * d["bin_ms"] or ac["fit_start_ms"][0] > lags[-1]
-    ) and r[0] < 0
-    if degenerate:
+    if tau_ac is None and r[0] < 0:
         text += (
             " Negative at the shortest lags (refractoriness) and flat beyond, it has no slow "
-            "decay for an exponential to describe: that number is not a timescale of this "
-            "cell, while the ARU's time constants describe how the sound drives its spikes."
+            "decay for an exponential to describe, while the ARU's time constants describe "
+            "how the sound drives the spikes."
         )
     lines.append(text)
     return "\n".join(lines)
