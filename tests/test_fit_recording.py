@@ -344,6 +344,9 @@ def test_small_gaussian_fit_reports_noise_scale(getkey):
         "explained_variance_per_unit",
     }
     assert len(plot_recording_fit(fit, s.recording).axes) == 6
+    # one neuron (a single recorded cell): its trace takes the whole top row, no panel empty
+    fig = plot_recording_fit(fit, s.recording, n_neurons=1)
+    assert len(fig.axes) == 4 and all(ax.lines or ax.patches for ax in fig.axes)
     no_stim = Recording.from_arrays(signals=s.recording.data, bin_ms=5.0)
     fit = fit_recording(no_stim, key=getkey(), bootstrap=2, epochs=1, progress=False)
     assert fit.heldout["ln"] is None and fit.ln_tau_ms is None  # no stimulus, no LN model
@@ -527,6 +530,7 @@ def _sum_covered(fit):
     return lo <= sum(TRUE_MS) <= hi
 
 
+@pytest.mark.optimized  # 400 epochs of two ensembles: run time, not compile time, dominates
 @pytest.mark.parametrize("loss", list(QUICK))
 def test_ground_truth_quick(loss):
     opts = dict(QUICK[loss])

@@ -46,9 +46,12 @@ def plot_recording_fit(
     order = np.argsort(-activity if counts else -np.std(held.data, axis=(0, 1)))[:n_show]
     fig = Figure(figsize=(4.2 * max(n_show, 3), 7.6), layout="constrained")
     grid = fig.add_gridspec(2, max(n_show, 3))
+    # the neurons share the top row between them (one or two neurons: wider panels, no
+    # empty ones)
+    top = grid[0, :].subgridspec(1, n_show)
     t = held.times_ms
     for j, u in enumerate(order):
-        ax = fig.add_subplot(grid[0, j])
+        ax = fig.add_subplot(top[0, j])
         obs = held.mask[0, :, u]
         if counts:
             rec = _smooth(held.data[0, :, u] * 1000.0 / held.bin_ms, _SMOOTH_BINS)
