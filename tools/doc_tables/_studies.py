@@ -9,7 +9,7 @@ from ._sources import renderer
 from ._tasks import MODEL_NAMES, PAPER_MEMORY_MAX
 
 STUDY_FILES = {
-    "fig3_rates": "results/quick_seeds/studies/fig3_rates.json",
+    "fig3_rates": "results/paper_scale/fig3_rates.json",
     "hierarchy_protocols": "results/quick_seeds/studies/hierarchy_protocols_seed0.json",
     "memory_protocols": "results/quick_seeds/studies/memory_protocols_seed0.json",
 }
