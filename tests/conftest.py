@@ -36,6 +36,17 @@ os.environ["JAX_COMPILATION_CACHE_DIR"] = str(_CACHE)
 os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
 os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
 
+# Compile quickly, run a little slower: on a cold cache (CI) most of the suite's time is
+# XLA compiling small programs, not running them. With JAX's "disable most
+# optimizations" (LLVM at -O0, without its expensive passes; XLA's own HLO passes,
+# fusion included, still run) a test's program compiles in about 60 % of the time and
+# runs up to ~2x slower, which a test whose run time dominates undoes: those carry
+# `@pytest.mark.optimized` (fully optimised; the fixture below). Numbers may differ from
+# the optimised program's in the last place, which every comparison across programs
+# tolerates (the rules above). Through the environment, so that subprocesses inherit it;
+# `JAX_DISABLE_MOST_OPTIMIZATIONS=0` runs the whole suite fully optimised.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
@@ -115,3 +126,17 @@ def compiles():
     jax.monitoring.register_event_duration_secs_listener(listener)
     yield events
     jax.monitoring.unregister_event_duration_listener(listener)
+
+
+@pytest.fixture(autouse=True)
+def _optimised_where_marked(request):
+    """Compiles a test marked `optimized` with every optimisation (see the top)."""
+    if request.node.get_closest_marker("optimized") is None:
+        yield
+        return
+    before = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", before)
