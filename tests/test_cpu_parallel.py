@@ -123,10 +123,11 @@ PARALLEL_SCRIPT = textwrap.dedent(
         return max(float(jnp.max(jnp.abs(u - v)) / (1 + jnp.max(jnp.abs(v)))) for u, v in zip(la, lb))
 
     for name, m in models.items():
-        v1, g1 = eqx.filter_value_and_grad(loss)(m, x, None)
+        # one program each: faster to compile than eager op-by-op differentiation
+        v1, g1 = eqx.filter_jit(eqx.filter_value_and_grad(loss))(m, x, None)
         v2, g2 = eqx.filter_jit(eqx.filter_value_and_grad(loss))(m, x, 2)
-        gx1 = eqx.filter_jit(jax.grad(loss, argnums=1))(m, x, None)  # one program each: faster
-        gx2 = eqx.filter_jit(jax.grad(loss, argnums=1))(m, x, 2)     # to compile than eager
+        gx1 = eqx.filter_jit(jax.grad(loss, argnums=1))(m, x, None)
+        gx2 = eqx.filter_jit(jax.grad(loss, argnums=1))(m, x, 2)
         tr = ar.simulate(m, x, key=k[5], devices=2)
         out[name] = {"value": abs(float(v1 - v2)), "grad": err(g1, g2), "grad_x": err(gx1, gx2),
                      "spec": str(tr.outputs.sharding.spec)}
