@@ -113,6 +113,7 @@ def test_null_standard_error_matches_monte_carlo():
             for _ in range(4000)
         ]
     )
+    # the standard error depends on the observed pairs only, not on the values
     _, se = across_trial_autocorrelation(
         np.where(observed, rng.normal(size=(n_trials, n_bins)), 0.0), observed, n_lags, 3
     )

@@ -224,7 +224,7 @@ def _e3_welch_seeds(S):
 def _paper_seeds_facts(S):
     import math
 
-    from adaptive_rnn.paper.fig3_rates import PAPER_P
+    from adaptive_rnn.paper.fig3_rates import PAPER_P, across
 
     from ._format import pair, pval, target
     from ._teacher import PAPER_FIG3_P
@@ -238,10 +238,14 @@ def _paper_seeds_facts(S):
             for r in L["runs"]:
                 d = math.dist(r["final"], L["target"])
                 if d >= tol:
-                    across = (r["init"][0] - r["init"][1]) * (L["target"][0] - L["target"][1]) < 0
                     misses.append(
                         f"seed {s}: start {pair(r['init'])} for target {target(L['target'])}, "
-                        f"{sig(d, 3)} away" + (" (across the exchange diagonal)" if across else "")
+                        f"{sig(d, 3)} away"
+                        + (
+                            " (across the exchange diagonal)"
+                            if across(r["init"], L["target"])
+                            else ""
+                        )
                     )
     a = next(c for c in summ["summary"]["claims"] if c["name"] == "a_converge")
     lines = [
